@@ -1,0 +1,23 @@
+//! Slight front end: everything between source text and a resolved program.
+//!
+//! The pipeline, one top-level form at a time:
+//! [`reader`] (text → [`Sexp`] with spans) → [`expander`] (macros and sugar → [`core`] forms) →
+//! [`resolver`] (names → local slots, cells, captures and global indices; tail positions).
+//! Both back ends (the bytecode compiler in `slight-runtime` and the Rust lowering) consume the
+//! resolved Core Forms.
+
+pub mod core;
+pub mod error;
+pub mod expander;
+pub mod globals;
+pub mod reader;
+pub mod resolver;
+pub mod sexp;
+pub mod span;
+
+pub use crate::core::{Expr, ExprKind, Lambda, Prim, Type};
+pub use error::{ErrorKind, SlightError};
+pub use globals::GlobalNames;
+pub use reader::Reader;
+pub use sexp::{Sexp, SexpKind};
+pub use span::{FileId, SourceMap, Span};
