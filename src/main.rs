@@ -1,1 +1,196 @@
-fn main(){}
+//! The `slight` command: REPL, `run`, `-e`, `disasm` and `expand`.
+
+use clap::{Parser, Subcommand, ValueEnum};
+use slight::runner::run_source;
+use slight::Vm;
+use slight_core::expander::expand;
+use slight_core::{Reader, SourceMap};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod repl;
+
+#[derive(Parser)]
+#[command(
+    name = "slight",
+    version,
+    about = "Slight: a Lisp for Rust programs. Without arguments, starts a REPL."
+)]
+struct Cli {
+    /// Evaluate an expression and print its result.
+    #[arg(short = 'e', long = "eval", value_name = "EXPR")]
+    expr: Option<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+enum Command {
+    /// Run a Slight program.
+    Run {
+        file: PathBuf,
+        /// Print `=> result` after each top-level form and keep going after errors.
+        #[arg(long)]
+        echo: bool,
+        /// Directories searched by `include`.
+        #[arg(short = 'I', value_name = "DIR")]
+        include: Vec<PathBuf>,
+    },
+    /// Print the bytecode of a program, with its source lines.
+    Disasm { file: PathBuf },
+    /// Print a pipeline stage of a program.
+    Expand {
+        #[arg(long, value_enum, default_value = "core")]
+        to: Stage,
+        file: PathBuf,
+    },
+    /// Start the interactive REPL (the default).
+    Repl,
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+enum Stage {
+    /// The forms as read.
+    Sexp,
+    /// Core Forms after macro expansion and resolution.
+    Core,
+}
+
+fn read_file(path: &PathBuf) -> Result<String, ExitCode> {
+    std::fs::read_to_string(path).map_err(|e| {
+        eprintln!("error: cannot read {}: {e}", path.display());
+        ExitCode::from(2)
+    })
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    if let Some(expr) = cli.expr {
+        let mut vm = Vm::new();
+        return match vm.eval_named("<-e>", &expr) {
+            Ok(v) => {
+                println!("{}", v.repr());
+                ExitCode::SUCCESS
+            }
+            Err(e) => {
+                vm.flush();
+                eprint!("{}", e.rendered);
+                ExitCode::FAILURE
+            }
+        };
+    }
+    match cli.command {
+        None | Some(Command::Repl) => repl::run(),
+        Some(Command::Run {
+            file,
+            echo,
+            include: _,
+        }) => {
+            let src = match read_file(&file) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            let mut vm = Vm::new();
+            let outcome = run_source(&mut vm, &file.display().to_string(), &src, echo);
+            vm.flush();
+            for e in &outcome.errors {
+                eprint!("{}", e.rendered);
+            }
+            if outcome.errors.is_empty() {
+                ExitCode::SUCCESS
+            } else {
+                ExitCode::FAILURE
+            }
+        }
+        Some(Command::Disasm { file }) => {
+            let src = match read_file(&file) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            disasm(&file.display().to_string(), &src)
+        }
+        Some(Command::Expand { to, file }) => {
+            let src = match read_file(&file) {
+                Ok(s) => s,
+                Err(code) => return code,
+            };
+            expand_file(to, &file.display().to_string(), &src)
+        }
+    }
+}
+
+/// Compiles each top-level form and prints its bytecode. Definitions are also evaluated (with
+/// output discarded) so later forms can use the macros they define.
+fn disasm(name: &str, src: &str) -> ExitCode {
+    let mut vm = Vm::new();
+    let _sink = vm.capture_output();
+    let file = vm.sources.add(name, src);
+    let text = vm.sources.get(file).expect("added").text.clone();
+    let mut reader = Reader::new(&text, file);
+    while let Some(form) = reader.next_form() {
+        let form = match form {
+            Ok(f) => f,
+            Err(e) => {
+                eprintln!("{}:{}:{}: {}", name, e.span.line, e.span.col, e.message);
+                return ExitCode::FAILURE;
+            }
+        };
+        match vm.compile_form(&form) {
+            Ok(proto) => {
+                print!("{}", proto.disassemble(&vm.sources));
+                println!();
+                if is_definition(&form) {
+                    let _ = vm.eval_form(&form);
+                }
+            }
+            Err(e) => {
+                eprint!("{}", vm.to_error(&e).rendered);
+                return ExitCode::FAILURE;
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}
+
+fn is_definition(form: &slight_core::Sexp) -> bool {
+    matches!(
+        form.head_sym(),
+        Some("def" | "defvar" | "defun" | "defmacro")
+    )
+}
+
+fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
+    let mut sources = SourceMap::new();
+    let file = sources.add(name, src);
+    let forms = match Reader::read_all(src, file) {
+        Ok(f) => f,
+        Err(e) => {
+            eprintln!("{}:{}:{}: {}", name, e.span.line, e.span.col, e.message);
+            return ExitCode::FAILURE;
+        }
+    };
+    match stage {
+        Stage::Sexp => {
+            for f in &forms {
+                println!("{f}");
+            }
+        }
+        Stage::Core => {
+            let mut vm = Vm::new();
+            let _sink = vm.capture_output();
+            for f in &forms {
+                match expand(f, &mut vm) {
+                    Ok(e) => println!("{}", slight_core::core::print::to_string(&e)),
+                    Err(e) => {
+                        eprintln!("{}:{}:{}: {}", name, e.span.line, e.span.col, e.message);
+                        return ExitCode::FAILURE;
+                    }
+                }
+                if is_definition(f) {
+                    let _ = vm.eval_form(f);
+                }
+            }
+        }
+    }
+    ExitCode::SUCCESS
+}

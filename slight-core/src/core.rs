@@ -4,6 +4,8 @@
 //! variable references by name ([`VarRef::Unresolved`]); the resolver fills in the slots,
 //! captures, cells and global indices, the tail flags and each lambda's [`FnInfo`].
 
+pub mod print;
+
 use crate::sexp::Sexp;
 use crate::span::Span;
 
@@ -75,7 +77,12 @@ pub struct Binding {
 
 impl Binding {
     pub fn new(name: String, ty: Option<Type>, span: Span) -> Self {
-        Binding { name, ty, span, local: 0 }
+        Binding {
+            name,
+            ty,
+            span,
+            local: 0,
+        }
     }
 }
 
@@ -235,10 +242,21 @@ pub struct Expr {
 pub enum ExprKind {
     /// A literal or quoted datum.
     Const(Sexp),
-    Var { name: String, var: VarRef },
-    Set { name: String, var: VarRef, value: Box<Expr> },
+    Var {
+        name: String,
+        var: VarRef,
+    },
+    Set {
+        name: String,
+        var: VarRef,
+        value: Box<Expr>,
+    },
     /// `def`: a global at top level, otherwise a local of the enclosing body.
-    Define { binding: Binding, var: VarRef, value: Box<Expr> },
+    Define {
+        binding: Binding,
+        var: VarRef,
+        value: Box<Expr>,
+    },
     If(Box<Expr>, Box<Expr>, Box<Expr>),
     Lambda(Box<Lambda>),
     Call(Box<Expr>, Vec<Expr>),
@@ -251,7 +269,11 @@ pub enum ExprKind {
     /// `loop`: bindings are the loop variables, `Recur` jumps back with new values.
     Loop(Vec<(Binding, Expr)>, Box<Expr>),
     Recur(Vec<Expr>),
-    Try { body: Box<Expr>, catch: Option<(Binding, Box<Expr>)>, finally: Option<Box<Expr>> },
+    Try {
+        body: Box<Expr>,
+        catch: Option<(Binding, Box<Expr>)>,
+        finally: Option<Box<Expr>>,
+    },
     Throw(Box<Expr>),
     Match(Box<Expr>, Vec<MatchClause>),
     /// `(eval form)` with the locals it can see: (name, reference) pairs, all boxed.
@@ -262,10 +284,17 @@ pub enum ExprKind {
 
 impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Self {
-        Expr { kind, span, tail: false }
+        Expr {
+            kind,
+            span,
+            tail: false,
+        }
     }
     pub fn nil(span: Span) -> Self {
-        Expr::new(ExprKind::Const(Sexp::new(crate::sexp::SexpKind::Nil, span)), span)
+        Expr::new(
+            ExprKind::Const(Sexp::new(crate::sexp::SexpKind::Nil, span)),
+            span,
+        )
     }
     pub fn constant(kind: crate::sexp::SexpKind, span: Span) -> Self {
         Expr::new(ExprKind::Const(Sexp::new(kind, span)), span)

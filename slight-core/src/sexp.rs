@@ -48,7 +48,9 @@ impl Sexp {
     }
     /// The head symbol of a list form, if any.
     pub fn head_sym(&self) -> Option<&str> {
-        self.as_list().and_then(|l| l.first()).and_then(Sexp::as_sym)
+        self.as_list()
+            .and_then(|l| l.first())
+            .and_then(Sexp::as_sym)
     }
     pub fn is_sym(&self, name: &str) -> bool {
         self.as_sym() == Some(name)
@@ -76,7 +78,11 @@ pub fn format_float(f: f64) -> String {
     if f.is_nan() {
         "nan".into()
     } else if f.is_infinite() {
-        if f > 0.0 { "inf".into() } else { "-inf".into() }
+        if f > 0.0 {
+            "inf".into()
+        } else {
+            "-inf".into()
+        }
     } else if f == f.trunc() && f.abs() < 1e16 {
         format!("{f:.1}")
     } else {

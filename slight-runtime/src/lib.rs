@@ -1,1 +1,17 @@
+//! Slight runtime: values, the bytecode compiler and VM, the builtin table and error rendering.
+//! Shared by the interpreted path (this crate's VM) and compiled code.
 
+pub mod builtins;
+pub mod bytecode;
+pub mod compiler;
+pub mod convert;
+pub mod embed;
+pub mod error;
+pub mod ops;
+pub mod value;
+pub mod vm;
+
+pub use convert::{FromValue, IntoValue};
+pub use error::{Error, ErrorValue};
+pub use value::Value;
+pub use vm::{Capabilities, Output, Vm};

@@ -1,0 +1,565 @@
+//! The builtin table: every builtin is defined once here and called by id from the VM (and,
+//! later, by direct call from compiled code). A builtin gets a [`Host`] — output sink, callbacks
+//! into Slight, counters — never an environment.
+
+use crate::error::{type_error, ErrorValue};
+use crate::ops;
+use crate::value::Value;
+
+/// What a builtin may ask of whoever runs it (the VM, or compiled code's runtime).
+pub trait Host {
+    /// Writes program output (to stdout, or to the embedder's capture buffer).
+    fn write_out(&mut self, text: &str);
+    /// Writes diagnostics (`warn`).
+    fn write_err(&mut self, text: &str);
+    /// Calls a Slight function value.
+    fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue>;
+    /// A fresh number for `gensym`.
+    fn next_gensym(&mut self) -> u64;
+}
+
+pub type BuiltinFn = fn(&mut dyn Host, &[Value]) -> Result<Value, ErrorValue>;
+
+pub struct BuiltinDef {
+    pub name: &'static str,
+    pub min_args: usize,
+    /// `None`: variadic.
+    pub max_args: Option<usize>,
+    pub func: BuiltinFn,
+    pub doc: &'static str,
+}
+
+const fn def(
+    name: &'static str,
+    min_args: usize,
+    max_args: Option<usize>,
+    func: BuiltinFn,
+    doc: &'static str,
+) -> BuiltinDef {
+    BuiltinDef {
+        name,
+        min_args,
+        max_args,
+        func,
+        doc,
+    }
+}
+
+/// Index of `apply` in [`BUILTINS`]: the VM performs it as a call (no Rust recursion).
+pub const APPLY: u32 = 0;
+
+/// The table. Order matters only for [`APPLY`].
+pub static BUILTINS: &[BuiltinDef] = &[
+    def(
+        "apply",
+        2,
+        None,
+        apply_unreachable,
+        "(apply f a... list) calls f with the arguments and the list's elements",
+    ),
+    def("+", 0, None, b_add, "sum of numbers; (+) is 0"),
+    def("-", 1, None, b_sub, "difference; (- x) negates"),
+    def("*", 0, None, b_mul, "product; (*) is 1"),
+    def(
+        "/",
+        1,
+        None,
+        b_div,
+        "division, always a float; (/ x) is 1/x",
+    ),
+    def("==", 1, None, b_eq, "structural equality of all arguments"),
+    def("!=", 2, Some(2), b_ne, "structural inequality"),
+    def("<", 1, None, b_lt, "strictly increasing"),
+    def(">", 1, None, b_gt, "strictly decreasing"),
+    def("<=", 1, None, b_le, "non-decreasing"),
+    def(">=", 1, None, b_ge, "non-increasing"),
+    def(
+        "not",
+        1,
+        Some(1),
+        |_, a| Ok(Value::Bool(!a[0].is_truthy())),
+        "logical negation",
+    ),
+    def(
+        "eq?",
+        2,
+        Some(2),
+        |_, a| Ok(Value::Bool(a[0].identical(&a[1]))),
+        "identity",
+    ),
+    def(
+        "print",
+        0,
+        None,
+        b_print,
+        "prints the arguments (strings raw) separated by spaces, then a newline",
+    ),
+    def("say", 0, None, b_print, "same as print (compat)"),
+    def("warn", 0, None, b_warn, "prints the arguments to stderr"),
+    def(
+        "gensym",
+        0,
+        Some(1),
+        b_gensym,
+        "a fresh symbol, optionally with a prefix",
+    ),
+    def(
+        "error",
+        1,
+        Some(2),
+        b_error,
+        "(error message [type]) makes an error value (does not raise it)",
+    ),
+    def(
+        "error/message",
+        1,
+        Some(1),
+        |_, a| error_field(&a[0], "message"),
+        "the message of an error",
+    ),
+    def(
+        "error/type",
+        1,
+        Some(1),
+        |_, a| error_field(&a[0], "type"),
+        "the type name of an error",
+    ),
+    def(
+        "type/of",
+        1,
+        Some(1),
+        |_, a| Ok(Value::str(a[0].type_name())),
+        "NUMBER STRING BOOLEAN LIST NIL FUNCTION ERROR MAP SYMBOL PID",
+    ),
+    def(
+        "list",
+        0,
+        None,
+        |_, a| Ok(Value::list_from(a.to_vec())),
+        "a list of the arguments",
+    ),
+    def(
+        "list/create",
+        0,
+        None,
+        |_, a| Ok(Value::list_from(a.to_vec())),
+        "a list of the arguments",
+    ),
+    def(
+        "head",
+        1,
+        Some(1),
+        |_, a| ops::head(&a[0]),
+        "first element, nil for ()",
+    ),
+    def(
+        "list/head",
+        1,
+        Some(1),
+        |_, a| ops::head(&a[0]),
+        "first element, nil for ()",
+    ),
+    def(
+        "tail",
+        1,
+        Some(1),
+        |_, a| ops::tail(&a[0]),
+        "all but the first element",
+    ),
+    def(
+        "list/tail",
+        1,
+        Some(1),
+        |_, a| ops::tail(&a[0]),
+        "all but the first element",
+    ),
+    def(
+        "cons",
+        2,
+        Some(2),
+        |_, a| ops::cons(&a[0], &a[1]),
+        "a new list with x in front",
+    ),
+    def(
+        "list/cons",
+        2,
+        Some(2),
+        |_, a| ops::cons(&a[0], &a[1]),
+        "a new list with x in front",
+    ),
+    def(
+        "empty?",
+        1,
+        Some(1),
+        |_, a| ops::is_empty(&a[0]).map(Value::Bool),
+        "true for () and nil",
+    ),
+    def(
+        "list/empty?",
+        1,
+        Some(1),
+        |_, a| ops::is_empty(&a[0]).map(Value::Bool),
+        "true for () and nil",
+    ),
+    def("list/length", 1, Some(1), b_length, "number of elements"),
+    def(
+        "list/nth",
+        2,
+        Some(2),
+        b_nth,
+        "element at a 0-based index, nil when out of range",
+    ),
+    def("list/reverse", 1, Some(1), b_reverse, "the list reversed"),
+    def(
+        "list/append",
+        0,
+        None,
+        |_, a| ops::append(a),
+        "concatenation of lists",
+    ),
+    def("list/map", 2, Some(2), b_map, "(list/map f list)"),
+    def(
+        "list/filter",
+        2,
+        Some(2),
+        b_filter,
+        "(list/filter pred list)",
+    ),
+    def(
+        "list/reduce",
+        3,
+        Some(3),
+        b_reduce,
+        "(list/reduce f init list), f called as (f acc x)",
+    ),
+    def(
+        "list/range",
+        1,
+        Some(3),
+        b_range,
+        "(list/range end) or (list/range start end [step])",
+    ),
+    def(
+        "math/mod",
+        2,
+        Some(2),
+        |_, a| ops::floor_mod(&a[0], &a[1]),
+        "floor modulo",
+    ),
+    def(
+        "mod",
+        2,
+        Some(2),
+        |_, a| ops::floor_mod(&a[0], &a[1]),
+        "floor modulo (compat)",
+    ),
+    def(
+        "math/div",
+        2,
+        Some(2),
+        |_, a| ops::floor_div(&a[0], &a[1]),
+        "floor division",
+    ),
+    def(
+        "string/concat",
+        0,
+        None,
+        b_concat,
+        "concatenation; non-strings in print form",
+    ),
+    def(
+        "string/length",
+        1,
+        Some(1),
+        b_strlen,
+        "length in characters",
+    ),
+];
+
+fn apply_unreachable(_: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {
+    Err(ErrorValue::new("Error", "apply is performed by the VM"))
+}
+
+/// Spreads `apply`'s arguments: all but the last, then the last list's elements.
+pub fn apply_args(args: &[Value]) -> Result<Vec<Value>, ErrorValue> {
+    let (last, fixed) = args[1..]
+        .split_last()
+        .expect("apply has at least 2 arguments");
+    match last {
+        Value::List(_) | Value::Nil => Ok(fixed.iter().cloned().chain(last.list_iter()).collect()),
+        other => type_error(format!(
+            "Type error: apply expects a list as its last argument, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn fold(
+    args: &[Value],
+    init: Value,
+    f: fn(&Value, &Value) -> Result<Value, ErrorValue>,
+) -> Result<Value, ErrorValue> {
+    let mut acc = init;
+    for a in args {
+        acc = f(&acc, a)?;
+    }
+    Ok(acc)
+}
+
+fn b_add(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    match a {
+        [x] => ops::add(&Value::Int(0), x),
+        [first, rest @ ..] => fold(rest, first.clone(), ops::add),
+        [] => Ok(Value::Int(0)),
+    }
+}
+fn b_mul(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    match a {
+        [first, rest @ ..] => fold(rest, ops::mul(&Value::Int(1), first)?, ops::mul),
+        [] => Ok(Value::Int(1)),
+    }
+}
+fn b_sub(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    match a {
+        [x] => ops::neg(x),
+        [first, rest @ ..] => fold(rest, first.clone(), ops::sub),
+        [] => unreachable!("arity checked"),
+    }
+}
+fn b_div(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    match a {
+        [x] => ops::div(&Value::Int(1), x),
+        [first, rest @ ..] => fold(rest, first.clone(), ops::div),
+        [] => unreachable!("arity checked"),
+    }
+}
+
+fn chain(
+    a: &[Value],
+    test: fn(&Value, &Value) -> Result<bool, ErrorValue>,
+) -> Result<Value, ErrorValue> {
+    if let [only] = a {
+        // Still type-check a single argument.
+        test(only, only)?;
+    }
+    for w in a.windows(2) {
+        if !test(&w[0], &w[1])? {
+            return Ok(Value::Bool(false));
+        }
+    }
+    Ok(Value::Bool(true))
+}
+fn b_lt(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    chain(a, ops::lt)
+}
+fn b_gt(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    chain(a, ops::gt)
+}
+fn b_le(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    chain(a, ops::le)
+}
+fn b_ge(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    chain(a, ops::ge)
+}
+fn b_eq(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    Ok(Value::Bool(a.windows(2).all(|w| w[0].equals(&w[1]))))
+}
+fn b_ne(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    Ok(Value::Bool(!a[0].equals(&a[1])))
+}
+
+/// The `print` form of the arguments, separated by spaces.
+pub fn join_print(a: &[Value]) -> String {
+    let mut s = String::new();
+    for (i, v) in a.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        s.push_str(&v.to_print_string());
+    }
+    s
+}
+
+fn b_print(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let mut s = join_print(a);
+    s.push('\n');
+    h.write_out(&s);
+    Ok(Value::Nil)
+}
+fn b_warn(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let mut s = join_print(a);
+    s.push('\n');
+    h.write_err(&s);
+    Ok(Value::Nil)
+}
+fn b_gensym(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let prefix = match a.first() {
+        Some(Value::Str(s)) | Some(Value::Sym(s)) => s.to_string(),
+        Some(other) => {
+            return type_error(format!(
+                "Type error: gensym expects a string prefix, got {}",
+                other.type_name()
+            ))
+        }
+        None => "g".to_string(),
+    };
+    Ok(Value::sym(format!("{prefix}__{}", h.next_gensym())))
+}
+fn b_error(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let message = a[0].to_print_string();
+    let etype = match a.get(1) {
+        Some(Value::Str(s)) | Some(Value::Sym(s)) | Some(Value::Keyword(s)) => s.to_string(),
+        Some(other) => {
+            return type_error(format!(
+                "Type error: error type must be a string, got {}",
+                other.type_name()
+            ))
+        }
+        None => "Error".into(),
+    };
+    let mut e = ErrorValue::new(&etype, message);
+    if !matches!(a[0], Value::Str(_)) {
+        e.payload = a[0].clone();
+    }
+    Ok(Value::Error(std::rc::Rc::new(e)))
+}
+fn error_field(v: &Value, field: &str) -> Result<Value, ErrorValue> {
+    match v {
+        Value::Error(_) => ops::field(v, &Value::str(field)),
+        other => type_error(format!(
+            "Type error: error/{field} expects an error, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+fn expect_list<'a>(name: &str, pos: usize, v: &'a Value) -> Result<&'a Value, ErrorValue> {
+    match v {
+        Value::List(_) | Value::Nil => Ok(v),
+        other => type_error(format!(
+            "Type error: {name} expects a list as argument {pos}, got {}",
+            other.type_name()
+        )),
+    }
+}
+fn b_length(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    Ok(Value::Int(
+        expect_list("list/length", 1, &a[0])?.list_len() as i64
+    ))
+}
+fn b_nth(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let list = expect_list("list/nth", 1, &a[0])?;
+    let Value::Int(i) = a[1] else {
+        return type_error(format!(
+            "Type error: list/nth expects an integer index, got {}",
+            a[1].type_name()
+        ));
+    };
+    if i < 0 {
+        return Ok(Value::Nil);
+    }
+    Ok(list.list_iter().nth(i as usize).unwrap_or(Value::Nil))
+}
+fn b_reverse(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let list = expect_list("list/reverse", 1, &a[0])?;
+    let mut out = Value::EMPTY;
+    for x in list.list_iter() {
+        let Value::List(tail) = out else {
+            unreachable!()
+        };
+        out = Value::cons(x, tail);
+    }
+    Ok(out)
+}
+fn b_map(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let list = expect_list("list/map", 2, &a[1])?;
+    let mut out = Vec::with_capacity(list.list_len());
+    for x in list.list_iter() {
+        out.push(h.call(&a[0], &[x])?);
+    }
+    Ok(Value::list_from(out))
+}
+fn b_filter(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let list = expect_list("list/filter", 2, &a[1])?;
+    let mut out = Vec::new();
+    for x in list.list_iter() {
+        if h.call(&a[0], std::slice::from_ref(&x))?.is_truthy() {
+            out.push(x);
+        }
+    }
+    Ok(Value::list_from(out))
+}
+fn b_reduce(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let list = expect_list("list/reduce", 3, &a[2])?;
+    let mut acc = a[1].clone();
+    let mut args = [Value::Nil, Value::Nil];
+    for x in list.list_iter() {
+        args[0] = acc;
+        args[1] = x;
+        acc = h.call(&a[0], &args)?;
+    }
+    Ok(acc)
+}
+fn b_range(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let ints: Vec<i64> = a
+        .iter()
+        .enumerate()
+        .map(|(i, v)| match v {
+            Value::Int(n) => Ok(*n),
+            other => type_error(format!(
+                "Type error: list/range expects integers as argument {}, got {}",
+                i + 1,
+                other.type_name()
+            )),
+        })
+        .collect::<Result<_, _>>()?;
+    let (start, end, step) = match ints.as_slice() {
+        [e] => (0, *e, 1),
+        [s, e] => (*s, *e, 1),
+        [s, e, st] => (*s, *e, *st),
+        _ => unreachable!("arity checked"),
+    };
+    if step == 0 {
+        return Err(ErrorValue::new("Error", "list/range: step must not be 0"));
+    }
+    let mut out = Vec::new();
+    let mut i = start;
+    while (step > 0 && i < end) || (step < 0 && i > end) {
+        out.push(Value::Int(i));
+        if out.len() > 100_000_000 {
+            return Err(ErrorValue::new("Error", "list/range: too many elements"));
+        }
+        i = match i.checked_add(step) {
+            Some(n) => n,
+            None => break,
+        };
+    }
+    Ok(Value::list_from(out))
+}
+fn b_concat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let mut s = String::new();
+    for v in a {
+        match v {
+            Value::Str(x) => s.push_str(x),
+            other => s.push_str(&other.to_print_string()),
+        }
+    }
+    Ok(Value::str(s))
+}
+fn b_strlen(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    match &a[0] {
+        Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
+        other => type_error(format!(
+            "Type error: string/length expects a string, got {}",
+            other.type_name()
+        )),
+    }
+}
+
+/// Looks a builtin up by name.
+pub fn builtin_id(name: &str) -> Option<u32> {
+    BUILTINS
+        .iter()
+        .position(|b| b.name == name)
+        .map(|i| i as u32)
+}

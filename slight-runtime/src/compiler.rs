@@ -1,0 +1,834 @@
+//! The bytecode compiler: resolved Core Forms → [`Proto`] for the register VM.
+//!
+//! Locals live in the registers the resolver assigned (`0..nslots`); temporaries are allocated
+//! above them in stack order. Each `expr` call compiles an expression into a destination
+//! register. The match over [`ExprKind`] is exhaustive: a Core Form this back end does not
+//! handle is a compile error of the Rust crate, not a gap at run time.
+
+use crate::bytecode::{CaptureSrc, Instr, Proto, Reg};
+use crate::convert::sexp_to_value;
+use crate::value::Value;
+use slight_core::core::{Binding, CaptureFrom, FnInfo, Lambda, MatchClause, Pattern, VarRef};
+use slight_core::{Expr, ExprKind, Prim, SlightError, Span, Type};
+use std::collections::HashSet;
+use std::rc::Rc;
+
+/// Most registers one function may use.
+const MAX_REGS: usize = u16::MAX as usize - 1;
+
+struct FnCompiler<'a> {
+    info: &'a FnInfo,
+    proto: Proto,
+    /// Next free temporary register.
+    top: usize,
+    /// Locals already given their (cell) home at the start of their body.
+    predeclared: HashSet<u32>,
+    loops: Vec<LoopInfo>,
+    span: Span,
+}
+
+struct LoopInfo {
+    start: usize,
+    slots: Vec<(Reg, bool)>,
+}
+
+type CResult<T> = Result<T, SlightError>;
+
+/// Compiles a resolved top-level form into a zero-argument script function.
+pub fn compile_toplevel(expr: &Expr, info: &FnInfo, eval_captures: usize) -> CResult<Rc<Proto>> {
+    let mut c = FnCompiler::new(info, expr.span);
+    c.proto.name = Some("<toplevel>".into());
+    c.proto.captures = (0..eval_captures)
+        .map(|i| CaptureSrc::Capture(i as u16))
+        .collect();
+    let r = c.alloc()?;
+    c.body(expr, r)?;
+    c.emit(Instr::Return { src: r as Reg }, expr.span);
+    Ok(Rc::new(c.finish()))
+}
+
+impl<'a> FnCompiler<'a> {
+    fn new(info: &'a FnInfo, span: Span) -> Self {
+        let nslots = info.nslots as usize;
+        FnCompiler {
+            info,
+            proto: Proto {
+                span,
+                ..Default::default()
+            },
+            top: nslots,
+            predeclared: HashSet::new(),
+            loops: Vec::new(),
+            span,
+        }
+    }
+
+    fn finish(mut self) -> Proto {
+        self.proto.nregs = self.proto.nregs.max(self.top as u16).max(self.info.nslots);
+        self.proto
+    }
+
+    fn emit(&mut self, ins: Instr, span: Span) -> usize {
+        self.proto.code.push(ins);
+        self.proto.spans.push(span);
+        self.proto.code.len() - 1
+    }
+
+    fn alloc(&mut self) -> CResult<usize> {
+        let r = self.top;
+        if r >= MAX_REGS {
+            return Err(SlightError::syntax(
+                "function too large: out of registers",
+                self.span,
+            ));
+        }
+        self.top += 1;
+        self.proto.nregs = self.proto.nregs.max(self.top as u16);
+        Ok(r)
+    }
+
+    fn constant(&mut self, v: Value) -> u32 {
+        self.proto.consts.push(v);
+        (self.proto.consts.len() - 1) as u32
+    }
+
+    fn here(&self) -> usize {
+        self.proto.code.len()
+    }
+
+    /// Points the jump at `at` to the current position.
+    fn patch(&mut self, at: usize) -> CResult<()> {
+        let offset = self.here() as i64 - at as i64 - 1;
+        let too_far = || SlightError::syntax("function too large: jump out of range", self.span);
+        match &mut self.proto.code[at] {
+            Instr::Jump { offset: o }
+            | Instr::JumpIfFalse { offset: o, .. }
+            | Instr::JumpIfTrue { offset: o, .. }
+            | Instr::TryPush { offset: o, .. } => *o = offset as i32,
+            Instr::JumpIfNotLt { offset: o, .. }
+            | Instr::JumpIfNotLe { offset: o, .. }
+            | Instr::JumpIfNotEq { offset: o, .. } => {
+                *o = i16::try_from(offset).map_err(|_| too_far())?
+            }
+            _ => unreachable!("patching a non-jump"),
+        }
+        Ok(())
+    }
+
+    fn local_slot(&self, id: u32) -> (Reg, bool) {
+        let l = &self.info.locals[id as usize];
+        (l.slot, l.boxed)
+    }
+
+    /// Compiles `e` and returns a register holding its value: the local's own slot for a plain
+    /// local (no copy), otherwise a fresh temporary.
+    fn operand(&mut self, e: &Expr) -> CResult<Reg> {
+        if let ExprKind::Var {
+            var: VarRef::Local(id),
+            ..
+        } = e.kind
+        {
+            let (slot, boxed) = self.local_slot(id);
+            if !boxed {
+                return Ok(slot);
+            }
+        }
+        let r = self.alloc()?;
+        self.expr(e, r)?;
+        Ok(r as Reg)
+    }
+
+    /// A body: gives predeclared `def`s their homes, then compiles the forms.
+    fn body(&mut self, e: &Expr, dst: usize) -> CResult<()> {
+        let forms: Vec<&Expr> = match &e.kind {
+            ExprKind::Seq(items) => items.iter().collect(),
+            _ => vec![e],
+        };
+        for f in forms {
+            if let ExprKind::Define {
+                var: VarRef::Local(id),
+                ..
+            } = f.kind
+            {
+                if self.predeclared.insert(id) {
+                    let (slot, boxed) = self.local_slot(id);
+                    self.emit(Instr::LoadNil { dst: slot }, f.span);
+                    if boxed {
+                        self.emit(Instr::MakeCell { slot }, f.span);
+                    }
+                }
+            }
+        }
+        self.expr(e, dst)
+    }
+
+    /// Stores the value in register `src` into local `b` (making a cell if it is boxed).
+    fn bind(&mut self, b: &Binding, src: Reg, span: Span) {
+        let (slot, boxed) = self.local_slot(b.local);
+        if src != slot {
+            self.emit(Instr::Move { dst: slot, src }, span);
+        }
+        if let Some(ty) = b.ty {
+            self.emit(Instr::CheckType { reg: slot, ty }, b.span);
+        }
+        if boxed {
+            self.emit(Instr::MakeCell { slot }, span);
+        }
+    }
+
+    fn expr(&mut self, e: &Expr, dst: usize) -> CResult<()> {
+        let span = e.span;
+        let d = dst as Reg;
+        let saved_top = self.top;
+        match &e.kind {
+            ExprKind::Const(datum) => {
+                let v = sexp_to_value(datum);
+                match v {
+                    Value::Nil => self.emit(Instr::LoadNil { dst: d }, span),
+                    Value::Bool(b) => self.emit(Instr::LoadBool { dst: d, value: b }, span),
+                    Value::Int(i) if i32::try_from(i).is_ok() => self.emit(
+                        Instr::LoadInt {
+                            dst: d,
+                            value: i as i32,
+                        },
+                        span,
+                    ),
+                    v => {
+                        let index = self.constant(v);
+                        self.emit(Instr::LoadConst { dst: d, index }, span)
+                    }
+                };
+            }
+            ExprKind::Var { var, name } => self.load_var(*var, name, d, span),
+            ExprKind::Set { var, value, .. } => self.assign(*var, value, d, span)?,
+            ExprKind::Define {
+                binding,
+                var,
+                value,
+            } => match var {
+                VarRef::Global(index) => {
+                    let r = self.operand(value)?;
+                    if let Some(ty) = binding.ty {
+                        self.emit(Instr::CheckType { reg: r, ty }, span);
+                    }
+                    self.emit(
+                        Instr::DefGlobal {
+                            index: *index,
+                            src: r,
+                        },
+                        span,
+                    );
+                    self.emit(
+                        Instr::LoadBool {
+                            dst: d,
+                            value: true,
+                        },
+                        span,
+                    );
+                }
+                VarRef::Local(id) => {
+                    let (slot, boxed) = self.local_slot(*id);
+                    if boxed && self.predeclared.contains(id) {
+                        let r = self.operand(value)?;
+                        if let Some(ty) = binding.ty {
+                            self.emit(Instr::CheckType { reg: r, ty }, span);
+                        }
+                        self.emit(Instr::SetCell { slot, src: r }, span);
+                        self.move_to(d, r, span);
+                    } else {
+                        self.expr(value, slot as usize)?;
+                        self.bind(binding, slot, span);
+                        if boxed {
+                            self.emit(Instr::GetCell { dst: d, slot }, span);
+                        } else {
+                            self.move_to(d, slot, span);
+                        }
+                    }
+                }
+                _ => unreachable!("define resolves to a global or a local"),
+            },
+            ExprKind::If(c, t, f) => {
+                let jump_else = self.condition(c)?;
+                self.expr(t, dst)?;
+                let jump_end = self.emit(Instr::Jump { offset: 0 }, span);
+                self.patch(jump_else)?;
+                self.expr(f, dst)?;
+                self.patch(jump_end)?;
+            }
+            ExprKind::Lambda(lambda) => self.closure(lambda, d, span)?,
+            ExprKind::Call(callee, args) => self.call(e, callee, args, dst)?,
+            ExprKind::Prim(prim, args) => self.prim(*prim, args, d, span)?,
+            ExprKind::Seq(items) => {
+                if items.is_empty() {
+                    self.emit(Instr::LoadNil { dst: d }, span);
+                }
+                for item in items {
+                    self.expr(item, dst)?;
+                }
+            }
+            ExprKind::Let(bindings, body) => {
+                for (b, init) in bindings {
+                    let (slot, _) = self.local_slot(b.local);
+                    self.expr(init, slot as usize)?;
+                    self.bind(b, slot, init.span);
+                }
+                self.body(body, dst)?;
+            }
+            ExprKind::And(items) | ExprKind::Or(items) => {
+                let is_and = matches!(e.kind, ExprKind::And(_));
+                if items.is_empty() {
+                    if is_and {
+                        self.emit(
+                            Instr::LoadBool {
+                                dst: d,
+                                value: true,
+                            },
+                            span,
+                        );
+                    } else {
+                        self.emit(Instr::LoadNil { dst: d }, span);
+                    }
+                }
+                let mut jumps = Vec::new();
+                for (i, item) in items.iter().enumerate() {
+                    self.expr(item, dst)?;
+                    if i + 1 < items.len() {
+                        let j = if is_and {
+                            Instr::JumpIfFalse { cond: d, offset: 0 }
+                        } else {
+                            Instr::JumpIfTrue { cond: d, offset: 0 }
+                        };
+                        jumps.push(self.emit(j, item.span));
+                    }
+                }
+                for j in jumps {
+                    self.patch(j)?;
+                }
+            }
+            ExprKind::Loop(bindings, body) => {
+                let mut slots = Vec::new();
+                for (b, init) in bindings {
+                    let (slot, boxed) = self.local_slot(b.local);
+                    self.expr(init, slot as usize)?;
+                    self.bind(b, slot, init.span);
+                    slots.push((slot, boxed));
+                }
+                let start = self.here();
+                self.loops.push(LoopInfo { start, slots });
+                self.body(body, dst)?;
+                self.loops.pop();
+            }
+            ExprKind::Recur(args) => {
+                let temps: Vec<Reg> = args
+                    .iter()
+                    .map(|a| {
+                        let r = self.alloc()?;
+                        self.expr(a, r)?;
+                        Ok(r as Reg)
+                    })
+                    .collect::<CResult<_>>()?;
+                let lp = self
+                    .loops
+                    .last()
+                    .expect("resolver checked recur is inside a loop");
+                let (start, slots) = (lp.start, lp.slots.clone());
+                for (&(slot, boxed), &t) in slots.iter().zip(&temps) {
+                    self.emit(Instr::Move { dst: slot, src: t }, span);
+                    if boxed {
+                        self.emit(Instr::MakeCell { slot }, span);
+                    }
+                }
+                let offset = start as i64 - self.here() as i64 - 1;
+                self.emit(
+                    Instr::Jump {
+                        offset: offset as i32,
+                    },
+                    span,
+                );
+            }
+            ExprKind::Try {
+                body,
+                catch,
+                finally,
+            } => self.try_form(
+                body,
+                catch.as_ref().map(|(b, h)| (b, &**h)),
+                finally.as_deref(),
+                dst,
+                span,
+            )?,
+            ExprKind::Throw(v) => {
+                let r = self.operand(v)?;
+                self.emit(Instr::Throw { src: r }, span);
+            }
+            ExprKind::Match(value, clauses) => self.match_form(value, clauses, dst, span)?,
+            ExprKind::Eval(form, env) => {
+                let r = self.operand(form)?;
+                let mut entries = Vec::new();
+                for (name, var) in env {
+                    let src = match var {
+                        VarRef::Local(id) => CaptureSrc::Register(self.local_slot(*id).0),
+                        VarRef::Capture(i) => CaptureSrc::Capture(*i as u16),
+                        _ => continue,
+                    };
+                    entries.push((name.clone(), src));
+                }
+                self.proto.eval_envs.push(entries);
+                let env = (self.proto.eval_envs.len() - 1) as u16;
+                self.emit(
+                    Instr::Eval {
+                        dst: d,
+                        form: r,
+                        env,
+                    },
+                    span,
+                );
+            }
+            ExprKind::DefMacro(name, lambda) => {
+                let r = self.alloc()? as Reg;
+                self.closure(lambda, r, span)?;
+                let name = self.constant(Value::str(name.clone()));
+                self.emit(Instr::DefMacro { name, src: r }, span);
+                self.emit(
+                    Instr::LoadBool {
+                        dst: d,
+                        value: true,
+                    },
+                    span,
+                );
+            }
+        }
+        self.top = saved_top;
+        Ok(())
+    }
+
+    fn move_to(&mut self, dst: Reg, src: Reg, span: Span) {
+        if dst != src {
+            self.emit(Instr::Move { dst, src }, span);
+        }
+    }
+
+    fn load_var(&mut self, var: VarRef, _name: &str, d: Reg, span: Span) {
+        match var {
+            VarRef::Local(id) => {
+                let (slot, boxed) = self.local_slot(id);
+                if boxed {
+                    self.emit(Instr::GetCell { dst: d, slot }, span);
+                } else {
+                    self.move_to(d, slot, span);
+                }
+            }
+            VarRef::Capture(i) => {
+                let ins = if self.info.captures[i as usize].boxed {
+                    Instr::GetCaptureCell {
+                        dst: d,
+                        index: i as u16,
+                    }
+                } else {
+                    Instr::GetCapture {
+                        dst: d,
+                        index: i as u16,
+                    }
+                };
+                self.emit(ins, span);
+            }
+            VarRef::Global(index) => {
+                self.emit(Instr::GetGlobal { dst: d, index }, span);
+            }
+            VarRef::Unresolved => unreachable!("resolver left a variable unresolved"),
+        }
+    }
+
+    fn assign(&mut self, var: VarRef, value: &Expr, d: Reg, span: Span) -> CResult<()> {
+        match var {
+            VarRef::Local(id) => {
+                let (slot, boxed) = self.local_slot(id);
+                if boxed {
+                    let r = self.operand(value)?;
+                    self.emit(Instr::SetCell { slot, src: r }, span);
+                    self.move_to(d, r, span);
+                } else {
+                    let t = self.alloc()?;
+                    self.expr(value, t)?;
+                    self.emit(
+                        Instr::Move {
+                            dst: slot,
+                            src: t as Reg,
+                        },
+                        span,
+                    );
+                    self.move_to(d, slot, span);
+                }
+            }
+            VarRef::Capture(i) => {
+                let r = self.operand(value)?;
+                self.emit(
+                    Instr::SetCaptureCell {
+                        index: i as u16,
+                        src: r,
+                    },
+                    span,
+                );
+                self.move_to(d, r, span);
+            }
+            VarRef::Global(index) => {
+                let r = self.operand(value)?;
+                self.emit(Instr::SetGlobal { index, src: r }, span);
+                self.move_to(d, r, span);
+            }
+            VarRef::Unresolved => unreachable!("resolver left a variable unresolved"),
+        }
+        Ok(())
+    }
+
+    /// Compiles a test and returns the index of the jump taken when it is false.
+    fn condition(&mut self, c: &Expr) -> CResult<usize> {
+        if let ExprKind::Prim(p @ (Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge | Prim::Eq), args) =
+            &c.kind
+        {
+            let a = self.operand(&args[0])?;
+            let b = self.operand(&args[1])?;
+            let ins = match p {
+                Prim::Lt => Instr::JumpIfNotLt { a, b, offset: 0 },
+                Prim::Le => Instr::JumpIfNotLe { a, b, offset: 0 },
+                Prim::Gt => Instr::JumpIfNotLt {
+                    a: b,
+                    b: a,
+                    offset: 0,
+                },
+                Prim::Ge => Instr::JumpIfNotLe {
+                    a: b,
+                    b: a,
+                    offset: 0,
+                },
+                _ => Instr::JumpIfNotEq { a, b, offset: 0 },
+            };
+            return Ok(self.emit(ins, c.span));
+        }
+        let r = self.operand(c)?;
+        Ok(self.emit(Instr::JumpIfFalse { cond: r, offset: 0 }, c.span))
+    }
+
+    fn closure(&mut self, lambda: &Lambda, d: Reg, span: Span) -> CResult<()> {
+        let proto = compile_lambda(lambda, self.info)?;
+        self.proto.protos.push(proto);
+        let index = (self.proto.protos.len() - 1) as u32;
+        self.emit(
+            Instr::Closure {
+                dst: d,
+                proto: index,
+            },
+            span,
+        );
+        Ok(())
+    }
+
+    fn call(&mut self, e: &Expr, callee: &Expr, args: &[Expr], dst: usize) -> CResult<()> {
+        let base = self.alloc()?;
+        self.expr(callee, base)?;
+        for a in args {
+            let r = self.alloc()?;
+            self.expr(a, r)?;
+        }
+        let argc = u16::try_from(args.len())
+            .map_err(|_| SlightError::syntax("too many arguments", e.span))?;
+        if e.tail && self.proto.ret.is_none() {
+            self.emit(
+                Instr::TailCall {
+                    base: base as Reg,
+                    argc,
+                },
+                e.span,
+            );
+            // Reached only when the callee was not a closure (builtins return here).
+            self.emit(Instr::Return { src: base as Reg }, e.span);
+        } else {
+            self.emit(
+                Instr::Call {
+                    base: base as Reg,
+                    argc,
+                },
+                e.span,
+            );
+            self.move_to(dst as Reg, base as Reg, e.span);
+        }
+        Ok(())
+    }
+
+    fn prim(&mut self, prim: Prim, args: &[Expr], d: Reg, span: Span) -> CResult<()> {
+        if matches!(prim, Prim::List | Prim::Append) {
+            let start = self.top;
+            for a in args {
+                let r = self.alloc()?;
+                self.expr(a, r)?;
+            }
+            let count = args.len() as u16;
+            let ins = if prim == Prim::List {
+                Instr::List {
+                    dst: d,
+                    start: start as Reg,
+                    count,
+                }
+            } else {
+                Instr::Append {
+                    dst: d,
+                    start: start as Reg,
+                    count,
+                }
+            };
+            self.emit(ins, span);
+            return Ok(());
+        }
+        // Small integer constants fold into AddInt / SubInt.
+        if let (Prim::Add | Prim::Sub, [a, b]) = (prim, args) {
+            if let ExprKind::Const(s) = &b.kind {
+                if let slight_core::SexpKind::Int(i) = s.kind {
+                    if let Ok(value) = i16::try_from(i) {
+                        let a = self.operand(a)?;
+                        let ins = if prim == Prim::Add {
+                            Instr::AddInt { dst: d, a, value }
+                        } else {
+                            Instr::SubInt { dst: d, a, value }
+                        };
+                        self.emit(ins, span);
+                        return Ok(());
+                    }
+                }
+            }
+        }
+        let regs: Vec<Reg> = args
+            .iter()
+            .map(|a| self.operand(a))
+            .collect::<CResult<_>>()?;
+        let ins = match (prim, regs.as_slice()) {
+            (Prim::Add, &[a, b]) => Instr::Add { dst: d, a, b },
+            (Prim::Sub, &[a, b]) => Instr::Sub { dst: d, a, b },
+            (Prim::Mul, &[a, b]) => Instr::Mul { dst: d, a, b },
+            (Prim::Div, &[a, b]) => Instr::Div { dst: d, a, b },
+            (Prim::Eq, &[a, b]) => Instr::Eq { dst: d, a, b },
+            (Prim::Ne, &[a, b]) => Instr::Ne { dst: d, a, b },
+            (Prim::Lt, &[a, b]) => Instr::Lt { dst: d, a, b },
+            (Prim::Gt, &[a, b]) => Instr::Gt { dst: d, a, b },
+            (Prim::Le, &[a, b]) => Instr::Le { dst: d, a, b },
+            (Prim::Ge, &[a, b]) => Instr::Ge { dst: d, a, b },
+            (Prim::Cons, &[a, b]) => Instr::Cons { dst: d, a, b },
+            (Prim::Field, &[a, b]) => Instr::Field { dst: d, a, b },
+            (Prim::Not, &[a]) => Instr::Not { dst: d, a },
+            (Prim::Neg, &[a]) => Instr::Neg { dst: d, a },
+            (Prim::Head, &[a]) => Instr::Head { dst: d, a },
+            (Prim::Tail, &[a]) => Instr::Tail { dst: d, a },
+            (Prim::IsEmpty, &[a]) => Instr::IsEmpty { dst: d, a },
+            _ => {
+                return Err(SlightError::syntax(
+                    format!("{} called with {} arguments", prim.name(), args.len()),
+                    span,
+                ))
+            }
+        };
+        self.emit(ins, span);
+        Ok(())
+    }
+
+    fn try_form(
+        &mut self,
+        body: &Expr,
+        catch: Option<(&Binding, &Expr)>,
+        finally: Option<&Expr>,
+        dst: usize,
+        span: Span,
+    ) -> CResult<()> {
+        let scratch = self.alloc()?;
+        let err = match catch {
+            Some((b, _)) => self.local_slot(b.local).0,
+            None => self.alloc()? as Reg,
+        };
+        let push = self.emit(Instr::TryPush { err, offset: 0 }, span);
+        self.body(body, dst)?;
+        self.emit(Instr::TryPop, span);
+        if let Some(f) = finally {
+            self.body(f, scratch)?;
+        }
+        let mut to_end = vec![self.emit(Instr::Jump { offset: 0 }, span)];
+        self.patch(push)?;
+        match catch {
+            Some((b, handler)) => {
+                let mut inner = None;
+                let err2 = self.alloc()? as Reg;
+                if finally.is_some() {
+                    inner = Some(self.emit(
+                        Instr::TryPush {
+                            err: err2,
+                            offset: 0,
+                        },
+                        span,
+                    ));
+                }
+                self.bind(b, err, b.span);
+                self.body(handler, dst)?;
+                if let (Some(inner), Some(f)) = (inner, finally) {
+                    self.emit(Instr::TryPop, span);
+                    self.body(f, scratch)?;
+                    to_end.push(self.emit(Instr::Jump { offset: 0 }, span));
+                    self.patch(inner)?;
+                    self.body(f, scratch)?;
+                    self.emit(Instr::Throw { src: err2 }, span);
+                }
+            }
+            None => {
+                if let Some(f) = finally {
+                    self.body(f, scratch)?;
+                }
+                self.emit(Instr::Throw { src: err }, span);
+            }
+        }
+        for j in to_end {
+            self.patch(j)?;
+        }
+        Ok(())
+    }
+
+    fn match_form(
+        &mut self,
+        value: &Expr,
+        clauses: &[MatchClause],
+        dst: usize,
+        span: Span,
+    ) -> CResult<()> {
+        let v = self.alloc()? as Reg;
+        self.expr(value, v as usize)?;
+        let mut to_end = Vec::new();
+        for clause in clauses {
+            let mut fails = Vec::new();
+            self.pattern(&clause.pattern, v, &mut fails, clause.body.span)?;
+            if let Some(g) = &clause.guard {
+                fails.push(self.condition(g)?);
+            }
+            self.body(&clause.body, dst)?;
+            to_end.push(self.emit(Instr::Jump { offset: 0 }, clause.body.span));
+            for f in fails {
+                self.patch(f)?;
+            }
+        }
+        self.emit(Instr::MatchFail { src: v }, span);
+        for j in to_end {
+            self.patch(j)?;
+        }
+        Ok(())
+    }
+
+    fn pattern(
+        &mut self,
+        p: &Pattern,
+        src: Reg,
+        fails: &mut Vec<usize>,
+        span: Span,
+    ) -> CResult<()> {
+        match p {
+            Pattern::Wildcard => {}
+            Pattern::Literal(datum) => {
+                let k = self.alloc()? as Reg;
+                self.expr(
+                    &Expr::new(ExprKind::Const(datum.clone()), datum.span),
+                    k as usize,
+                )?;
+                let t = self.alloc()? as Reg;
+                self.emit(
+                    Instr::Eq {
+                        dst: t,
+                        a: src,
+                        b: k,
+                    },
+                    span,
+                );
+                fails.push(self.emit(Instr::JumpIfFalse { cond: t, offset: 0 }, span));
+            }
+            Pattern::Bind(b) => self.bind(b, src, span),
+            Pattern::List(items) | Pattern::Cons(items, _) => {
+                let exact = matches!(p, Pattern::List(_));
+                let t = self.alloc()? as Reg;
+                self.emit(
+                    Instr::TestList {
+                        dst: t,
+                        src,
+                        len: items.len() as u16,
+                        exact,
+                    },
+                    span,
+                );
+                fails.push(self.emit(Instr::JumpIfFalse { cond: t, offset: 0 }, span));
+                for (i, item) in items.iter().enumerate() {
+                    if matches!(item, Pattern::Wildcard) {
+                        continue;
+                    }
+                    let r = self.alloc()? as Reg;
+                    self.emit(
+                        Instr::Nth {
+                            dst: r,
+                            src,
+                            index: i as u16,
+                        },
+                        span,
+                    );
+                    self.pattern(item, r, fails, span)?;
+                }
+                if let Pattern::Cons(_, rest) = p {
+                    let r = self.alloc()? as Reg;
+                    self.emit(
+                        Instr::Drop {
+                            dst: r,
+                            src,
+                            count: items.len() as u16,
+                        },
+                        span,
+                    );
+                    self.pattern(rest, r, fails, span)?;
+                }
+            }
+        }
+        Ok(())
+    }
+}
+
+/// Compiles a function literal; `parent` describes the enclosing function for its captures.
+fn compile_lambda(lambda: &Lambda, parent: &FnInfo) -> CResult<Rc<Proto>> {
+    let mut c = FnCompiler::new(&lambda.info, lambda.span);
+    c.proto.name = lambda.name.clone();
+    c.proto.nparams = lambda.params.len() as u16;
+    c.proto.variadic = lambda.rest.is_some();
+    c.proto.ret = lambda.ret;
+    c.proto.captures = lambda
+        .info
+        .captures
+        .iter()
+        .map(|cap| match cap.from {
+            CaptureFrom::Local(id) => CaptureSrc::Register(parent.locals[id as usize].slot),
+            CaptureFrom::Capture(i) => CaptureSrc::Capture(i as u16),
+        })
+        .collect();
+    for p in lambda.params.iter().chain(lambda.rest.iter()) {
+        let (slot, _) = c.local_slot(p.local);
+        c.bind(p, slot, p.span);
+    }
+    let r = c.alloc()?;
+    c.body(&lambda.body, r)?;
+    if let Some(ty) = lambda.ret {
+        c.emit(Instr::CheckType { reg: r as Reg, ty }, lambda.span);
+    }
+    c.emit(Instr::Return { src: r as Reg }, lambda.span);
+    Ok(Rc::new(c.finish()))
+}
+
+/// The message of a failed type check.
+pub fn type_mismatch(ty: Type, v: &Value) -> Option<String> {
+    let ok = match ty {
+        Type::I64 => matches!(v, Value::Int(_)),
+        Type::F64 => matches!(v, Value::Float(_)),
+        Type::Bool => matches!(v, Value::Bool(_)),
+        Type::Str => matches!(v, Value::Str(_)),
+        Type::List => matches!(v, Value::List(_)),
+        Type::Map => matches!(v, Value::Map(_)),
+        Type::Fn => matches!(v, Value::Func(_) | Value::Builtin(_) | Value::Native(_)),
+        Type::Any => true,
+    };
+    (!ok).then(|| format!("Type error: expected {}, got {}", ty.name(), v.type_name()))
+}

@@ -1,0 +1,204 @@
+//! Runtime errors: the error *value* Slight code catches ([`ErrorValue`]) and the embedder-facing
+//! [`Error`], rendered like a compiler diagnostic — the source line, a caret under the form that
+//! failed, and the Slight stack trace.
+
+use crate::value::Value;
+use codespan_reporting::diagnostic::{Diagnostic, Label};
+use codespan_reporting::files::{Files, SimpleFile};
+use codespan_reporting::term::{self, termcolor::NoColor};
+use slight_core::{SlightError, SourceMap, Span};
+use std::fmt;
+
+/// One entry of a Slight stack trace: the function and where it was executing.
+#[derive(Clone, Debug)]
+pub struct TraceEntry {
+    pub function: String,
+    pub span: Span,
+}
+
+/// An error as a Slight value: what `catch` binds and `error/message` reads.
+#[derive(Clone, Debug)]
+pub struct ErrorValue {
+    /// `error/type`: `Error`, `TypeError`, `ArityError`, `NameError`, …
+    pub etype: String,
+    pub message: String,
+    pub span: Option<Span>,
+    pub trace: Vec<TraceEntry>,
+    /// The thrown value when something other than a string or error was thrown.
+    pub payload: Value,
+}
+
+impl ErrorValue {
+    pub fn new(etype: &str, message: impl Into<String>) -> Self {
+        ErrorValue {
+            etype: etype.to_string(),
+            message: message.into(),
+            span: None,
+            trace: Vec::new(),
+            payload: Value::Nil,
+        }
+    }
+    pub fn type_error(message: impl Into<String>) -> Self {
+        Self::new("TypeError", message)
+    }
+    pub fn arity(message: impl Into<String>) -> Self {
+        Self::new("ArityError", message)
+    }
+    pub fn arithmetic(message: impl Into<String>) -> Self {
+        Self::new("ArithmeticError", message)
+    }
+    pub fn user(message: impl Into<String>) -> Self {
+        Self::new("Error", message)
+    }
+    pub fn from_front(e: &SlightError) -> Self {
+        ErrorValue {
+            span: Some(e.span),
+            ..Self::new(e.kind.type_name(), e.message.clone())
+        }
+    }
+}
+
+/// Shorthand for builtins: `Err(type_error(...))`.
+pub fn type_error<T>(message: impl Into<String>) -> Result<T, ErrorValue> {
+    Err(ErrorValue::type_error(message))
+}
+
+/// An error returned to the embedder: kind, message, position, Slight stack, and its rendering.
+/// (Boxed so `Result<_, Error>` stays small; fields are reached through `Deref`.)
+#[derive(Clone, Debug)]
+pub struct Error(Box<ErrorDetails>);
+
+#[derive(Clone, Debug)]
+pub struct ErrorDetails {
+    pub kind: String,
+    pub message: String,
+    /// `file:line:col` of the form that raised it, when known.
+    pub location: Option<String>,
+    pub span: Option<Span>,
+    pub trace: Vec<String>,
+    /// The full diagnostic: header, source line with caret, stack trace.
+    pub rendered: String,
+    /// The error as a Slight value (for re-raising or inspection).
+    pub value: Value,
+}
+
+impl Error {
+    pub fn from_value(e: &std::rc::Rc<ErrorValue>, sources: &SourceMap) -> Error {
+        let trace: Vec<String> = e
+            .trace
+            .iter()
+            .map(|t| format!("at {} ({})", t.function, sources.location(t.span)))
+            .collect();
+        Error(Box::new(ErrorDetails {
+            kind: e.etype.clone(),
+            message: e.message.clone(),
+            location: e.span.map(|s| sources.location(s)),
+            span: e.span,
+            rendered: render(e, &trace, sources),
+            trace,
+            value: Value::Error(e.clone()),
+        }))
+    }
+
+    /// A plain error with no source position (I/O and the like).
+    pub fn plain(kind: &str, message: impl Into<String>) -> Error {
+        let message = message.into();
+        let value = Value::Error(std::rc::Rc::new(ErrorValue::new(kind, message.clone())));
+        Error(Box::new(ErrorDetails {
+            kind: kind.into(),
+            rendered: format!("error[{kind}]: {message}\n"),
+            message,
+            location: None,
+            span: None,
+            trace: vec![],
+            value,
+        }))
+    }
+}
+
+impl std::ops::Deref for Error {
+    type Target = ErrorDetails;
+    fn deref(&self) -> &ErrorDetails {
+        &self.0
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.location {
+            Some(loc) => write!(f, "{loc}: {}: {}", self.kind, self.message),
+            None => write!(f, "{}: {}", self.kind, self.message),
+        }
+    }
+}
+
+impl std::error::Error for Error {}
+
+struct MapFiles<'a>(&'a SourceMap);
+
+impl<'a> Files<'a> for MapFiles<'a> {
+    type FileId = u32;
+    type Name = &'a str;
+    type Source = &'a str;
+    fn name(&'a self, id: u32) -> Result<&'a str, codespan_reporting::files::Error> {
+        Ok(self.0.name(id))
+    }
+    fn source(&'a self, id: u32) -> Result<&'a str, codespan_reporting::files::Error> {
+        self.0
+            .get(id)
+            .map(|f| &*f.text)
+            .ok_or(codespan_reporting::files::Error::FileMissing)
+    }
+    fn line_index(
+        &'a self,
+        id: u32,
+        byte_index: usize,
+    ) -> Result<usize, codespan_reporting::files::Error> {
+        let src = self.source(id)?;
+        SimpleFile::new("", src).line_index((), byte_index)
+    }
+    fn line_range(
+        &'a self,
+        id: u32,
+        line_index: usize,
+    ) -> Result<std::ops::Range<usize>, codespan_reporting::files::Error> {
+        let src = self.source(id)?;
+        SimpleFile::new("", src).line_range((), line_index)
+    }
+}
+
+fn render(e: &ErrorValue, trace: &[String], sources: &SourceMap) -> String {
+    let mut diag = Diagnostic::error()
+        .with_code(e.etype.clone())
+        .with_message(e.message.clone());
+    if let Some(span) = e.span.filter(|s| sources.get(s.file).is_some()) {
+        let text = &sources
+            .get(span.file)
+            .map(|f| f.text.clone())
+            .unwrap_or_default();
+        let start = (span.start as usize).min(text.len());
+        // Underline the head of the form, not the whole (possibly multi-line) form.
+        let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
+        let end = (span.end as usize)
+            .clamp(start + 1, line_end.max(start + 1))
+            .min(text.len().max(start));
+        diag = diag.with_labels(vec![Label::primary(span.file, start..end)]);
+    }
+    if !trace.is_empty() {
+        let mut note = String::from("Slight stack (innermost first):");
+        for t in trace.iter().take(12) {
+            note.push_str("\n  ");
+            note.push_str(t);
+        }
+        if trace.len() > 12 {
+            note.push_str(&format!("\n  ... {} more frames", trace.len() - 12));
+        }
+        diag = diag.with_notes(vec![note]);
+    }
+    let mut out = NoColor::new(Vec::new());
+    let config = term::Config::default();
+    if term::emit(&mut out, &config, &MapFiles(sources), &diag).is_err() {
+        return format!("error[{}]: {}\n", e.etype, e.message);
+    }
+    String::from_utf8_lossy(&out.into_inner()).into_owned()
+}

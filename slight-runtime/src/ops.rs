@@ -1,0 +1,241 @@
+//! Arithmetic and comparison on values, shared by the VM's instructions and the builtin table
+//! (and later by compiled code), so every path computes the same result and the same error.
+
+use crate::error::ErrorValue;
+use crate::value::Value;
+use std::cmp::Ordering;
+
+fn not_number(op: &str, v: &Value) -> ErrorValue {
+    ErrorValue::type_error(format!(
+        "Type error: {op} expects numbers, got {}",
+        v.type_name()
+    ))
+}
+
+fn bad_pair(op: &str, a: &Value, b: &Value) -> ErrorValue {
+    let culprit = if matches!(a, Value::Int(_) | Value::Float(_)) {
+        b
+    } else {
+        a
+    };
+    not_number(op, culprit)
+}
+
+pub fn overflow() -> ErrorValue {
+    ErrorValue::arithmetic("integer overflow")
+}
+
+pub fn division_by_zero() -> ErrorValue {
+    ErrorValue::arithmetic("division by zero")
+}
+
+macro_rules! arith {
+    ($name:ident, $op:literal, $checked:ident, $fop:tt) => {
+        #[inline]
+        pub fn $name(a: &Value, b: &Value) -> Result<Value, ErrorValue> {
+            match (a, b) {
+                (Value::Int(x), Value::Int(y)) => x.$checked(*y).map(Value::Int).ok_or_else(overflow),
+                (Value::Float(x), Value::Float(y)) => Ok(Value::Float(x $fop y)),
+                (Value::Int(x), Value::Float(y)) => Ok(Value::Float(*x as f64 $fop y)),
+                (Value::Float(x), Value::Int(y)) => Ok(Value::Float(x $fop *y as f64)),
+                _ => Err(bad_pair($op, a, b)),
+            }
+        }
+    };
+}
+
+arith!(add, "+", checked_add, +);
+arith!(sub, "-", checked_sub, -);
+arith!(mul, "*", checked_mul, *);
+
+/// `/` always gives a float; an integer zero divisor is an error, float division follows IEEE.
+pub fn div(a: &Value, b: &Value) -> Result<Value, ErrorValue> {
+    let x = as_f64("/", a, b)?;
+    match b {
+        Value::Int(0) => Err(division_by_zero()),
+        Value::Int(y) => Ok(Value::Float(x / *y as f64)),
+        Value::Float(y) => Ok(Value::Float(x / y)),
+        _ => Err(not_number("/", b)),
+    }
+}
+
+fn as_f64(op: &str, a: &Value, b: &Value) -> Result<f64, ErrorValue> {
+    match a {
+        Value::Int(i) => Ok(*i as f64),
+        Value::Float(f) => Ok(*f),
+        _ => Err(bad_pair(op, a, b)),
+    }
+}
+
+pub fn neg(a: &Value) -> Result<Value, ErrorValue> {
+    match a {
+        Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(overflow),
+        Value::Float(f) => Ok(Value::Float(-f)),
+        _ => Err(not_number("-", a)),
+    }
+}
+
+/// Integer floor division (`math/div`).
+pub fn floor_div(a: &Value, b: &Value) -> Result<Value, ErrorValue> {
+    match (a, b) {
+        (Value::Int(_), Value::Int(0)) => Err(division_by_zero()),
+        (Value::Int(x), Value::Int(y)) => x.checked_div_euclid(*y).ok_or_else(overflow).map(|q| {
+            // floor semantics for negative divisors
+            let r = x - q * y;
+            Value::Int(if r != 0 && (r < 0) != (*y < 0) {
+                q - 1
+            } else {
+                q
+            })
+        }),
+        _ => {
+            let x = as_f64("math/div", a, b)?;
+            let y = as_f64("math/div", b, a)?;
+            Ok(Value::Float((x / y).floor()))
+        }
+    }
+}
+
+/// Floor modulo (`math/mod`): the result has the sign of the divisor.
+pub fn floor_mod(a: &Value, b: &Value) -> Result<Value, ErrorValue> {
+    match (a, b) {
+        (Value::Int(_), Value::Int(0)) => Err(division_by_zero()),
+        (Value::Int(x), Value::Int(y)) => {
+            let r = x.checked_rem(*y).ok_or_else(overflow)?;
+            Ok(Value::Int(if r != 0 && (r < 0) != (*y < 0) {
+                r + y
+            } else {
+                r
+            }))
+        }
+        _ => {
+            let x = as_f64("math/mod", a, b)?;
+            let y = as_f64("math/mod", b, a)?;
+            Ok(Value::Float(x - y * (x / y).floor()))
+        }
+    }
+}
+
+/// Numeric ordering for `< > <= >=`; `None` when a NaN is involved.
+#[inline]
+pub fn compare(op: &str, a: &Value, b: &Value) -> Result<Option<Ordering>, ErrorValue> {
+    match (a, b) {
+        (Value::Int(x), Value::Int(y)) => Ok(Some(x.cmp(y))),
+        (Value::Float(x), Value::Float(y)) => Ok(x.partial_cmp(y)),
+        (Value::Int(x), Value::Float(y)) => Ok((*x as f64).partial_cmp(y)),
+        (Value::Float(x), Value::Int(y)) => Ok(x.partial_cmp(&(*y as f64))),
+        _ => Err(bad_pair(op, a, b)),
+    }
+}
+
+pub fn lt(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
+    Ok(compare("<", a, b)? == Some(Ordering::Less))
+}
+pub fn le(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
+    Ok(matches!(
+        compare("<=", a, b)?,
+        Some(Ordering::Less | Ordering::Equal)
+    ))
+}
+pub fn gt(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
+    Ok(compare(">", a, b)? == Some(Ordering::Greater))
+}
+pub fn ge(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
+    Ok(matches!(
+        compare(">=", a, b)?,
+        Some(Ordering::Greater | Ordering::Equal)
+    ))
+}
+
+pub fn head(v: &Value) -> Result<Value, ErrorValue> {
+    match v {
+        Value::List(Some(c)) => Ok(c.head.clone()),
+        Value::List(None) | Value::Nil => Ok(Value::Nil),
+        _ => Err(ErrorValue::type_error(format!(
+            "Type error: head expects a list, got {}",
+            v.type_name()
+        ))),
+    }
+}
+
+pub fn tail(v: &Value) -> Result<Value, ErrorValue> {
+    match v {
+        Value::List(Some(c)) => Ok(Value::List(c.tail.clone())),
+        Value::List(None) | Value::Nil => Ok(Value::EMPTY),
+        _ => Err(ErrorValue::type_error(format!(
+            "Type error: tail expects a list, got {}",
+            v.type_name()
+        ))),
+    }
+}
+
+pub fn cons(h: &Value, t: &Value) -> Result<Value, ErrorValue> {
+    match t {
+        Value::List(l) => Ok(Value::cons(h.clone(), l.clone())),
+        Value::Nil => Ok(Value::cons(h.clone(), None)),
+        _ => Err(ErrorValue::type_error(format!(
+            "Type error: cons expects a list as its second argument, got {}",
+            t.type_name()
+        ))),
+    }
+}
+
+pub fn is_empty(v: &Value) -> Result<bool, ErrorValue> {
+    match v {
+        Value::List(l) => Ok(l.is_none()),
+        Value::Nil => Ok(true),
+        Value::Str(s) => Ok(s.is_empty()),
+        Value::Map(m) => Ok(m.borrow().is_empty()),
+        _ => Err(ErrorValue::type_error(format!(
+            "Type error: empty? expects a list, got {}",
+            v.type_name()
+        ))),
+    }
+}
+
+/// Concatenates lists (`list/append`, quasiquote splicing).
+pub fn append(parts: &[Value]) -> Result<Value, ErrorValue> {
+    let mut items = Vec::new();
+    for p in parts {
+        match p {
+            Value::List(_) => items.extend(p.list_iter()),
+            Value::Nil => {}
+            other => {
+                return Err(ErrorValue::type_error(format!(
+                    "Type error: list/append expects lists, got {}",
+                    other.type_name()
+                )))
+            }
+        }
+    }
+    Ok(Value::list_from(items))
+}
+
+/// `e.message` / `e.type` on errors (compat field access), and map lookup by keyword or string.
+pub fn field(obj: &Value, name: &Value) -> Result<Value, ErrorValue> {
+    let Value::Str(n) = name else {
+        return Err(ErrorValue::type_error("field name must be a string"));
+    };
+    match obj {
+        Value::Error(e) => match n.as_str() {
+            "message" => Ok(Value::str(e.message.clone())),
+            "type" => Ok(Value::str(e.etype.clone())),
+            "payload" | "value" => Ok(e.payload.clone()),
+            _ => Err(ErrorValue::new(
+                "NameError",
+                format!("Error has no field {n}"),
+            )),
+        },
+        Value::Map(m) => {
+            let m = m.borrow();
+            Ok(m.get(&crate::value::Key(Value::keyword(n.to_string())))
+                .or_else(|| m.get(&crate::value::Key(Value::str(n.to_string()))))
+                .cloned()
+                .unwrap_or(Value::Nil))
+        }
+        other => Err(ErrorValue::type_error(format!(
+            "Type error: cannot read field {n} of {}",
+            other.type_name()
+        ))),
+    }
+}

@@ -1,0 +1,391 @@
+//! The one `Value` type shared by the VM, the builtins and (later) compiled code, with its
+//! structural equality, hashing, `type/of` names and the two printed forms (`print` and REPL).
+
+use crate::bytecode::Proto;
+use crate::error::ErrorValue;
+use indexmap::IndexMap;
+use slight_core::sexp::{format_float, write_escaped};
+use std::cell::RefCell;
+use std::fmt::{self, Write as _};
+use std::hash::{Hash, Hasher};
+use std::rc::Rc;
+
+/// A Slight value: 16 bytes, cheap to clone (heap data behind `Rc`).
+#[derive(Clone, Default)]
+pub enum Value {
+    #[default]
+    Nil,
+    Bool(bool),
+    Int(i64),
+    Float(f64),
+    Str(Rc<String>),
+    Sym(Rc<String>),
+    Keyword(Rc<String>),
+    /// An immutable list; `List(None)` is the empty list `()`.
+    List(Option<Rc<Cons>>),
+    Map(Rc<RefCell<MapObj>>),
+    Func(Rc<Closure>),
+    Builtin(u32),
+    Native(Rc<NativeFn>),
+    Pid(u64),
+    Error(Rc<ErrorValue>),
+    /// A shared mutable variable (captured and assigned). Never visible to Slight code.
+    Cell(Rc<RefCell<Value>>),
+}
+
+/// One list cell. The length is cached so `list/length` and list patterns are O(1).
+pub struct Cons {
+    pub head: Value,
+    pub tail: Option<Rc<Cons>>,
+    pub len: usize,
+}
+
+impl Drop for Cons {
+    // Long lists are dropped iteratively so freeing a million-element list cannot overflow the
+    // Rust stack.
+    fn drop(&mut self) {
+        let mut next = self.tail.take();
+        while let Some(rc) = next {
+            match Rc::try_unwrap(rc) {
+                Ok(mut cell) => next = cell.tail.take(),
+                Err(_) => break,
+            }
+        }
+    }
+}
+
+/// A closure: compiled function plus captured values (cells for shared variables).
+pub struct Closure {
+    pub proto: Rc<Proto>,
+    pub captures: Box<[Value]>,
+}
+
+/// A Rust function registered by the embedder.
+pub struct NativeFn {
+    pub name: String,
+    pub arity: Option<usize>,
+    #[allow(clippy::type_complexity)]
+    pub func: Box<dyn Fn(&[Value]) -> Result<Value, ErrorValue>>,
+}
+
+/// Map contents: insertion-ordered, keys compared structurally.
+pub type MapObj = IndexMap<Key, Value>;
+
+/// A map key: a value hashed and compared structurally (`1` and `1.0` are the same key).
+#[derive(Clone)]
+pub struct Key(pub Value);
+
+impl PartialEq for Key {
+    fn eq(&self, other: &Self) -> bool {
+        self.0.equals(&other.0)
+    }
+}
+impl Eq for Key {}
+impl Hash for Key {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        hash_value(&self.0, state)
+    }
+}
+
+fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
+    match v {
+        Value::Nil => 0u8.hash(state),
+        Value::Bool(b) => b.hash(state),
+        Value::Int(i) => (*i as f64).to_bits().hash(state),
+        Value::Float(f) => f.to_bits().hash(state),
+        Value::Str(s) => s.hash(state),
+        Value::Sym(s) => (1u8, s).hash(state),
+        Value::Keyword(s) => (2u8, s).hash(state),
+        Value::List(_) => {
+            for x in v.list_iter() {
+                hash_value(&x, state);
+            }
+        }
+        Value::Pid(p) => p.hash(state),
+        _ => 3u8.hash(state),
+    }
+}
+
+impl Value {
+    pub fn str(s: impl Into<String>) -> Value {
+        Value::Str(Rc::new(s.into()))
+    }
+    pub fn sym(s: impl Into<String>) -> Value {
+        Value::Sym(Rc::new(s.into()))
+    }
+    pub fn keyword(s: impl Into<String>) -> Value {
+        Value::Keyword(Rc::new(s.into()))
+    }
+    pub const EMPTY: Value = Value::List(None);
+
+    pub fn cons(head: Value, tail: Option<Rc<Cons>>) -> Value {
+        let len = tail.as_ref().map_or(0, |t| t.len) + 1;
+        Value::List(Some(Rc::new(Cons { head, tail, len })))
+    }
+
+    /// Builds a list from values in order.
+    pub fn list_from<I>(items: I) -> Value
+    where
+        I: IntoIterator<Item = Value>,
+        I::IntoIter: DoubleEndedIterator,
+    {
+        let mut tail: Option<Rc<Cons>> = None;
+        for v in items.into_iter().rev() {
+            let len = tail.as_ref().map_or(0, |t| t.len) + 1;
+            tail = Some(Rc::new(Cons { head: v, tail, len }));
+        }
+        Value::List(tail)
+    }
+
+    pub fn map_from(entries: impl IntoIterator<Item = (Value, Value)>) -> Value {
+        Value::Map(Rc::new(RefCell::new(
+            entries.into_iter().map(|(k, v)| (Key(k), v)).collect(),
+        )))
+    }
+
+    pub fn is_truthy(&self) -> bool {
+        !matches!(self, Value::Nil | Value::Bool(false))
+    }
+
+    /// Iterates a list's elements (nothing for non-lists).
+    pub fn list_iter(&self) -> ListIter<'_> {
+        match self {
+            Value::List(l) => ListIter { cur: l.as_deref() },
+            _ => ListIter { cur: None },
+        }
+    }
+
+    pub fn list_len(&self) -> usize {
+        match self {
+            Value::List(Some(c)) => c.len,
+            _ => 0,
+        }
+    }
+
+    /// `type/of` name (compat: numbers are NUMBER, nil and () are NIL).
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Value::Nil | Value::List(None) => "NIL",
+            Value::Bool(_) => "BOOLEAN",
+            Value::Int(_) | Value::Float(_) => "NUMBER",
+            Value::Str(_) => "STRING",
+            Value::Sym(_) => "SYMBOL",
+            Value::Keyword(_) => "KEYWORD",
+            Value::List(_) => "LIST",
+            Value::Map(_) => "MAP",
+            Value::Func(_) | Value::Builtin(_) | Value::Native(_) => "FUNCTION",
+            Value::Pid(_) => "PID",
+            Value::Error(_) => "ERROR",
+            Value::Cell(c) => c.borrow().type_name(),
+        }
+    }
+
+    /// Structural equality (`==`): numbers across int/float, lists element-wise, maps by content.
+    pub fn equals(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Nil, Nil) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a == b,
+            (Int(a), Float(b)) | (Float(b), Int(a)) => {
+                (*a as f64) == *b && (*b as i128) == (*a as i128)
+            }
+            (Str(a), Str(b)) | (Sym(a), Sym(b)) | (Keyword(a), Keyword(b)) => a == b,
+            (List(a), List(b)) => {
+                if self.list_len() != other.list_len() {
+                    return false;
+                }
+                if let (Some(x), Some(y)) = (a, b) {
+                    if Rc::ptr_eq(x, y) {
+                        return true;
+                    }
+                }
+                self.list_iter()
+                    .zip(other.list_iter())
+                    .all(|(x, y)| x.equals(&y))
+            }
+            (Map(a), Map(b)) => {
+                if Rc::ptr_eq(a, b) {
+                    return true;
+                }
+                let (a, b) = (a.borrow(), b.borrow());
+                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.equals(w)))
+            }
+            (Pid(a), Pid(b)) => a == b,
+            _ => self.identical(other),
+        }
+    }
+
+    /// Identity (`eq?`): same heap object, or same immediate value.
+    pub fn identical(&self, other: &Value) -> bool {
+        use Value::*;
+        match (self, other) {
+            (Nil, Nil) => true,
+            (Bool(a), Bool(b)) => a == b,
+            (Int(a), Int(b)) => a == b,
+            (Float(a), Float(b)) => a.to_bits() == b.to_bits(),
+            (Str(a), Str(b)) => Rc::ptr_eq(a, b) || a == b && a.is_empty(),
+            (Sym(a), Sym(b)) | (Keyword(a), Keyword(b)) => a == b,
+            (List(None), List(None)) => true,
+            (List(Some(a)), List(Some(b))) => Rc::ptr_eq(a, b),
+            (Map(a), Map(b)) => Rc::ptr_eq(a, b),
+            (Func(a), Func(b)) => Rc::ptr_eq(a, b),
+            (Builtin(a), Builtin(b)) => a == b,
+            (Native(a), Native(b)) => Rc::ptr_eq(a, b),
+            (Pid(a), Pid(b)) => a == b,
+            (Error(a), Error(b)) => Rc::ptr_eq(a, b),
+            _ => false,
+        }
+    }
+
+    /// The `print`/`say` form: strings raw.
+    pub fn to_print_string(&self) -> String {
+        let mut s = String::new();
+        let _ = write_value(&mut s, self, false);
+        s
+    }
+
+    /// The REPL form: strings quoted with escapes.
+    pub fn repr(&self) -> String {
+        let mut s = String::new();
+        let _ = write_value(&mut s, self, true);
+        s
+    }
+}
+
+pub struct ListIter<'a> {
+    cur: Option<&'a Cons>,
+}
+
+impl Iterator for ListIter<'_> {
+    type Item = Value;
+    fn next(&mut self) -> Option<Value> {
+        let c = self.cur?;
+        self.cur = c.tail.as_deref();
+        Some(c.head.clone())
+    }
+}
+
+/// `#<fun name/arity>` with `N+` for variadic functions.
+pub fn function_label(name: &str, arity: usize, variadic: bool) -> String {
+    if variadic {
+        format!("#<fun {name}/{arity}+>")
+    } else {
+        format!("#<fun {name}/{arity}>")
+    }
+}
+
+fn write_value(out: &mut String, v: &Value, quoted: bool) -> fmt::Result {
+    match v {
+        Value::Nil => out.write_str("nil"),
+        Value::Bool(b) => write!(out, "{b}"),
+        Value::Int(i) => write!(out, "{i}"),
+        Value::Float(f) => out.write_str(&format_float(*f)),
+        Value::Str(s) if quoted => write_escaped(out, s),
+        Value::Str(s) => out.write_str(s),
+        Value::Sym(s) => out.write_str(s),
+        Value::Keyword(k) => write!(out, ":{k}"),
+        Value::List(_) => {
+            out.push('(');
+            for (i, x) in v.list_iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_value(out, &x, quoted)?;
+            }
+            out.write_str(")")
+        }
+        Value::Map(m) => {
+            out.push('{');
+            for (i, (k, val)) in m.borrow().iter().enumerate() {
+                if i > 0 {
+                    out.push(' ');
+                }
+                write_value(out, &k.0, true)?;
+                out.push(' ');
+                write_value(out, val, quoted)?;
+            }
+            out.write_str("}")
+        }
+        Value::Func(c) => {
+            let p = &c.proto;
+            out.write_str(&function_label(
+                p.name.as_deref().unwrap_or("lambda"),
+                p.nparams as usize,
+                p.variadic,
+            ))
+        }
+        Value::Builtin(id) => {
+            let b = &crate::builtins::BUILTINS[*id as usize];
+            out.write_str(&function_label(
+                b.name,
+                b.min_args,
+                b.max_args != Some(b.min_args),
+            ))
+        }
+        Value::Native(n) => out.write_str(&function_label(
+            &n.name,
+            n.arity.unwrap_or(0),
+            n.arity.is_none(),
+        )),
+        Value::Pid(p) => write!(out, "#<pid {p}>"),
+        Value::Error(e) => write!(out, "#<error {}: {}>", e.etype, e.message),
+        Value::Cell(c) => write_value(out, &c.borrow(), quoted),
+    }
+}
+
+impl fmt::Display for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.to_print_string())
+    }
+}
+
+impl fmt::Debug for Value {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.repr())
+    }
+}
+
+impl PartialEq for Value {
+    fn eq(&self, other: &Self) -> bool {
+        self.equals(other)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn value_is_16_bytes() {
+        assert_eq!(std::mem::size_of::<Value>(), 16);
+    }
+
+    #[test]
+    fn printing_and_equality() {
+        let l = Value::list_from(vec![
+            Value::Int(1),
+            Value::str("a\n"),
+            Value::Float(5.0),
+            Value::EMPTY,
+        ]);
+        assert_eq!(l.repr(), "(1 \"a\\n\" 5.0 ())");
+        assert_eq!(l.to_print_string(), "(1 a\n 5.0 ())");
+        assert!(Value::Int(1).equals(&Value::Float(1.0)));
+        assert!(!Value::Int(1).equals(&Value::str("1")));
+        assert_eq!(Value::EMPTY.type_name(), "NIL");
+        let m = Value::map_from(vec![
+            (Value::keyword("a"), Value::Int(1)),
+            (Value::str("b"), Value::Int(2)),
+        ]);
+        assert_eq!(m.repr(), "{:a 1 \"b\" 2}");
+    }
+
+    #[test]
+    fn dropping_a_long_list_does_not_overflow() {
+        let big = Value::list_from((0..1_000_000).map(Value::Int).collect::<Vec<_>>());
+        assert_eq!(big.list_len(), 1_000_000);
+        drop(big);
+    }
+}

@@ -1,0 +1,959 @@
+//! The bytecode VM. Slight calls never recurse on the Rust stack: frames, registers and
+//! exception handlers are plain data in the [`Vm`], so deep recursion ends in a catchable
+//! `stack overflow` error and a process can later be suspended at any instruction.
+
+use crate::builtins::{self, Host, BUILTINS};
+use crate::bytecode::{CaptureSrc, Instr, Proto};
+use crate::compiler::{compile_toplevel, type_mismatch};
+use crate::convert::{sexp_to_value, value_to_sexp};
+use crate::error::{Error, ErrorValue, TraceEntry};
+use crate::ops;
+use crate::value::{Closure, Value};
+use slight_core::expander::{expand, MacroHost};
+use slight_core::resolver::{resolve_toplevel, EvalEnv};
+use slight_core::{GlobalNames, Reader, Sexp, SlightError, SourceMap, Span};
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::io::Write;
+use std::rc::Rc;
+
+/// Deepest call nesting before `stack overflow`.
+pub const MAX_FRAMES: usize = 200_000;
+/// Most registers (values) on the VM stack before `stack overflow`.
+pub const MAX_STACK: usize = 16_000_000;
+
+/// What sandboxable builtins a VM may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    pub fs: bool,
+    pub sys: bool,
+    pub include: bool,
+}
+
+impl Capabilities {
+    pub const ALL: Capabilities = Capabilities {
+        fs: true,
+        sys: true,
+        include: true,
+    };
+    pub const NONE: Capabilities = Capabilities {
+        fs: false,
+        sys: false,
+        include: false,
+    };
+}
+
+/// Where program output goes.
+#[derive(Clone, Debug)]
+pub enum Output {
+    Stdout,
+    /// Captured into a shared string the embedder can read.
+    Buffer(Rc<RefCell<String>>),
+}
+
+struct Frame {
+    closure: Rc<Closure>,
+    pc: usize,
+    base: usize,
+    /// Absolute register receiving the result.
+    ret: usize,
+}
+
+struct Handler {
+    frame: usize,
+    pc: usize,
+    err: usize,
+}
+
+enum Entered {
+    Frame,
+    Value(Value),
+}
+
+/// A Slight virtual machine: globals, macros, sources and the execution state.
+pub struct Vm {
+    stack: Vec<Value>,
+    frames: Vec<Frame>,
+    handlers: Vec<Handler>,
+    globals: Vec<Option<Value>>,
+    names: GlobalNames,
+    macros: HashMap<String, Value>,
+    pub sources: SourceMap,
+    output: Output,
+    at_line_start: bool,
+    gensym: u64,
+    capabilities: Capabilities,
+    arg_buf: Vec<Value>,
+}
+
+impl Default for Vm {
+    fn default() -> Self {
+        Vm::new()
+    }
+}
+
+impl Vm {
+    /// A VM with every capability.
+    pub fn new() -> Vm {
+        Vm::with_capabilities(Capabilities::ALL)
+    }
+
+    /// A sandboxed VM: no `fs`, `sys` or `include`.
+    pub fn sandboxed() -> Vm {
+        Vm::with_capabilities(Capabilities::NONE)
+    }
+
+    pub fn with_capabilities(capabilities: Capabilities) -> Vm {
+        let mut vm = Vm {
+            stack: Vec::with_capacity(1024),
+            frames: Vec::with_capacity(64),
+            handlers: Vec::new(),
+            globals: Vec::new(),
+            names: GlobalNames::new(),
+            macros: HashMap::new(),
+            sources: SourceMap::new(),
+            output: Output::Stdout,
+            at_line_start: true,
+            gensym: 0,
+            capabilities,
+            arg_buf: Vec::new(),
+        };
+        for (id, b) in BUILTINS.iter().enumerate() {
+            vm.define_global(b.name, Value::Builtin(id as u32));
+        }
+        vm
+    }
+
+    pub fn capabilities(&self) -> Capabilities {
+        self.capabilities
+    }
+
+    /// Sends program output to `output` from now on.
+    pub fn set_output(&mut self, output: Output) {
+        self.output = output;
+    }
+
+    /// Captures program output in a buffer and returns it.
+    pub fn capture_output(&mut self) -> Rc<RefCell<String>> {
+        let buf = Rc::new(RefCell::new(String::new()));
+        self.output = Output::Buffer(buf.clone());
+        buf
+    }
+
+    /// True when the last output ended with a newline (or nothing was written).
+    pub fn at_line_start(&self) -> bool {
+        self.at_line_start
+    }
+
+    pub fn flush(&mut self) {
+        if let Output::Stdout = self.output {
+            let _ = std::io::stdout().flush();
+        }
+    }
+
+    /// Defines (or replaces) a global.
+    pub fn define_global(&mut self, name: &str, value: Value) {
+        let i = self.names.intern(name) as usize;
+        if self.globals.len() <= i {
+            self.globals.resize(i + 1, None);
+        }
+        self.globals[i] = Some(value);
+    }
+
+    /// Defines a global from user code's point of view: calls to it are no longer inlined.
+    pub fn define_user_global(&mut self, name: &str, value: Value) {
+        self.define_global(name, value);
+        let i = self.names.intern(name);
+        self.names.mark_user_defined(i);
+    }
+
+    pub fn global(&self, name: &str) -> Option<Value> {
+        let i = self.names.lookup(name)? as usize;
+        self.globals.get(i).cloned().flatten()
+    }
+
+    pub fn global_names(&self) -> impl Iterator<Item = &str> {
+        self.names.names()
+    }
+
+    pub fn is_macro_name(&self, name: &str) -> bool {
+        self.macros.contains_key(name)
+    }
+
+    /// Converts an internal error into the embedder's [`Error`] (with its rendering).
+    pub fn to_error(&self, e: &Rc<ErrorValue>) -> Error {
+        Error::from_value(e, &self.sources)
+    }
+
+    // ---- the pipeline: read → expand → resolve → compile → run, one form at a time ----
+
+    /// Expands, resolves and compiles one form into a script function.
+    pub fn compile_form(&mut self, form: &Sexp) -> Result<Rc<Proto>, Rc<ErrorValue>> {
+        let front = |e: SlightError| Rc::new(ErrorValue::from_front(&e));
+        let mut expr = expand(form, self).map_err(front)?;
+        let info = resolve_toplevel(&mut expr, &mut self.names, None).map_err(front)?;
+        if self.globals.len() < self.names.len() {
+            self.globals.resize(self.names.len(), None);
+        }
+        compile_toplevel(&expr, &info, 0).map_err(front)
+    }
+
+    /// Evaluates one read form.
+    pub fn eval_form(&mut self, form: &Sexp) -> Result<Value, Rc<ErrorValue>> {
+        let proto = self.compile_form(form)?;
+        self.run_closure(Rc::new(Closure {
+            proto,
+            captures: Box::new([]),
+        }))
+    }
+
+    /// Reads and evaluates every form of `src`, calling `each` with every form's result.
+    /// Stops early when `each` returns false; a read error always stops (the rest of the text
+    /// cannot be trusted).
+    pub fn eval_each(
+        &mut self,
+        name: &str,
+        src: &str,
+        each: &mut dyn FnMut(&mut Vm, Result<Value, Error>) -> bool,
+    ) {
+        let file = self.sources.add(name, src);
+        let text = self.sources.get(file).expect("just added").text.clone();
+        let mut reader = Reader::new(&text, file);
+        while let Some(form) = reader.next_form() {
+            let result = match form {
+                Ok(form) => self.eval_form(&form).map_err(|e| self.to_error(&e)),
+                Err(e) => Err(self.to_error(&Rc::new(ErrorValue::from_front(&e)))),
+            };
+            let failed = result.is_err();
+            let go_on = each(self, result);
+            if !go_on || (failed && reader.at_end()) {
+                break;
+            }
+        }
+        self.flush();
+    }
+
+    /// Evaluates source text; the value of the last form, or the first error.
+    pub fn eval_named(&mut self, name: &str, src: &str) -> Result<Value, Error> {
+        let mut last = Ok(Value::Nil);
+        self.eval_each(name, src, &mut |_, r| {
+            let ok = r.is_ok();
+            last = r;
+            ok
+        });
+        last
+    }
+
+    /// Evaluates source text (named `<eval>` in errors).
+    pub fn eval(&mut self, src: &str) -> Result<Value, Error> {
+        self.eval_named("<eval>", src)
+    }
+
+    /// Calls a function value with arguments, from Rust.
+    pub fn call_value(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
+        let result = match f {
+            Value::Func(_) => {
+                let fpos = self.stack.len();
+                self.stack.push(f.clone());
+                self.stack.extend_from_slice(args);
+                let entry = self.frames.len();
+                let r = match self.enter(fpos, args.len(), fpos) {
+                    Ok(Entered::Frame) => self.run(entry),
+                    Ok(Entered::Value(v)) => Ok(v),
+                    Err(e) => Err(self.attach(e, None)),
+                };
+                self.stack.truncate(fpos);
+                r
+            }
+            _ => self.call_non_closure(f, args).map_err(Rc::new),
+        };
+        if self.frames.is_empty() {
+            self.stack.clear();
+        }
+        result
+    }
+
+    fn run_closure(&mut self, closure: Rc<Closure>) -> Result<Value, Rc<ErrorValue>> {
+        self.call_value(&Value::Func(closure), &[])
+    }
+
+    /// Builtins, registered functions and quoted builtin names (compat).
+    fn call_non_closure(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue> {
+        match f {
+            Value::Builtin(id) => {
+                let def = &BUILTINS[*id as usize];
+                check_builtin_arity(def, args.len())?;
+                if *id == builtins::APPLY {
+                    let spread = builtins::apply_args(args)?;
+                    return Host::call(self, &args[0], &spread);
+                }
+                (def.func)(self, args)
+            }
+            Value::Native(n) => {
+                if let Some(arity) = n.arity {
+                    if arity != args.len() {
+                        return Err(wrong_arity(arity, args.len()));
+                    }
+                }
+                (n.func)(args)
+            }
+            Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
+            Value::Sym(name) | Value::Str(name)
+                if self
+                    .global(name)
+                    .is_some_and(|g| !matches!(g, Value::Sym(_) | Value::Str(_))) =>
+            {
+                let g = self.global(name).expect("checked");
+                Host::call(self, &g, args)
+            }
+            other => Err(not_a_function(other)),
+        }
+    }
+
+    /// Sets up a call of the value at `stack[fpos]` with `argc` arguments after it.
+    /// Pushes a frame for closures; calls anything else directly.
+    fn enter(&mut self, fpos: usize, argc: usize, ret: usize) -> Result<Entered, ErrorValue> {
+        let callee = &self.stack[fpos];
+        let closure = match callee {
+            Value::Func(c) => c.clone(),
+            Value::Builtin(id) if *id == builtins::APPLY => {
+                check_builtin_arity(&BUILTINS[builtins::APPLY as usize], argc)?;
+                let args: Vec<Value> = self.stack[fpos + 1..fpos + 1 + argc].to_vec();
+                let spread = builtins::apply_args(&args)?;
+                let need = fpos + 1 + spread.len();
+                if self.stack.len() < need {
+                    self.stack.resize(need, Value::Nil);
+                }
+                self.stack[fpos] = args[0].clone();
+                for (i, v) in spread.into_iter().enumerate() {
+                    self.stack[fpos + 1 + i] = v;
+                }
+                return self.enter(fpos, need - fpos - 1, ret);
+            }
+            _ => {
+                let f = callee.clone();
+                let mut args = std::mem::take(&mut self.arg_buf);
+                args.clear();
+                args.extend_from_slice(&self.stack[fpos + 1..fpos + 1 + argc]);
+                let r = self.call_non_closure(&f, &args);
+                args.clear();
+                self.arg_buf = args;
+                return r.map(Entered::Value);
+            }
+        };
+        let proto = &closure.proto;
+        let nparams = proto.nparams as usize;
+        let nb = fpos + 1;
+        let need = nb + proto.nregs as usize + 1;
+        if self.frames.len() >= MAX_FRAMES || need > MAX_STACK {
+            return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+        }
+        if self.stack.len() < need {
+            self.stack.resize(need, Value::Nil);
+        }
+        if proto.variadic {
+            if argc < nparams {
+                return Err(ErrorValue::arity(format!(
+                    "Too few arguments: expected at least {nparams}, got {argc}"
+                )));
+            }
+            let rest = Value::list_from(self.stack[nb + nparams..nb + argc].to_vec());
+            self.stack[nb + nparams] = rest;
+        } else if argc != nparams {
+            return Err(wrong_arity(nparams, argc));
+        }
+        self.frames.push(Frame {
+            closure,
+            pc: 0,
+            base: nb,
+            ret,
+        });
+        Ok(Entered::Frame)
+    }
+
+    /// Fills in an error's position and Slight stack from the current frames, if missing.
+    fn attach(&self, e: ErrorValue, at: Option<(usize, usize)>) -> Rc<ErrorValue> {
+        let mut e = e;
+        if e.span.is_none() || e.trace.is_empty() {
+            let mut trace = Vec::new();
+            for (i, f) in self.frames.iter().enumerate().rev() {
+                let pc = match at {
+                    Some((fi, pc)) if fi == i => pc,
+                    _ => f.pc,
+                };
+                let proto = &f.closure.proto;
+                let span = proto
+                    .spans
+                    .get(pc.saturating_sub(1))
+                    .copied()
+                    .unwrap_or(proto.span);
+                if trace.len() < 64 {
+                    trace.push(TraceEntry {
+                        function: proto.display_name().to_string(),
+                        span,
+                    });
+                }
+            }
+            if e.span.is_none() {
+                e.span = trace.first().map(|t| t.span);
+            }
+            if e.trace.is_empty() {
+                e.trace = trace;
+            }
+        }
+        Rc::new(e)
+    }
+
+    /// Unwinds to the innermost handler of this run, or returns the error.
+    fn unwind(&mut self, e: Rc<ErrorValue>, entry: usize) -> Result<(), Rc<ErrorValue>> {
+        while let Some(h) = self.handlers.last() {
+            if h.frame < entry {
+                break;
+            }
+            let h = self.handlers.pop().expect("handler");
+            if h.frame >= self.frames.len() {
+                continue;
+            }
+            self.frames.truncate(h.frame + 1);
+            self.frames[h.frame].pc = h.pc;
+            self.stack[h.err] = Value::Error(e);
+            return Ok(());
+        }
+        self.frames.truncate(entry);
+        Err(e)
+    }
+
+    /// Compiles the form given to `eval` against the names visible where `eval` was called.
+    fn compile_eval(
+        &mut self,
+        form: &Value,
+        names: Vec<String>,
+        span: Span,
+    ) -> Result<Rc<Proto>, ErrorValue> {
+        let sexp = value_to_sexp(form, span).map_err(|m| ErrorValue::new("SyntaxError", m))?;
+        let front = |e: SlightError| ErrorValue::from_front(&e);
+        let mut expr = expand(&sexp, self).map_err(front)?;
+        let env = EvalEnv { names };
+        let info = resolve_toplevel(&mut expr, &mut self.names, Some(&env)).map_err(front)?;
+        if self.globals.len() < self.names.len() {
+            self.globals.resize(self.names.len(), None);
+        }
+        compile_toplevel(&expr, &info, env.names.len()).map_err(front)
+    }
+
+    /// The interpreter loop. Runs until the frame at index `entry` returns.
+    fn run(&mut self, entry: usize) -> Result<Value, Rc<ErrorValue>> {
+        'frame: loop {
+            let fi = self.frames.len() - 1;
+            let closure = self.frames[fi].closure.clone();
+            let proto: &Proto = &closure.proto;
+            let code = &proto.code[..];
+            let base = self.frames[fi].base;
+            let mut pc = self.frames[fi].pc;
+
+            macro_rules! reg {
+                ($r:expr) => {
+                    self.stack[base + $r as usize]
+                };
+            }
+            macro_rules! fail {
+                ($e:expr) => {{
+                    self.frames[fi].pc = pc;
+                    let e = self.attach($e, Some((fi, pc)));
+                    self.unwind(e, entry)?;
+                    continue 'frame;
+                }};
+            }
+            macro_rules! check {
+                ($e:expr) => {
+                    match $e {
+                        Ok(v) => v,
+                        Err(e) => fail!(e),
+                    }
+                };
+            }
+            macro_rules! jump {
+                ($off:expr) => {
+                    pc = (pc as isize + $off as isize) as usize
+                };
+            }
+
+            loop {
+                let ins = code[pc];
+                pc += 1;
+                match ins {
+                    Instr::LoadNil { dst } => reg!(dst) = Value::Nil,
+                    Instr::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
+                    Instr::LoadInt { dst, value } => reg!(dst) = Value::Int(value as i64),
+                    Instr::LoadConst { dst, index } => {
+                        reg!(dst) = proto.consts[index as usize].clone()
+                    }
+                    Instr::Move { dst, src } => reg!(dst) = reg!(src).clone(),
+                    Instr::GetCapture { dst, index } => {
+                        reg!(dst) = closure.captures[index as usize].clone()
+                    }
+                    Instr::GetCaptureCell { dst, index } => {
+                        let v = match &closure.captures[index as usize] {
+                            Value::Cell(c) => c.borrow().clone(),
+                            other => other.clone(),
+                        };
+                        reg!(dst) = v;
+                    }
+                    Instr::SetCaptureCell { index, src } => {
+                        let v = reg!(src).clone();
+                        if let Value::Cell(c) = &closure.captures[index as usize] {
+                            *c.borrow_mut() = v;
+                        }
+                    }
+                    Instr::GetCell { dst, slot } => {
+                        let v = match &reg!(slot) {
+                            Value::Cell(c) => c.borrow().clone(),
+                            other => other.clone(),
+                        };
+                        reg!(dst) = v;
+                    }
+                    Instr::SetCell { slot, src } => {
+                        let v = reg!(src).clone();
+                        match &reg!(slot) {
+                            Value::Cell(c) => *c.borrow_mut() = v,
+                            _ => reg!(slot) = Value::Cell(Rc::new(RefCell::new(v))),
+                        }
+                    }
+                    Instr::MakeCell { slot } => {
+                        let v = std::mem::take(&mut reg!(slot));
+                        reg!(slot) = Value::Cell(Rc::new(RefCell::new(v)));
+                    }
+                    Instr::GetGlobal { dst, index } => match &self.globals[index as usize] {
+                        Some(v) => reg!(dst) = v.clone(),
+                        None => fail!(ErrorValue::new(
+                            "NameError",
+                            format!("Undefined symbol: {}", self.names.name(index))
+                        )),
+                    },
+                    Instr::SetGlobal { index, src } => {
+                        if self.globals[index as usize].is_none() {
+                            fail!(ErrorValue::new(
+                                "NameError",
+                                format!(
+                                    "Cannot set! undefined variable: {}",
+                                    self.names.name(index)
+                                )
+                            ));
+                        }
+                        self.globals[index as usize] = Some(reg!(src).clone());
+                    }
+                    Instr::DefGlobal { index, src } => {
+                        self.globals[index as usize] = Some(reg!(src).clone())
+                    }
+                    Instr::Add { dst, a, b } => {
+                        let r = ops::add(&reg!(a), &reg!(b));
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Sub { dst, a, b } => {
+                        let r = ops::sub(&reg!(a), &reg!(b));
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Mul { dst, a, b } => {
+                        let r = ops::mul(&reg!(a), &reg!(b));
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Div { dst, a, b } => {
+                        let r = ops::div(&reg!(a), &reg!(b));
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::AddInt { dst, a, value } => {
+                        let r = match &reg!(a) {
+                            Value::Int(x) => x
+                                .checked_add(value as i64)
+                                .map(Value::Int)
+                                .ok_or_else(ops::overflow),
+                            other => ops::add(other, &Value::Int(value as i64)),
+                        };
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::SubInt { dst, a, value } => {
+                        let r = match &reg!(a) {
+                            Value::Int(x) => x
+                                .checked_sub(value as i64)
+                                .map(Value::Int)
+                                .ok_or_else(ops::overflow),
+                            other => ops::sub(other, &Value::Int(value as i64)),
+                        };
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Eq { dst, a, b } => reg!(dst) = Value::Bool(reg!(a).equals(&reg!(b))),
+                    Instr::Ne { dst, a, b } => reg!(dst) = Value::Bool(!reg!(a).equals(&reg!(b))),
+                    Instr::Lt { dst, a, b } => {
+                        let r = ops::lt(&reg!(a), &reg!(b));
+                        reg!(dst) = Value::Bool(check!(r));
+                    }
+                    Instr::Gt { dst, a, b } => {
+                        let r = ops::gt(&reg!(a), &reg!(b));
+                        reg!(dst) = Value::Bool(check!(r));
+                    }
+                    Instr::Le { dst, a, b } => {
+                        let r = ops::le(&reg!(a), &reg!(b));
+                        reg!(dst) = Value::Bool(check!(r));
+                    }
+                    Instr::Ge { dst, a, b } => {
+                        let r = ops::ge(&reg!(a), &reg!(b));
+                        reg!(dst) = Value::Bool(check!(r));
+                    }
+                    Instr::Not { dst, a } => reg!(dst) = Value::Bool(!reg!(a).is_truthy()),
+                    Instr::Neg { dst, a } => {
+                        let r = ops::neg(&reg!(a));
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Cons { dst, a, b } => {
+                        let r = match &reg!(b) {
+                            Value::List(l) => Ok(Value::cons(reg!(a).clone(), l.clone())),
+                            other => ops::cons(&reg!(a), other),
+                        };
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Head { dst, a } => {
+                        let r = ops::head(&reg!(a));
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Tail { dst, a } => {
+                        let r = ops::tail(&reg!(a));
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::IsEmpty { dst, a } => {
+                        let r = ops::is_empty(&reg!(a));
+                        reg!(dst) = Value::Bool(check!(r));
+                    }
+                    Instr::List { dst, start, count } => {
+                        let s = base + start as usize;
+                        reg!(dst) = Value::list_from(self.stack[s..s + count as usize].to_vec());
+                    }
+                    Instr::Append { dst, start, count } => {
+                        let s = base + start as usize;
+                        let r = ops::append(&self.stack[s..s + count as usize]);
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Field { dst, a, b } => {
+                        let r = ops::field(&reg!(a), &reg!(b));
+                        reg!(dst) = check!(r);
+                    }
+                    Instr::Jump { offset } => jump!(offset),
+                    Instr::JumpIfFalse { cond, offset } => {
+                        if !reg!(cond).is_truthy() {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfTrue { cond, offset } => {
+                        if reg!(cond).is_truthy() {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfNotLt { a, b, offset } => {
+                        let r = match (&reg!(a), &reg!(b)) {
+                            (Value::Int(x), Value::Int(y)) => Ok(x < y),
+                            (x, y) => ops::lt(x, y),
+                        };
+                        if !check!(r) {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfNotLe { a, b, offset } => {
+                        let r = match (&reg!(a), &reg!(b)) {
+                            (Value::Int(x), Value::Int(y)) => Ok(x <= y),
+                            (x, y) => ops::le(x, y),
+                        };
+                        if !check!(r) {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfNotEq { a, b, offset } => {
+                        let eq = match (&reg!(a), &reg!(b)) {
+                            (Value::Int(x), Value::Int(y)) => x == y,
+                            (x, y) => x.equals(y),
+                        };
+                        if !eq {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::Call { base: cb, argc } => {
+                        self.frames[fi].pc = pc;
+                        let fpos = base + cb as usize;
+                        match self.enter(fpos, argc as usize, fpos) {
+                            Ok(Entered::Frame) => continue 'frame,
+                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
+                            Err(e) => fail!(e),
+                        }
+                    }
+                    Instr::TailCall { base: cb, argc } => {
+                        let fpos = base + cb as usize;
+                        if let Value::Func(callee) = &self.stack[fpos] {
+                            let callee = callee.clone();
+                            let argc = argc as usize;
+                            let p = &callee.proto;
+                            if !p.variadic && argc != p.nparams as usize {
+                                fail!(wrong_arity(p.nparams as usize, argc));
+                            }
+                            for i in 0..argc {
+                                let v = std::mem::take(&mut self.stack[fpos + 1 + i]);
+                                self.stack[base + i] = v;
+                            }
+                            let ret = self.frames[fi].ret;
+                            self.frames.pop();
+                            self.stack[base - 1] = Value::Func(callee);
+                            match self.enter(base - 1, argc, ret) {
+                                Ok(_) => continue 'frame,
+                                Err(e) => {
+                                    // Report the failure from the caller's frame.
+                                    self.frames.push(Frame {
+                                        closure: closure.clone(),
+                                        pc,
+                                        base,
+                                        ret,
+                                    });
+                                    fail!(e)
+                                }
+                            }
+                        }
+                        // Builtins in tail position: a plain call; the next instruction returns.
+                        self.frames[fi].pc = pc;
+                        match self.enter(fpos, argc as usize, fpos) {
+                            Ok(Entered::Frame) => continue 'frame,
+                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
+                            Err(e) => fail!(e),
+                        }
+                    }
+                    Instr::Return { src } => {
+                        let v = std::mem::take(&mut reg!(src));
+                        let frame = self.frames.pop().expect("frame");
+                        if self.frames.len() == entry {
+                            return Ok(v);
+                        }
+                        self.stack[frame.ret] = v;
+                        continue 'frame;
+                    }
+                    Instr::Closure { dst, proto: index } => {
+                        let p = proto.protos[index as usize].clone();
+                        let captures: Box<[Value]> = p
+                            .captures
+                            .iter()
+                            .map(|c| match *c {
+                                CaptureSrc::Register(r) => reg!(r).clone(),
+                                CaptureSrc::Capture(i) => closure.captures[i as usize].clone(),
+                            })
+                            .collect();
+                        reg!(dst) = Value::Func(Rc::new(Closure { proto: p, captures }));
+                    }
+                    Instr::CheckType { reg, ty } => {
+                        let v = match &reg!(reg) {
+                            Value::Cell(c) => c.borrow().clone(),
+                            v => v.clone(),
+                        };
+                        if let Some(msg) = type_mismatch(ty, &v) {
+                            fail!(ErrorValue::type_error(msg));
+                        }
+                    }
+                    Instr::TryPush { err, offset } => {
+                        let target = (pc as isize + offset as isize) as usize;
+                        self.handlers.push(Handler {
+                            frame: fi,
+                            pc: target,
+                            err: base + err as usize,
+                        });
+                    }
+                    Instr::TryPop => {
+                        self.handlers.pop();
+                    }
+                    Instr::Throw { src } => {
+                        let e = match reg!(src).clone() {
+                            Value::Error(e) => {
+                                if e.span.is_some() {
+                                    self.frames[fi].pc = pc;
+                                    self.unwind(e, entry)?;
+                                    continue 'frame;
+                                }
+                                Rc::unwrap_or_clone(e)
+                            }
+                            Value::Str(s) => ErrorValue::user(s.to_string()),
+                            other => ErrorValue {
+                                payload: other.clone(),
+                                ..ErrorValue::user(other.to_print_string())
+                            },
+                        };
+                        fail!(e);
+                    }
+                    Instr::MatchFail { src } => {
+                        fail!(ErrorValue::new(
+                            "MatchError",
+                            format!("No match for value: {}", reg!(src).repr())
+                        ));
+                    }
+                    Instr::TestList {
+                        dst,
+                        src,
+                        len,
+                        exact,
+                    } => {
+                        let n = match &reg!(src) {
+                            Value::List(_) | Value::Nil => Some(reg!(src).list_len()),
+                            _ => None,
+                        };
+                        let ok = n.is_some_and(|n| {
+                            if exact {
+                                n == len as usize
+                            } else {
+                                n >= len as usize
+                            }
+                        });
+                        reg!(dst) = Value::Bool(ok);
+                    }
+                    Instr::Nth { dst, src, index } => {
+                        let v = reg!(src)
+                            .list_iter()
+                            .nth(index as usize)
+                            .unwrap_or(Value::Nil);
+                        reg!(dst) = v;
+                    }
+                    Instr::Drop { dst, src, count } => {
+                        let mut cur = match &reg!(src) {
+                            Value::List(l) => l.clone(),
+                            _ => None,
+                        };
+                        for _ in 0..count {
+                            cur = cur.and_then(|c| c.tail.clone());
+                        }
+                        reg!(dst) = Value::List(cur);
+                    }
+                    Instr::Eval { dst, form, env } => {
+                        let form = reg!(form).clone();
+                        let entries = &proto.eval_envs[env as usize];
+                        let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
+                        let cells: Box<[Value]> = entries
+                            .iter()
+                            .map(|(_, src)| match *src {
+                                CaptureSrc::Register(r) => reg!(r).clone(),
+                                CaptureSrc::Capture(i) => closure.captures[i as usize].clone(),
+                            })
+                            .collect();
+                        self.frames[fi].pc = pc;
+                        let span = proto.spans[pc - 1];
+                        let compiled = self.compile_eval(&form, names, span);
+                        let p = check!(compiled);
+                        let fpos = self.stack.len();
+                        self.stack.push(Value::Func(Rc::new(Closure {
+                            proto: p,
+                            captures: cells,
+                        })));
+                        match self.enter(fpos, 0, base + dst as usize) {
+                            Ok(_) => continue 'frame,
+                            Err(e) => fail!(e),
+                        }
+                    }
+                    Instr::DefMacro { name, src } => {
+                        let name = proto.consts[name as usize].to_print_string();
+                        let f = reg!(src).clone();
+                        self.macros.insert(name, f);
+                    }
+                }
+            }
+        }
+    }
+}
+
+fn wrong_arity(expected: usize, got: usize) -> ErrorValue {
+    ErrorValue::arity(format!(
+        "Wrong number of arguments: expected {expected}, got {got}"
+    ))
+}
+
+fn not_a_function(v: &Value) -> ErrorValue {
+    ErrorValue::type_error(format!("Not a function: {}", v.repr()))
+}
+
+fn check_builtin_arity(def: &builtins::BuiltinDef, argc: usize) -> Result<(), ErrorValue> {
+    if argc < def.min_args {
+        let msg = if def.max_args == Some(def.min_args) {
+            format!(
+                "Wrong number of arguments: expected {}, got {argc} (calling {})",
+                def.min_args, def.name
+            )
+        } else {
+            format!(
+                "Too few arguments: expected at least {}, got {argc} (calling {})",
+                def.min_args, def.name
+            )
+        };
+        return Err(ErrorValue::arity(msg));
+    }
+    if let Some(max) = def.max_args {
+        if argc > max {
+            let msg = if max == def.min_args {
+                format!(
+                    "Wrong number of arguments: expected {max}, got {argc} (calling {})",
+                    def.name
+                )
+            } else {
+                format!(
+                    "Too many arguments: expected at most {max}, got {argc} (calling {})",
+                    def.name
+                )
+            };
+            return Err(ErrorValue::arity(msg));
+        }
+    }
+    Ok(())
+}
+
+impl Host for Vm {
+    fn write_out(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.at_line_start = text.ends_with('\n');
+        match &self.output {
+            Output::Stdout => {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+            Output::Buffer(b) => b.borrow_mut().push_str(text),
+        }
+    }
+
+    fn write_err(&mut self, text: &str) {
+        match &self.output {
+            Output::Stdout => {
+                let _ = std::io::stdout().flush();
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+            Output::Buffer(b) => b.borrow_mut().push_str(text),
+        }
+    }
+
+    fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue> {
+        match f {
+            Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
+            _ => self.call_non_closure(f, args),
+        }
+    }
+
+    fn next_gensym(&mut self) -> u64 {
+        self.gensym += 1;
+        self.gensym
+    }
+}
+
+impl MacroHost for Vm {
+    fn is_macro(&self, name: &str) -> bool {
+        self.macros.contains_key(name)
+    }
+
+    fn expand_macro(&mut self, name: &str, args: &[Sexp], span: Span) -> Result<Sexp, SlightError> {
+        let f = self.macros.get(name).cloned().expect("is_macro checked");
+        let args: Vec<Value> = args.iter().map(sexp_to_value).collect();
+        match self.call_value(&f, &args) {
+            Ok(v) => value_to_sexp(&v, span)
+                .map_err(|m| SlightError::syntax(format!("macro {name}: {m}"), span)),
+            Err(e) => Err(SlightError::syntax(
+                format!("error expanding macro {name}: {}", e.message),
+                span,
+            )),
+        }
+    }
+}

@@ -1,0 +1,87 @@
+//! The interactive REPL: line editing and history (rustyline), multi-line input until the form
+//! is balanced, results printed in REPL form, errors shown without leaving the session.
+
+use rustyline::error::ReadlineError;
+use rustyline::DefaultEditor;
+use slight::Vm;
+use slight_core::Reader;
+use std::process::ExitCode;
+
+/// True when `src` is an unfinished form (more lines are needed).
+pub fn needs_more_input(src: &str) -> bool {
+    match Reader::read_all(src, 0) {
+        Ok(_) => false,
+        Err(e) => {
+            e.message.starts_with("unexpected end of input")
+                || e.message.starts_with("unterminated")
+        }
+    }
+}
+
+fn history_path() -> Option<std::path::PathBuf> {
+    std::env::var_os("HOME").map(|h| std::path::PathBuf::from(h).join(".slight_history"))
+}
+
+pub fn run() -> ExitCode {
+    let mut editor = match DefaultEditor::new() {
+        Ok(e) => e,
+        Err(e) => {
+            eprintln!("error: cannot start the line editor: {e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    let history = history_path();
+    if let Some(h) = &history {
+        let _ = editor.load_history(h);
+    }
+    println!("Slight {} — Ctrl-D to exit", env!("CARGO_PKG_VERSION"));
+    let mut vm = Vm::new();
+    let mut buffer = String::new();
+    let mut count = 0;
+    loop {
+        let prompt = if buffer.is_empty() {
+            "slight> "
+        } else {
+            "   ...> "
+        };
+        match editor.readline(prompt) {
+            Ok(line) => {
+                buffer.push_str(&line);
+                buffer.push('\n');
+                if needs_more_input(&buffer) {
+                    continue;
+                }
+                let input = std::mem::take(&mut buffer);
+                if input.trim().is_empty() {
+                    continue;
+                }
+                let _ = editor.add_history_entry(input.trim_end());
+                count += 1;
+                let name = format!("<repl:{count}>");
+                vm.eval_each(&name, &input, &mut |vm, result| {
+                    if !vm.at_line_start() {
+                        println!();
+                    }
+                    match result {
+                        Ok(v) => println!("=> {}", v.repr()),
+                        Err(e) => eprint!("{}", e.rendered),
+                    }
+                    true
+                });
+            }
+            Err(ReadlineError::Interrupted) => {
+                buffer.clear();
+                println!("(input cleared; Ctrl-D exits)");
+            }
+            Err(ReadlineError::Eof) => break,
+            Err(e) => {
+                eprintln!("error: {e}");
+                break;
+            }
+        }
+    }
+    if let Some(h) = &history {
+        let _ = editor.save_history(h);
+    }
+    ExitCode::SUCCESS
+}

@@ -1,0 +1,8 @@
+(/ 1 0)
+(math/div 5 0)
+(math/mod 5 0)
+(try (math/div 1 0) (catch e (list (error/type e) (error/message e))))
+(try (/ 10 0) (catch e (error/message e)))
+(> (/ 1.0 0.0) 1000000)
+(< (/ -1.0 0.0) -1000000)
+(+ 1 1)

@@ -1,0 +1,7 @@
+(+ 1 "a")
+(+ "a" 1)
+(* 2 nil)
+(- 'x 1)
+(+ 1 (list 2))
+(try (+ 1 true) (catch e (list (error/type e) (error/message e))))
+(+ 1 2)

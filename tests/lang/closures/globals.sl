@@ -1,0 +1,10 @@
+(defun get-g () gg)
+(def gg 1)
+(get-g)
+(set! gg 2)
+(get-g)
+(def gg 3)
+(get-g)
+(defun bump-g () (set! gg (+ gg 1)))
+(bump-g)
+gg

@@ -1,0 +1,8 @@
+(when true 1 2 3)
+(when false 1)
+(when nil (print "no"))
+(when 0 (print "zero is true") 'ok)
+(unless false 1 2)
+(unless true 1)
+(unless nil (print "ran") 5)
+(unless 0 (print "not run"))

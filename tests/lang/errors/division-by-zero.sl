@@ -1,0 +1,3 @@
+(let ((x 10))
+  (print x)
+  (math/div x 0))

@@ -1,0 +1,1 @@
+(try (throw "first") (catch e (throw e)))

@@ -1,0 +1,2 @@
+; set! needs an existing binding
+(set! ghost 1)

@@ -1,0 +1,2 @@
+(defun deep (n) (+ 1 (deep (- n 1))))
+(deep 1)

@@ -1,0 +1,6 @@
+(defun check (n)
+  (if (< n 0)
+      (throw "negative input")
+      n))
+(check 1)
+(check -1)

@@ -1,0 +1,2 @@
+(def ready true)
+  (throw "custom failure")

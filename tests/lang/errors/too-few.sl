@@ -1,0 +1,2 @@
+(defun va (a b . rest) a)
+(va 1)

@@ -1,0 +1,3 @@
+; referencing an undefined global stops the program
+(def a 1)
+(+ a missing)

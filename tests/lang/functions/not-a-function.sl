@@ -1,0 +1,6 @@
+(5 1)
+(def n 3)
+(n)
+(defun call-it (f) (f))
+(call-it 7)
+(call-it (fun () 'fine))

@@ -1,0 +1,7 @@
+(begin 1 2 3)
+(do 1 2)
+(begin 42)
+(begin (print "a") (print "b") 'done)
+(do (print "x") (+ 2 2))
+(let ((x 0)) (begin (set! x (+ x 1)) (set! x (+ x 1))) x)
+(if true (begin (print "then-1") 'then-2) 'else)

@@ -1,0 +1,8 @@
+(loop ((i 0)) (if (< i 1000000) (recur (+ i 1)) i))
+(loop ((i 0) (sum 0)) (if (> i 1000000) sum (recur (+ i 1) (+ sum i))))
+(defun count-evens (n)
+  (loop ((i 0) (c 0))
+    (cond ((== i n) c)
+          ((== (math/mod i 2) 0) (recur (+ i 1) (+ c 1)))
+          (else (recur (+ i 1) c)))))
+(count-evens 1000000)

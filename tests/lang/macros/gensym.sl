@@ -1,0 +1,16 @@
+(defmacro my-swap! (a b)
+  (let ((tmp (gensym)))
+    `(let ((,tmp ,a)) (set! ,a ,b) (set! ,b ,tmp))))
+(def p 1)
+(def q 2)
+(my-swap! p q)
+p
+q
+(defmacro my-or2 (a b)
+  (let ((v (gensym)))
+    `(let ((,v ,a)) (if ,v ,v ,b))))
+(my-or2 nil 3)
+(my-or2 4 (print "not evaluated"))
+(let ((v 7)) (my-or2 false v))
+(defun swap-locals (x y) (my-swap! x y) (list x y))
+(swap-locals 1 2)

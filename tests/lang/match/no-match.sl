@@ -1,0 +1,7 @@
+(match 5 (1 'one) (2 'two))
+(match "s" (1 'one))
+(match (list 1 2) ((list a) a))
+(match 5 (x :when (> x 10) 'big))
+(match :z (:a 1))
+(try (match :z (:a 1)) (catch e (list (error/type e) (error/message e))))
+(match 1 (1 'recovered))

@@ -1,0 +1,11 @@
+(def xs (list 2 3))
+`(1 ,@xs 4)
+`(,@xs)
+`(,@xs ,@xs)
+`(1 ,@'() 2)
+`(1 ,@(list) 2)
+`(0 ,@(cons 1 xs))
+`(nested (list ,@xs) ,(list/length xs))
+`(a (b ,@xs) c)
+xs
+(eval `(+ ,@xs))

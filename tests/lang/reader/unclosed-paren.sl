@@ -1,0 +1,4 @@
+; the last form is never closed
+(+ 1 2)
+(list 1
+  (+ 2 3)

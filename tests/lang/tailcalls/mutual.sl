@@ -1,0 +1,6 @@
+(defun is-even? (n) (if (== n 0) true (is-odd? (- n 1))))
+(defun is-odd? (n) (if (== n 0) false (is-even? (- n 1))))
+(is-even? 100000)
+(is-odd? 100000)
+(is-even? 100001)
+(is-odd? 7)

@@ -1,0 +1,10 @@
+; tail calls from and/or, match clauses and through anonymous functions
+(defun via-and (n) (or (== n 0) (and (> n 0) (via-and (- n 1)))))
+(via-and 1000000)
+(defun via-match (n) (match n (0 'match-done) (_ (via-match (- n 1)))))
+(via-match 1000000)
+(defun via-lambda (n) ((fun (k) (if (== k 0) 'lambda-done (via-lambda (- k 1)))) n))
+(via-lambda 1000000)
+(defun via-multi (n) (print-nothing) (if (== n 0) 'multi-done (via-multi (- n 1))))
+(defun print-nothing () nil)
+(via-multi 1000000)

@@ -1,0 +1,11 @@
+; tail calls from the last form of cond, let, begin, when
+(defun via-cond (n) (cond ((== n 0) 'cond-done) (else (via-cond (- n 1)))))
+(via-cond 1000000)
+(defun via-let (n) (let ((m (- n 1))) (if (< m 0) 'let-done (via-let m))))
+(via-let 1000000)
+(defun via-begin (n) (begin (+ n 1) (if (== n 0) 'begin-done (via-begin (- n 1)))))
+(via-begin 1000000)
+(defun via-when (n) (when (> n 0) (via-when (- n 1))))
+(via-when 1000000)
+(defun via-unless (n) (unless (== n 0) (via-unless (- n 1))))
+(via-unless 1000000)

@@ -1,0 +1,5 @@
+(defun count-down (n) (if (== n 0) 'done (count-down (- n 1))))
+(count-down 1000000)
+(defun sum-to (n acc) (if (== n 0) acc (sum-to (- n 1) (+ acc n))))
+(sum-to 1000000 0)
+(sum-to 10 0)

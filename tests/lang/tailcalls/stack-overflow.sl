@@ -1,0 +1,10 @@
+; deep non-tail recursion is a catchable error, not a crash
+(defun deep (n) (if (== n 0) 0 (+ 1 (deep (- n 1)))))
+(deep 1000)
+(try (deep 1000000) (catch e (error/message e)))
+(try (deep 1000000) (catch e (error/type e)))
+(deep 10)
+(deep 1000000)
+(defun forever (n) (+ 1 (forever n)))
+(try (forever 0) (catch e (error/message e)))
+(deep 5)

@@ -1,0 +1,12 @@
+(def y:i64 "s")
+(def n:i64 1.5)
+(def s:str 5)
+(def b:bool nil)
+(def b2:bool 0)
+(def l:list "no")
+(def f:fn 1)
+(def d:f64 "x")
+(let ((t:str 1)) t)
+(try (let ((z:i64 "q")) z) (catch e (list (error/type e) (error/message e))))
+(def ok:i64 1)
+ok

@@ -1,0 +1,6 @@
+(== (gensym) (gensym))
+(type/of (gensym))
+(def g (gensym))
+(== g g)
+(eq? g g)
+(== g 'g)

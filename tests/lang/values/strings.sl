@@ -1,0 +1,12 @@
+(string/concat "foo" "bar")
+(string/concat "a" "b" "c")
+(string/concat "n=" 5)
+(string/concat "x" 1.5)
+(string/concat "k" :a)
+(string/concat "" "")
+(string/length "hello")
+(string/length "")
+(def s "abc")
+(string/concat s s)
+s
+(== (string/concat "ab" "c") s)
