@@ -13,9 +13,7 @@
 pub mod runner;
 
 pub use slight_core as core;
-pub use slight_runtime::{
-    Capabilities, Error, ErrorValue, FromValue, IntoValue, Output, Value, Vm,
-};
+pub use slight_runtime::{Capabilities, Error, ErrorValue, FromValue, IntoValue, Output, Value, Vm};
 
 /// Evaluates Slight source on a fresh VM and returns the value of the last form.
 pub fn eval(src: &str) -> Result<Value, Error> {

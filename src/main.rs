@@ -10,12 +10,13 @@ use std::process::ExitCode;
 
 mod repl;
 
+/// mimalloc: Slight allocates many small objects (list cells, closures, strings); measured
+/// faster than the system allocator on the list benchmark.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 #[derive(Parser)]
-#[command(
-    name = "slight",
-    version,
-    about = "Slight: a Lisp for Rust programs. Without arguments, starts a REPL."
-)]
+#[command(name = "slight", version, about = "Slight: a Lisp for Rust programs. Without arguments, starts a REPL.")]
 struct Cli {
     /// Evaluate an expression and print its result.
     #[arg(short = 'e', long = "eval", value_name = "EXPR")]
@@ -81,11 +82,7 @@ fn main() -> ExitCode {
     }
     match cli.command {
         None | Some(Command::Repl) => repl::run(),
-        Some(Command::Run {
-            file,
-            echo,
-            include: _,
-        }) => {
+        Some(Command::Run { file, echo, include: _ }) => {
             let src = match read_file(&file) {
                 Ok(s) => s,
                 Err(code) => return code,
@@ -153,10 +150,7 @@ fn disasm(name: &str, src: &str) -> ExitCode {
 }
 
 fn is_definition(form: &slight_core::Sexp) -> bool {
-    matches!(
-        form.head_sym(),
-        Some("def" | "defvar" | "defun" | "defmacro")
-    )
+    matches!(form.head_sym(), Some("def" | "defvar" | "defun" | "defmacro"))
 }
 
 fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {

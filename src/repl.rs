@@ -11,10 +11,7 @@ use std::process::ExitCode;
 pub fn needs_more_input(src: &str) -> bool {
     match Reader::read_all(src, 0) {
         Ok(_) => false,
-        Err(e) => {
-            e.message.starts_with("unexpected end of input")
-                || e.message.starts_with("unterminated")
-        }
+        Err(e) => e.message.starts_with("unexpected end of input") || e.message.starts_with("unterminated"),
     }
 }
 
@@ -39,11 +36,7 @@ pub fn run() -> ExitCode {
     let mut buffer = String::new();
     let mut count = 0;
     loop {
-        let prompt = if buffer.is_empty() {
-            "slight> "
-        } else {
-            "   ...> "
-        };
+        let prompt = if buffer.is_empty() { "slight> " } else { "   ...> " };
         match editor.readline(prompt) {
             Ok(line) => {
                 buffer.push_str(&line);

@@ -39,25 +39,15 @@ fn check(path: &Path) -> Result<(), String> {
         .map_err(|_| format!("missing {}", path.with_extension("out").display()))?;
     let (stdout, _) = run(path, true);
     if stdout != expected_out {
-        return Err(format!(
-            "--- expected (echo)\n{expected_out}--- actual\n{stdout}"
-        ));
+        return Err(format!("--- expected (echo)\n{expected_out}--- actual\n{stdout}"));
     }
     if let Ok(expected_err) = std::fs::read_to_string(path.with_extension("err")) {
         let (_, stderr) = run(path, false);
         let mut rest = stderr.as_str();
-        for line in expected_err
-            .lines()
-            .map(str::trim)
-            .filter(|l| !l.is_empty())
-        {
+        for line in expected_err.lines().map(str::trim).filter(|l| !l.is_empty()) {
             match rest.find(line) {
                 Some(i) => rest = &rest[i + line.len()..],
-                None => {
-                    return Err(format!(
-                        "diagnostic lacks (in order) `{line}`\n--- diagnostic\n{stderr}"
-                    ))
-                }
+                None => return Err(format!("diagnostic lacks (in order) `{line}`\n--- diagnostic\n{stderr}")),
             }
         }
     }
@@ -65,19 +55,11 @@ fn check(path: &Path) -> Result<(), String> {
 }
 
 fn main() {
-    let filter: Vec<String> = std::env::args()
-        .skip(1)
-        .filter(|a| !a.starts_with('-'))
-        .collect();
+    let filter: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with('-')).collect();
     let mut files = Vec::new();
     collect(Path::new("tests/lang"), &mut files);
     files.sort();
-    files.retain(|f| {
-        filter.is_empty()
-            || filter
-                .iter()
-                .any(|p| f.display().to_string().contains(p.as_str()))
-    });
+    files.retain(|f| filter.is_empty() || filter.iter().any(|p| f.display().to_string().contains(p.as_str())));
     let mut failed = Vec::new();
     for f in &files {
         let p = f.clone();
@@ -96,11 +78,7 @@ fn main() {
             }
         }
     }
-    println!(
-        "\nlanguage suite: {} passed, {} failed",
-        files.len() - failed.len(),
-        failed.len()
-    );
+    println!("\nlanguage suite: {} passed, {} failed", files.len() - failed.len(), failed.len());
     if !failed.is_empty() {
         for f in &failed {
             println!("  failed: {}", f.display());

@@ -77,12 +77,7 @@ pub struct Binding {
 
 impl Binding {
     pub fn new(name: String, ty: Option<Type>, span: Span) -> Self {
-        Binding {
-            name,
-            ty,
-            span,
-            local: 0,
-        }
+        Binding { name, ty, span, local: 0 }
     }
 }
 
@@ -284,17 +279,10 @@ pub enum ExprKind {
 
 impl Expr {
     pub fn new(kind: ExprKind, span: Span) -> Self {
-        Expr {
-            kind,
-            span,
-            tail: false,
-        }
+        Expr { kind, span, tail: false }
     }
     pub fn nil(span: Span) -> Self {
-        Expr::new(
-            ExprKind::Const(Sexp::new(crate::sexp::SexpKind::Nil, span)),
-            span,
-        )
+        Expr::new(ExprKind::Const(Sexp::new(crate::sexp::SexpKind::Nil, span)), span)
     }
     pub fn constant(kind: crate::sexp::SexpKind, span: Span) -> Self {
         Expr::new(ExprKind::Const(Sexp::new(kind, span)), span)

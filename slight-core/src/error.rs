@@ -34,11 +34,7 @@ pub struct SlightError {
 
 impl SlightError {
     pub fn new(kind: ErrorKind, message: impl Into<String>, span: Span) -> Self {
-        SlightError {
-            kind,
-            message: message.into(),
-            span,
-        }
+        SlightError { kind, message: message.into(), span }
     }
     pub fn read(message: impl Into<String>, span: Span) -> Self {
         Self::new(ErrorKind::Read, message, span)

@@ -90,7 +90,10 @@ pub fn parse_binding(form: &Sexp) -> Result<Binding> {
         }
         match Type::parse(ty) {
             Some(t) => Ok(Binding::new(name.to_string(), Some(t), form.span)),
-            None => err(format!("unknown type '{ty}' in annotation {text} (types: i64 f64 bool str list map fn any)"), form.span),
+            None => err(
+                format!("unknown type '{ty}' in annotation {text} (types: i64 f64 bool str list map fn any)"),
+                form.span,
+            ),
         }
     } else {
         Ok(Binding::new(text.to_string(), None, form.span))
@@ -101,16 +104,8 @@ impl Expander<'_> {
     fn expr(&mut self, form: &Sexp) -> Result<Expr> {
         let span = form.span;
         match &form.kind {
-            SexpKind::Sym(name) => Ok(Expr::new(
-                ExprKind::Var {
-                    name: name.clone(),
-                    var: VarRef::Unresolved,
-                },
-                span,
-            )),
-            SexpKind::List(items) if items.is_empty() => {
-                Ok(Expr::new(ExprKind::Const(form.clone()), span))
-            }
+            SexpKind::Sym(name) => Ok(Expr::new(ExprKind::Var { name: name.clone(), var: VarRef::Unresolved }, span)),
+            SexpKind::List(items) if items.is_empty() => Ok(Expr::new(ExprKind::Const(form.clone()), span)),
             SexpKind::List(items) => self.list_form(form, items),
             SexpKind::Dotted(..) => err(format!("cannot evaluate a dotted list: {form}"), span),
             _ => Ok(Expr::new(ExprKind::Const(form.clone()), span)),
@@ -122,10 +117,7 @@ impl Expander<'_> {
             [] => Ok(Expr::nil(span)),
             [one] => self.expr(one),
             many => {
-                let exprs = many
-                    .iter()
-                    .map(|f| self.expr(f))
-                    .collect::<Result<Vec<_>>>()?;
+                let exprs = many.iter().map(|f| self.expr(f)).collect::<Result<Vec<_>>>()?;
                 Ok(Expr::new(ExprKind::Seq(exprs), span))
             }
         }
@@ -151,9 +143,7 @@ impl Expander<'_> {
                     };
                     return self.quasi(datum, 1);
                 }
-                "unquote" | "unquote-splicing" => {
-                    return err(format!("{head} outside of quasiquote"), span)
-                }
+                "unquote" | "unquote-splicing" => return err(format!("{head} outside of quasiquote"), span),
                 "def" | "defvar" | "defun" => return self.define(head, args, span),
                 "fun" | "lambda" => {
                     let Some(params) = args.first() else {
@@ -175,24 +165,23 @@ impl Expander<'_> {
                     return Ok(Expr::new(ExprKind::Recur(vals), span));
                 }
                 "begin" | "do" => {
-                    return self.body(args, span).map(|e| {
-                        if args.len() > 1 {
-                            e
-                        } else {
-                            Expr { span, ..e }
-                        }
-                    })
+                    return self.body(args, span).map(|e| if args.len() > 1 { e } else { Expr { span, ..e } })
                 }
                 "if" => {
                     let (c, t, e) = match args {
                         [c, t] => (self.expr(c)?, self.expr(t)?, Expr::nil(span)),
                         [c, t, e] => (self.expr(c)?, self.expr(t)?, self.expr(e)?),
-                        _ => return err(format!("if expects a test, a then branch and an optional else branch, got {} forms", args.len()), span),
+                        _ => {
+                            return err(
+                                format!(
+                                    "if expects a test, a then branch and an optional else branch, got {} forms",
+                                    args.len()
+                                ),
+                                span,
+                            )
+                        }
                     };
-                    return Ok(Expr::new(
-                        ExprKind::If(Box::new(c), Box::new(t), Box::new(e)),
-                        span,
-                    ));
+                    return Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span));
                 }
                 "when" | "unless" => {
                     let Some(test) = args.first() else {
@@ -200,15 +189,8 @@ impl Expander<'_> {
                     };
                     let test = self.expr(test)?;
                     let body = self.body(&args[1..], span)?;
-                    let (t, e) = if head == "when" {
-                        (body, Expr::nil(span))
-                    } else {
-                        (Expr::nil(span), body)
-                    };
-                    return Ok(Expr::new(
-                        ExprKind::If(Box::new(test), Box::new(t), Box::new(e)),
-                        span,
-                    ));
+                    let (t, e) = if head == "when" { (body, Expr::nil(span)) } else { (Expr::nil(span), body) };
+                    return Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(t), Box::new(e)), span));
                 }
                 "cond" => return self.cond(args, span),
                 "and" => return Ok(Expr::new(ExprKind::And(self.exprs(args)?), span)),
@@ -222,11 +204,7 @@ impl Expander<'_> {
                     };
                     let value = self.expr(value)?;
                     return Ok(Expr::new(
-                        ExprKind::Set {
-                            name: name.to_string(),
-                            var: VarRef::Unresolved,
-                            value: Box::new(value),
-                        },
+                        ExprKind::Set { name: name.to_string(), var: VarRef::Unresolved, value: Box::new(value) },
                         span,
                     ));
                 }
@@ -238,10 +216,7 @@ impl Expander<'_> {
                         return err(format!("defmacro expects a name, got {name}"), name.span);
                     };
                     let lambda = self.lambda(Some(name.to_string()), None, params, body, span)?;
-                    return Ok(Expr::new(
-                        ExprKind::DefMacro(name.to_string(), Box::new(lambda)),
-                        span,
-                    ));
+                    return Ok(Expr::new(ExprKind::DefMacro(name.to_string(), Box::new(lambda)), span));
                 }
                 "try" => return self.try_form(args, span),
                 "throw" => {
@@ -255,16 +230,10 @@ impl Expander<'_> {
                     let [v] = args else {
                         return err("eval expects exactly one form", span);
                     };
-                    return Ok(Expr::new(
-                        ExprKind::Eval(Box::new(self.expr(v)?), Vec::new()),
-                        span,
-                    ));
+                    return Ok(Expr::new(ExprKind::Eval(Box::new(self.expr(v)?), Vec::new()), span));
                 }
                 "include" | "defclass" | "new" | "receive" => {
-                    return err(
-                        format!("{head} is not supported yet by this implementation"),
-                        span,
-                    )
+                    return err(format!("{head} is not supported yet by this implementation"), span)
                 }
                 _ => {}
             }
@@ -280,12 +249,7 @@ impl Expander<'_> {
 
     fn macro_call(&mut self, name: &str, args: &[Sexp], span: Span) -> Result<Expr> {
         if self.depth >= MACRO_DEPTH_LIMIT {
-            return err(
-                format!(
-                    "macro expansion too deep (limit {MACRO_DEPTH_LIMIT}) while expanding {name}"
-                ),
-                span,
-            );
+            return err(format!("macro expansion too deep (limit {MACRO_DEPTH_LIMIT}) while expanding {name}"), span);
         }
         let expansion = self.host.expand_macro(name, args, span)?;
         self.depth += 1;
@@ -303,32 +267,17 @@ impl Expander<'_> {
             [] => Expr::nil(span),
             [value] => self.expr(value)?,
             [params, body @ ..] if head != "defvar" => {
-                let lambda =
-                    self.lambda(Some(binding.name.clone()), binding.ty, params, body, span)?;
+                let lambda = self.lambda(Some(binding.name.clone()), binding.ty, params, body, span)?;
                 let expr = Expr::new(ExprKind::Lambda(Box::new(lambda)), span);
-                let binding = Binding {
-                    ty: None,
-                    ..binding
-                };
+                let binding = Binding { ty: None, ..binding };
                 return Ok(Expr::new(
-                    ExprKind::Define {
-                        binding,
-                        var: VarRef::Unresolved,
-                        value: Box::new(expr),
-                    },
+                    ExprKind::Define { binding, var: VarRef::Unresolved, value: Box::new(expr) },
                     span,
                 ));
             }
             _ => return err(format!("{head} expects a name and one value"), span),
         };
-        Ok(Expr::new(
-            ExprKind::Define {
-                binding,
-                var: VarRef::Unresolved,
-                value: Box::new(value),
-            },
-            span,
-        ))
+        Ok(Expr::new(ExprKind::Define { binding, var: VarRef::Unresolved, value: Box::new(value) }, span))
     }
 
     fn lambda(
@@ -343,17 +292,9 @@ impl Expander<'_> {
             SexpKind::List(items) => (items, None),
             SexpKind::Dotted(items, rest) => (items, Some(rest)),
             SexpKind::Nil => (&[], None),
-            _ => {
-                return err(
-                    format!("expected a parameter list, got {params}"),
-                    params.span,
-                )
-            }
+            _ => return err(format!("expected a parameter list, got {params}"), params.span),
         };
-        let params = fixed
-            .iter()
-            .map(parse_binding)
-            .collect::<Result<Vec<_>>>()?;
+        let params = fixed.iter().map(parse_binding).collect::<Result<Vec<_>>>()?;
         let rest = rest.map(parse_binding).transpose()?;
         let mut seen = std::collections::HashSet::new();
         for p in params.iter().chain(rest.iter()) {
@@ -362,50 +303,25 @@ impl Expander<'_> {
             }
         }
         let body = self.body(body, span)?;
-        Ok(Lambda {
-            name,
-            params,
-            rest,
-            ret,
-            body: Box::new(body),
-            span,
-            info: Default::default(),
-        })
+        Ok(Lambda { name, params, rest, ret, body: Box::new(body), span, info: Default::default() })
     }
 
-    fn bindings(
-        &mut self,
-        head: &str,
-        args: &[Sexp],
-        span: Span,
-    ) -> Result<(Vec<(Binding, Expr)>, Expr)> {
+    fn bindings(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<(Vec<(Binding, Expr)>, Expr)> {
         let Some(list) = args.first() else {
             return err(format!("{head} expects a binding list"), span);
         };
         let items: &[Sexp] = match &list.kind {
             SexpKind::List(items) => items,
             SexpKind::Nil => &[],
-            _ => {
-                return err(
-                    format!("{head} expects a binding list like ((name value) ...), got {list}"),
-                    list.span,
-                )
-            }
+            _ => return err(format!("{head} expects a binding list like ((name value) ...), got {list}"), list.span),
         };
         let mut out = Vec::new();
         for item in items {
             match item.as_list() {
                 Some([name, value]) => out.push((parse_binding(name)?, self.expr(value)?)),
                 Some([name]) => out.push((parse_binding(name)?, Expr::nil(item.span))),
-                _ if item.as_sym().is_some() => {
-                    out.push((parse_binding(item)?, Expr::nil(item.span)))
-                }
-                _ => {
-                    return err(
-                        format!("{head} binding must be (name value), got {item}"),
-                        item.span,
-                    )
-                }
+                _ if item.as_sym().is_some() => out.push((parse_binding(item)?, Expr::nil(item.span))),
+                _ => return err(format!("{head} binding must be (name value), got {item}"), item.span),
             }
         }
         let body = self.body(&args[1..], span)?;
@@ -417,13 +333,9 @@ impl Expander<'_> {
             return Ok(Expr::constant(SexpKind::Bool(false), span));
         };
         let Some(items) = first.as_list().filter(|l| !l.is_empty()) else {
-            return err(
-                format!("cond clause must be (test body...), got {first}"),
-                first.span,
-            );
+            return err(format!("cond clause must be (test body...), got {first}"), first.span);
         };
-        let is_else = items[0].is_sym("else")
-            || matches!(&items[0].kind, SexpKind::Keyword(k) if k == "else");
+        let is_else = items[0].is_sym("else") || matches!(&items[0].kind, SexpKind::Keyword(k) if k == "else");
         if is_else {
             return self.body(&items[1..], first.span);
         }
@@ -433,10 +345,7 @@ impl Expander<'_> {
             return Ok(Expr::new(ExprKind::Or(vec![test, otherwise]), first.span));
         }
         let then = self.body(&items[1..], first.span)?;
-        Ok(Expr::new(
-            ExprKind::If(Box::new(test), Box::new(then), Box::new(otherwise)),
-            first.span,
-        ))
+        Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(then), Box::new(otherwise)), first.span))
     }
 
     fn try_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
@@ -462,24 +371,11 @@ impl Expander<'_> {
                 _ => break,
             }
         }
-        if let Some(stray) = args[..body_end]
-            .iter()
-            .find(|f| matches!(f.head_sym(), Some("catch" | "finally")))
-        {
-            return err(
-                "catch and finally must come last in try, catch before finally",
-                stray.span,
-            );
+        if let Some(stray) = args[..body_end].iter().find(|f| matches!(f.head_sym(), Some("catch" | "finally"))) {
+            return err("catch and finally must come last in try, catch before finally", stray.span);
         }
         let body = self.body(&args[..body_end], span)?;
-        Ok(Expr::new(
-            ExprKind::Try {
-                body: Box::new(body),
-                catch,
-                finally,
-            },
-            span,
-        ))
+        Ok(Expr::new(ExprKind::Try { body: Box::new(body), catch, finally }, span))
     }
 
     fn match_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
@@ -490,10 +386,7 @@ impl Expander<'_> {
         let mut out = Vec::new();
         for clause in clauses {
             let Some(items) = clause.as_list().filter(|l| !l.is_empty()) else {
-                return err(
-                    format!("match clause must be (pattern body...), got {clause}"),
-                    clause.span,
-                );
+                return err(format!("match clause must be (pattern body...), got {clause}"), clause.span);
             };
             let pattern = self.pattern(&items[0])?;
             let (guard, body) = match &items[1..] {
@@ -503,11 +396,7 @@ impl Expander<'_> {
                 body => (None, body),
             };
             let body = self.body(body, clause.span)?;
-            out.push(MatchClause {
-                pattern,
-                guard,
-                body,
-            });
+            out.push(MatchClause { pattern, guard, body });
         }
         Ok(Expr::new(ExprKind::Match(Box::new(value), out), span))
     }
@@ -518,24 +407,11 @@ impl Expander<'_> {
             SexpKind::Sym(_) => Pattern::Bind(parse_binding(form)?),
             SexpKind::List(items) => match items.first().and_then(Sexp::as_sym) {
                 Some("quote") if items.len() == 2 => Pattern::Literal(items[1].clone()),
-                Some("list") => Pattern::List(
-                    items[1..]
-                        .iter()
-                        .map(|p| self.pattern(p))
-                        .collect::<Result<_>>()?,
-                ),
-                _ => Pattern::List(
-                    items
-                        .iter()
-                        .map(|p| self.pattern(p))
-                        .collect::<Result<_>>()?,
-                ),
+                Some("list") => Pattern::List(items[1..].iter().map(|p| self.pattern(p)).collect::<Result<_>>()?),
+                _ => Pattern::List(items.iter().map(|p| self.pattern(p)).collect::<Result<_>>()?),
             },
             SexpKind::Dotted(items, rest) => {
-                let fixed = items
-                    .iter()
-                    .map(|p| self.pattern(p))
-                    .collect::<Result<_>>()?;
+                let fixed = items.iter().map(|p| self.pattern(p)).collect::<Result<_>>()?;
                 Pattern::Cons(fixed, Box::new(self.pattern(rest)?))
             }
             _ => Pattern::Literal(form.clone()),
@@ -553,19 +429,13 @@ impl Expander<'_> {
                     (Some(k @ ("unquote" | "unquote-splicing")), 2) => {
                         let inner = self.quasi(&items[1], depth - 1)?;
                         return Ok(Expr::new(
-                            ExprKind::Prim(
-                                Prim::List,
-                                vec![quoted(&Sexp::sym(k, items[0].span)), inner],
-                            ),
+                            ExprKind::Prim(Prim::List, vec![quoted(&Sexp::sym(k, items[0].span)), inner]),
                             span,
                         ));
                     }
                     (Some("quasiquote"), 2) => {
                         let inner = self.quasi(&items[1], depth + 1)?;
-                        return Ok(Expr::new(
-                            ExprKind::Prim(Prim::List, vec![quoted(&items[0]), inner]),
-                            span,
-                        ));
+                        return Ok(Expr::new(ExprKind::Prim(Prim::List, vec![quoted(&items[0]), inner]), span));
                     }
                     _ => {}
                 }
@@ -576,25 +446,14 @@ impl Expander<'_> {
         }
     }
 
-    fn quasi_list(
-        &mut self,
-        items: &[Sexp],
-        rest: Option<&Sexp>,
-        depth: usize,
-        span: Span,
-    ) -> Result<Expr> {
+    fn quasi_list(&mut self, items: &[Sexp], rest: Option<&Sexp>, depth: usize, span: Span) -> Result<Expr> {
         let mut segments: Vec<Expr> = Vec::new();
         let mut run: Vec<Expr> = Vec::new();
         for item in items {
-            let splice = item
-                .as_list()
-                .filter(|l| l.len() == 2 && l[0].is_sym("unquote-splicing") && depth == 1);
+            let splice = item.as_list().filter(|l| l.len() == 2 && l[0].is_sym("unquote-splicing") && depth == 1);
             if let Some(l) = splice {
                 if !run.is_empty() {
-                    segments.push(Expr::new(
-                        ExprKind::Prim(Prim::List, std::mem::take(&mut run)),
-                        span,
-                    ));
+                    segments.push(Expr::new(ExprKind::Prim(Prim::List, std::mem::take(&mut run)), span));
                 }
                 segments.push(self.expr(&l[1])?);
             } else {
@@ -615,9 +474,7 @@ impl Expander<'_> {
         }
         Ok(match segments.len() {
             0 => Expr::new(ExprKind::Const(Sexp::list(vec![], span)), span),
-            1 if matches!(segments[0].kind, ExprKind::Prim(Prim::List, _)) => {
-                segments.pop().unwrap()
-            }
+            1 if matches!(segments[0].kind, ExprKind::Prim(Prim::List, _)) => segments.pop().unwrap(),
             _ => Expr::new(ExprKind::Prim(Prim::Append, segments), span),
         })
     }

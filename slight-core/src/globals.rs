@@ -50,8 +50,7 @@ impl GlobalNames {
     }
 
     pub fn is_user_defined(&self, name: &str) -> bool {
-        self.lookup(name)
-            .is_some_and(|i| self.user_defined[i as usize])
+        self.lookup(name).is_some_and(|i| self.user_defined[i as usize])
     }
 
     pub fn names(&self) -> impl Iterator<Item = &str> {

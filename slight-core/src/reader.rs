@@ -23,13 +23,7 @@ fn is_symbol_char(c: char) -> bool {
 
 impl<'a> Reader<'a> {
     pub fn new(src: &'a str, file: FileId) -> Self {
-        Reader {
-            src,
-            pos: 0,
-            line: 1,
-            col: 1,
-            file,
-        }
+        Reader { src, pos: 0, line: 1, col: 1, file }
     }
 
     /// Reads every form of a text (convenience for tests and `expand`).
@@ -87,20 +81,11 @@ impl<'a> Reader<'a> {
     }
 
     fn here(&self) -> Span {
-        Span {
-            file: self.file,
-            start: self.pos as u32,
-            end: self.pos as u32,
-            line: self.line,
-            col: self.col,
-        }
+        Span { file: self.file, start: self.pos as u32, end: self.pos as u32, line: self.line, col: self.col }
     }
 
     fn span_from(&self, start: Span) -> Span {
-        Span {
-            end: self.pos as u32,
-            ..start
-        }
+        Span { end: self.pos as u32, ..start }
     }
 
     fn skip_trivia(&mut self) -> Result<()> {
@@ -124,9 +109,7 @@ impl<'a> Reader<'a> {
                     let mut depth = 1;
                     loop {
                         match self.bump() {
-                            None => {
-                                return Err(SlightError::read("unterminated block comment", start))
-                            }
+                            None => return Err(SlightError::read("unterminated block comment", start)),
                             Some('|') if self.peek() == Some('#') => {
                                 self.bump();
                                 depth -= 1;
@@ -157,10 +140,7 @@ impl<'a> Reader<'a> {
             '(' | '[' => self.read_list(),
             ')' | ']' => {
                 self.bump();
-                Err(SlightError::read(
-                    format!("unexpected '{c}'"),
-                    self.span_from(start),
-                ))
+                Err(SlightError::read(format!("unexpected '{c}'"), self.span_from(start)))
             }
             '"' => self.read_string(),
             '\'' => self.read_prefixed("quote", 1),
@@ -170,10 +150,7 @@ impl<'a> Reader<'a> {
             c if is_symbol_char(c) => self.read_atom(),
             c => {
                 self.bump();
-                Err(SlightError::read(
-                    format!("unexpected character '{c}'"),
-                    self.span_from(start),
-                ))
+                Err(SlightError::read(format!("unexpected character '{c}'"), self.span_from(start)))
             }
         }
     }
@@ -186,10 +163,7 @@ impl<'a> Reader<'a> {
         let head_span = self.span_from(start);
         self.skip_trivia()?;
         if self.pos >= self.src.len() {
-            return Err(SlightError::read(
-                format!("unexpected end of input after '{name}' prefix"),
-                head_span,
-            ));
+            return Err(SlightError::read(format!("unexpected end of input after '{name}' prefix"), head_span));
         }
         let inner = self.read()?;
         let span = start.to(inner.span);
@@ -207,10 +181,7 @@ impl<'a> Reader<'a> {
             let Some(c) = self.peek() else {
                 return Err(SlightError::read(
                     format!("unexpected end of input: unclosed '{open}'"),
-                    Span {
-                        end: start.start + 1,
-                        ..start
-                    },
+                    Span { end: start.start + 1, ..start },
                 ));
             };
             if c == close {
@@ -220,23 +191,13 @@ impl<'a> Reader<'a> {
             if c == ')' || c == ']' {
                 let here = self.here();
                 self.bump();
-                return Err(SlightError::read(
-                    format!("mismatched '{c}': expected '{close}'"),
-                    self.span_from(here),
-                ));
+                return Err(SlightError::read(format!("mismatched '{c}': expected '{close}'"), self.span_from(here)));
             }
-            if c == '.'
-                && self
-                    .peek2()
-                    .is_none_or(|n| n.is_whitespace() || n == '(' || n == ')')
-            {
+            if c == '.' && self.peek2().is_none_or(|n| n.is_whitespace() || n == '(' || n == ')') {
                 let dot = self.here();
                 self.bump();
                 if tail.is_some() {
-                    return Err(SlightError::read(
-                        "more than one '.' in a list",
-                        self.span_from(dot),
-                    ));
+                    return Err(SlightError::read("more than one '.' in a list", self.span_from(dot)));
                 }
                 let t = self.read()?;
                 tail = Some(t);
@@ -245,24 +206,15 @@ impl<'a> Reader<'a> {
                     if self.peek().is_none() {
                         return Err(SlightError::read(
                             format!("unexpected end of input: unclosed '{open}'"),
-                            Span {
-                                end: start.start + 1,
-                                ..start
-                            },
+                            Span { end: start.start + 1, ..start },
                         ));
                     }
-                    return Err(SlightError::read(
-                        "expected ')' after the tail of a dotted list",
-                        self.here(),
-                    ));
+                    return Err(SlightError::read("expected ')' after the tail of a dotted list", self.here()));
                 }
                 continue;
             }
             if tail.is_some() {
-                return Err(SlightError::read(
-                    "expected ')' after the tail of a dotted list",
-                    self.here(),
-                ));
+                return Err(SlightError::read("expected ')' after the tail of a dotted list", self.here()));
             }
             items.push(self.read()?);
         }
@@ -280,25 +232,11 @@ impl<'a> Reader<'a> {
         loop {
             let esc_start = self.here();
             match self.bump() {
-                None => {
-                    return Err(SlightError::read(
-                        "unterminated string",
-                        Span {
-                            end: start.start + 1,
-                            ..start
-                        },
-                    ))
-                }
+                None => return Err(SlightError::read("unterminated string", Span { end: start.start + 1, ..start })),
                 Some('"') => break,
                 Some('\\') => {
                     let Some(e) = self.bump() else {
-                        return Err(SlightError::read(
-                            "unterminated string",
-                            Span {
-                                end: start.start + 1,
-                                ..start
-                            },
-                        ));
+                        return Err(SlightError::read("unterminated string", Span { end: start.start + 1, ..start }));
                     };
                     match e {
                         'n' => out.push('\n'),
@@ -323,12 +261,7 @@ impl<'a> Reader<'a> {
     }
 
     fn read_unicode_escape(&mut self, esc_start: Span) -> Result<char> {
-        let bad = |r: &Self| {
-            SlightError::read(
-                "invalid unicode escape: expected \\u{HEX}",
-                r.span_from(esc_start),
-            )
-        };
+        let bad = |r: &Self| SlightError::read("invalid unicode escape: expected \\u{HEX}", r.span_from(esc_start));
         if self.bump() != Some('{') {
             return Err(bad(self));
         }
@@ -340,15 +273,9 @@ impl<'a> Reader<'a> {
                 _ => return Err(bad(self)),
             }
         }
-        u32::from_str_radix(&hex, 16)
-            .ok()
-            .and_then(char::from_u32)
-            .ok_or_else(|| {
-                SlightError::read(
-                    format!("invalid unicode scalar value \\u{{{hex}}}"),
-                    self.span_from(esc_start),
-                )
-            })
+        u32::from_str_radix(&hex, 16).ok().and_then(char::from_u32).ok_or_else(|| {
+            SlightError::read(format!("invalid unicode scalar value \\u{{{hex}}}"), self.span_from(esc_start))
+        })
     }
 
     fn read_atom(&mut self) -> Result<Sexp> {
@@ -397,28 +324,17 @@ fn parse_number(text: &str, span: Span) -> Result<SexpKind> {
         return Err(bad());
     }
     let clean: String = body.chars().filter(|&c| c != '_').collect();
-    if let Some(hex) = clean
-        .strip_prefix("0x")
-        .or_else(|| clean.strip_prefix("0X"))
-    {
+    if let Some(hex) = clean.strip_prefix("0x").or_else(|| clean.strip_prefix("0X")) {
         let magnitude = u64::from_str_radix(hex, 16).map_err(|_| bad())?;
-        return signed(neg, magnitude as u128)
-            .ok_or_else(|| out_of_range(text, span))
-            .map(SexpKind::Int);
+        return signed(neg, magnitude as u128).ok_or_else(|| out_of_range(text, span)).map(SexpKind::Int);
     }
     if clean.chars().all(|c| c.is_ascii_digit()) {
         let magnitude: u128 = clean.parse().map_err(|_| out_of_range(text, span))?;
-        return signed(neg, magnitude)
-            .ok_or_else(|| out_of_range(text, span))
-            .map(SexpKind::Int);
+        return signed(neg, magnitude).ok_or_else(|| out_of_range(text, span)).map(SexpKind::Int);
     }
-    let valid_float = clean
-        .chars()
-        .all(|c| c.is_ascii_digit() || ".eE+-".contains(c));
+    let valid_float = clean.chars().all(|c| c.is_ascii_digit() || ".eE+-".contains(c));
     match clean.parse::<f64>() {
-        Ok(f) if valid_float && !clean.ends_with('.') => {
-            Ok(SexpKind::Float(if neg { -f } else { f }))
-        }
+        Ok(f) if valid_float && !clean.ends_with('.') => Ok(SexpKind::Float(if neg { -f } else { f })),
         _ => Err(bad()),
     }
 }
@@ -456,10 +372,7 @@ mod tests {
         assert!(matches!(read1("-17").kind, SexpKind::Int(-17)));
         assert!(matches!(read1("1_000").kind, SexpKind::Int(1000)));
         assert!(matches!(read1("0xff").kind, SexpKind::Int(255)));
-        assert!(matches!(
-            read1("-9223372036854775808").kind,
-            SexpKind::Int(i64::MIN)
-        ));
+        assert!(matches!(read1("-9223372036854775808").kind, SexpKind::Int(i64::MIN)));
         assert!(matches!(read1("3.14").kind, SexpKind::Float(f) if f == 3.14));
         assert!(matches!(read1("1e9").kind, SexpKind::Float(f) if f == 1e9));
         assert!(matches!(read1("1.5e-3").kind, SexpKind::Float(f) if f == 1.5e-3));
@@ -473,9 +386,7 @@ mod tests {
 
     #[test]
     fn strings_and_escapes() {
-        assert!(
-            matches!(read1(r#""a\nb\t\"\\\0\u{1F600}""#).kind, SexpKind::Str(ref s) if s == "a\nb\t\"\\\0😀")
-        );
+        assert!(matches!(read1(r#""a\nb\t\"\\\0\u{1F600}""#).kind, SexpKind::Str(ref s) if s == "a\nb\t\"\\\0😀"));
         let e = err(r#"  "a\qb""#);
         assert_eq!(e.message, "invalid escape \\q in string");
         assert_eq!((e.span.line, e.span.col), (1, 5));
@@ -488,10 +399,7 @@ mod tests {
     fn lists_spans_and_errors() {
         let form = read1("; c\n#| block |#\n (a 'b `(c ,d ,@e) (f . g))");
         assert_eq!((form.span.line, form.span.col), (3, 2));
-        assert_eq!(
-            form.to_string(),
-            "(a (quote b) (quasiquote (c (unquote d) (unquote-splicing e))) (f . g))"
-        );
+        assert_eq!(form.to_string(), "(a (quote b) (quasiquote (c (unquote d) (unquote-splicing e))) (f . g))");
         let e = err("\n  (a (b)");
         assert_eq!(e.message, "unexpected end of input: unclosed '('");
         assert_eq!((e.span.line, e.span.col), (2, 3));
@@ -499,14 +407,8 @@ mod tests {
         assert_eq!(e.message, "unexpected ')'");
         assert_eq!((e.span.line, e.span.col), (1, 4));
         assert_eq!(err("12abc").message, "invalid number '12abc'");
-        assert_eq!(
-            err("99999999999999999999").message,
-            "integer literal out of range: 99999999999999999999"
-        );
-        assert_eq!(
-            err("(a . b c)").message,
-            "expected ')' after the tail of a dotted list"
-        );
+        assert_eq!(err("99999999999999999999").message, "integer literal out of range: 99999999999999999999");
+        assert_eq!(err("(a . b c)").message, "expected ')' after the tail of a dotted list");
         assert_eq!(err("{").message, "unexpected character '{'");
     }
 

@@ -4,8 +4,7 @@
 //! [`FnInfo`]. After it runs there is no name lookup left for the back ends to do.
 
 use crate::core::{
-    Binding, CaptureFrom, CaptureInfo, Expr, ExprKind, FnInfo, Lambda, LocalId, LocalInfo, Pattern,
-    Prim, VarRef,
+    Binding, CaptureFrom, CaptureInfo, Expr, ExprKind, FnInfo, Lambda, LocalId, LocalInfo, Pattern, Prim, VarRef,
 };
 use crate::error::{ErrorKind, Result, SlightError};
 use crate::globals::GlobalNames;
@@ -41,37 +40,15 @@ pub struct Resolver<'g> {
 
 /// Resolves a top-level form. It becomes the body of a zero-argument "script" function whose
 /// facts are returned. `env` makes extra names visible as captured cells (used by `eval`).
-pub fn resolve_toplevel(
-    expr: &mut Expr,
-    globals: &mut GlobalNames,
-    env: Option<&EvalEnv>,
-) -> Result<FnInfo> {
+pub fn resolve_toplevel(expr: &mut Expr, globals: &mut GlobalNames, env: Option<&EvalEnv>) -> Result<FnInfo> {
     let mut info = FnInfo::default();
     if let Some(env) = env {
         for (i, name) in env.names.iter().enumerate() {
-            info.captures.push(CaptureInfo {
-                name: name.clone(),
-                from: CaptureFrom::Capture(i as u32),
-                boxed: true,
-            });
+            info.captures.push(CaptureInfo { name: name.clone(), from: CaptureFrom::Capture(i as u32), boxed: true });
         }
     }
-    let mut r = Resolver {
-        globals,
-        fns: vec![FnScope {
-            info,
-            blocks: Vec::new(),
-            active: 0,
-        }],
-    };
-    r.expr(
-        expr,
-        &Ctx {
-            tail: true,
-            recur: None,
-            in_loop: false,
-        },
-    )?;
+    let mut r = Resolver { globals, fns: vec![FnScope { info, blocks: Vec::new(), active: 0 }] };
+    r.expr(expr, &Ctx { tail: true, recur: None, in_loop: false })?;
     let mut scope = r.fns.pop().expect("script scope");
     finish_locals(&mut scope.info);
     let info = scope.info;
@@ -104,9 +81,7 @@ pub fn walk_lambdas(expr: &mut Expr, f: &mut dyn FnMut(&mut Lambda)) {
     match &mut expr.kind {
         ExprKind::Lambda(l) | ExprKind::DefMacro(_, l) => f(l),
         ExprKind::Const(_) | ExprKind::Var { .. } => {}
-        ExprKind::Set { value, .. } | ExprKind::Define { value, .. } | ExprKind::Throw(value) => {
-            walk_lambdas(value, f)
-        }
+        ExprKind::Set { value, .. } | ExprKind::Define { value, .. } | ExprKind::Throw(value) => walk_lambdas(value, f),
         ExprKind::Eval(form, _) => walk_lambdas(form, f),
         ExprKind::If(a, b, c) => {
             walk_lambdas(a, f);
@@ -126,11 +101,7 @@ pub fn walk_lambdas(expr: &mut Expr, f: &mut dyn FnMut(&mut Lambda)) {
             bindings.iter_mut().for_each(|(_, e)| walk_lambdas(e, f));
             walk_lambdas(body, f);
         }
-        ExprKind::Try {
-            body,
-            catch,
-            finally,
-        } => {
+        ExprKind::Try { body, catch, finally } => {
             walk_lambdas(body, f);
             if let Some((_, h)) = catch {
                 walk_lambdas(h, f);
@@ -170,11 +141,7 @@ impl Resolver<'_> {
         let id = scope.info.locals.len() as LocalId;
         let slot = scope.active;
         if slot as usize >= MAX_SLOTS {
-            return err(
-                ErrorKind::Syntax,
-                "too many local variables in one function",
-                b.span,
-            );
+            return err(ErrorKind::Syntax, "too many local variables in one function", b.span);
         }
         scope.active += 1;
         scope.info.nslots = scope.info.nslots.max(scope.active);
@@ -185,11 +152,7 @@ impl Resolver<'_> {
             assigned: false,
             boxed: false,
         });
-        scope
-            .blocks
-            .last_mut()
-            .expect("block")
-            .push((b.name.clone(), id));
+        scope.blocks.last_mut().expect("block").push((b.name.clone(), id));
         b.local = id;
         Ok(id)
     }
@@ -207,11 +170,7 @@ impl Resolver<'_> {
     }
 
     fn find_in(&self, fn_index: usize, name: &str) -> Option<LocalId> {
-        self.fns[fn_index]
-            .blocks
-            .iter()
-            .rev()
-            .find_map(|b| b.iter().rev().find(|(n, _)| n == name).map(|&(_, id)| id))
+        self.fns[fn_index].blocks.iter().rev().find_map(|b| b.iter().rev().find(|(n, _)| n == name).map(|&(_, id)| id))
     }
 
     /// Resolves `name` as seen from function `fn_index`, creating captures as needed.
@@ -223,12 +182,7 @@ impl Resolver<'_> {
             }
             return Some(VarRef::Local(id));
         }
-        if let Some(i) = self.fns[fn_index]
-            .info
-            .captures
-            .iter()
-            .position(|c| c.name == name)
-        {
+        if let Some(i) = self.fns[fn_index].info.captures.iter().position(|c| c.name == name) {
             if assign {
                 self.mark_capture_assigned(fn_index, i as u32);
             }
@@ -247,11 +201,7 @@ impl Resolver<'_> {
             _ => return None,
         };
         let caps = &mut self.fns[fn_index].info.captures;
-        caps.push(CaptureInfo {
-            name: name.to_string(),
-            from,
-            boxed: false,
-        });
+        caps.push(CaptureInfo { name: name.to_string(), from, boxed: false });
         Some(VarRef::Capture((caps.len() - 1) as u32))
     }
 
@@ -276,10 +226,8 @@ impl Resolver<'_> {
     }
 
     fn is_local(&self, name: &str) -> bool {
-        (0..self.fns.len()).any(|i| {
-            self.find_in(i, name).is_some()
-                || self.fns[i].info.captures.iter().any(|c| c.name == name)
-        })
+        (0..self.fns.len())
+            .any(|i| self.find_in(i, name).is_some() || self.fns[i].info.captures.iter().any(|c| c.name == name))
     }
 
     /// Pre-declares the `def`s that are direct children of a body, so functions defined in a
@@ -292,11 +240,7 @@ impl Resolver<'_> {
         for e in forms {
             if let ExprKind::Define { binding, .. } = &mut e.kind {
                 if self.find_in(self.fns.len() - 1, &binding.name).is_none()
-                    || !self
-                        .cur()
-                        .blocks
-                        .last()
-                        .is_some_and(|b| b.iter().any(|(n, _)| *n == binding.name))
+                    || !self.cur().blocks.last().is_some_and(|b| b.iter().any(|(n, _)| *n == binding.name))
                 {
                     self.declare(binding)?;
                 }
@@ -313,30 +257,18 @@ impl Resolver<'_> {
     fn expr(&mut self, e: &mut Expr, ctx: &Ctx) -> Result<()> {
         e.tail = ctx.tail;
         let span = e.span;
-        let value = Ctx {
-            tail: false,
-            recur: None,
-            in_loop: ctx.in_loop,
-        };
+        let value = Ctx { tail: false, recur: None, in_loop: ctx.in_loop };
         match &mut e.kind {
             ExprKind::Const(_) => {}
             ExprKind::Var { name, var } => {
                 let top = self.fns.len() - 1;
                 if let Some(v) = self.lookup(top, name, false) {
                     *var = v;
-                } else if let Some((obj, field)) = name
-                    .split_once('.')
-                    .filter(|(o, f)| !o.is_empty() && !f.is_empty())
+                } else if let Some((obj, field)) = name.split_once('.').filter(|(o, f)| !o.is_empty() && !f.is_empty())
                 {
                     if self.is_local(obj) {
                         let obj_var = self.resolve_var(obj, false);
-                        let target = Expr::new(
-                            ExprKind::Var {
-                                name: obj.to_string(),
-                                var: obj_var,
-                            },
-                            span,
-                        );
+                        let target = Expr::new(ExprKind::Var { name: obj.to_string(), var: obj_var }, span);
                         let field = Expr::constant(SexpKind::Str(field.to_string()), span);
                         e.kind = ExprKind::Prim(Prim::Field, vec![target, field]);
                         return Ok(());
@@ -346,19 +278,11 @@ impl Resolver<'_> {
                     *var = VarRef::Global(self.globals.intern(name));
                 }
             }
-            ExprKind::Set {
-                name,
-                var,
-                value: v,
-            } => {
+            ExprKind::Set { name, var, value: v } => {
                 self.expr(v, &value)?;
                 *var = self.resolve_var(name, true);
             }
-            ExprKind::Define {
-                binding,
-                var,
-                value: v,
-            } => {
+            ExprKind::Define { binding, var, value: v } => {
                 if self.at_top_level() {
                     let index = self.globals.intern(&binding.name);
                     self.globals.mark_user_defined(index);
@@ -431,17 +355,9 @@ impl Resolver<'_> {
                 let n = items.len();
                 for (i, item) in items.iter_mut().enumerate() {
                     let c = if i + 1 == n {
-                        Ctx {
-                            tail: ctx.tail,
-                            recur: ctx.recur,
-                            in_loop: ctx.in_loop,
-                        }
+                        Ctx { tail: ctx.tail, recur: ctx.recur, in_loop: ctx.in_loop }
                     } else {
-                        Ctx {
-                            tail: false,
-                            recur: None,
-                            in_loop: ctx.in_loop,
-                        }
+                        Ctx { tail: false, recur: None, in_loop: ctx.in_loop }
                     };
                     self.expr(item, &c)?;
                 }
@@ -462,33 +378,19 @@ impl Resolver<'_> {
                     self.declare(b)?;
                 }
                 let n = bindings.len();
-                self.body(
-                    body,
-                    &Ctx {
-                        tail: ctx.tail,
-                        recur: Some(n),
-                        in_loop: true,
-                    },
-                )?;
+                self.body(body, &Ctx { tail: ctx.tail, recur: Some(n), in_loop: true })?;
                 self.close_block(saved);
             }
             ExprKind::Recur(args) => {
                 match ctx.recur {
                     None if ctx.in_loop => {
-                        return err(
-                            ErrorKind::Syntax,
-                            "recur must be in tail position of its loop",
-                            span,
-                        )
+                        return err(ErrorKind::Syntax, "recur must be in tail position of its loop", span)
                     }
                     None => return err(ErrorKind::Syntax, "recur outside of loop", span),
                     Some(n) if n != args.len() => {
                         return err(
                             ErrorKind::Syntax,
-                            format!(
-                                "recur expects {n} arguments (the loop's bindings), got {}",
-                                args.len()
-                            ),
+                            format!("recur expects {n} arguments (the loop's bindings), got {}", args.len()),
                             span,
                         )
                     }
@@ -498,11 +400,7 @@ impl Resolver<'_> {
                     self.expr(a, &value)?;
                 }
             }
-            ExprKind::Try {
-                body,
-                catch,
-                finally,
-            } => {
+            ExprKind::Try { body, catch, finally } => {
                 let saved = self.open_block();
                 self.body(body, &value)?;
                 self.close_block(saved);
@@ -591,25 +489,14 @@ impl Resolver<'_> {
     }
 
     fn lambda(&mut self, lambda: &mut Lambda) -> Result<()> {
-        self.fns.push(FnScope {
-            info: FnInfo::default(),
-            blocks: vec![Vec::new()],
-            active: 0,
-        });
+        self.fns.push(FnScope { info: FnInfo::default(), blocks: vec![Vec::new()], active: 0 });
         for p in lambda.params.iter_mut() {
             self.declare(p)?;
         }
         if let Some(r) = &mut lambda.rest {
             self.declare(r)?;
         }
-        self.body(
-            &mut lambda.body,
-            &Ctx {
-                tail: true,
-                recur: None,
-                in_loop: false,
-            },
-        )?;
+        self.body(&mut lambda.body, &Ctx { tail: true, recur: None, in_loop: false })?;
         let mut scope = self.fns.pop().expect("lambda scope");
         finish_locals(&mut scope.info);
         lambda.info = scope.info;
@@ -669,28 +556,16 @@ mod tests {
     fn globals_tail_positions_and_prims() {
         let (e, _) = resolve("(defun f (n) (if (< n 2) n (g (- n 1))))");
         let f = lambda_of(&e);
-        let ExprKind::If(c, t, el) = &f.body.kind else {
-            panic!()
-        };
+        let ExprKind::If(c, t, el) = &f.body.kind else { panic!() };
         assert!(matches!(c.kind, ExprKind::Prim(Prim::Lt, _)));
         assert!(t.tail && el.tail && !c.tail);
-        let ExprKind::Call(callee, _) = &el.kind else {
-            panic!()
-        };
-        assert!(matches!(
-            callee.kind,
-            ExprKind::Var {
-                var: VarRef::Global(_),
-                ..
-            }
-        ));
+        let ExprKind::Call(callee, _) = &el.kind else { panic!() };
+        assert!(matches!(callee.kind, ExprKind::Var { var: VarRef::Global(_), .. }));
     }
 
     #[test]
     fn recur_must_be_in_tail_position() {
-        let form = Reader::read_all("(loop ((i 0)) (+ 1 (recur i)))", 0)
-            .unwrap()
-            .remove(0);
+        let form = Reader::read_all("(loop ((i 0)) (+ 1 (recur i)))", 0).unwrap().remove(0);
         let mut e = expand(&form, &mut NoMacros).unwrap();
         let err = resolve_toplevel(&mut e, &mut GlobalNames::new(), None).unwrap_err();
         assert_eq!(err.message, "recur must be in tail position of its loop");

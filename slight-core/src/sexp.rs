@@ -48,9 +48,7 @@ impl Sexp {
     }
     /// The head symbol of a list form, if any.
     pub fn head_sym(&self) -> Option<&str> {
-        self.as_list()
-            .and_then(|l| l.first())
-            .and_then(Sexp::as_sym)
+        self.as_list().and_then(|l| l.first()).and_then(Sexp::as_sym)
     }
     pub fn is_sym(&self, name: &str) -> bool {
         self.as_sym() == Some(name)
@@ -65,9 +63,7 @@ impl Sexp {
             (Float(a), Float(b)) => a == b,
             (Str(a), Str(b)) | (Sym(a), Sym(b)) | (Keyword(a), Keyword(b)) => a == b,
             (List(a), List(b)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)),
-            (Dotted(a, r), Dotted(b, s)) => {
-                a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)) && r.same(s)
-            }
+            (Dotted(a, r), Dotted(b, s)) => a.len() == b.len() && a.iter().zip(b).all(|(x, y)| x.same(y)) && r.same(s),
             _ => false,
         }
     }

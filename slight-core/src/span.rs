@@ -19,10 +19,7 @@ pub struct Span {
 impl Span {
     /// A span covering `self` through `other` (same file).
     pub fn to(self, other: Span) -> Span {
-        Span {
-            end: other.end.max(self.end),
-            ..self
-        }
+        Span { end: other.end.max(self.end), ..self }
     }
 }
 
@@ -46,10 +43,7 @@ impl SourceMap {
 
     /// Registers a source text and returns its id.
     pub fn add(&mut self, name: impl Into<String>, text: impl Into<Rc<str>>) -> FileId {
-        self.files.push(SourceFile {
-            name: name.into(),
-            text: text.into(),
-        });
+        self.files.push(SourceFile { name: name.into(), text: text.into() });
         (self.files.len() - 1) as FileId
     }
 

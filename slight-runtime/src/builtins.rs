@@ -36,13 +36,7 @@ const fn def(
     func: BuiltinFn,
     doc: &'static str,
 ) -> BuiltinDef {
-    BuiltinDef {
-        name,
-        min_args,
-        max_args,
-        func,
-        doc,
-    }
+    BuiltinDef { name, min_args, max_args, func, doc }
 }
 
 /// Index of `apply` in [`BUILTINS`]: the VM performs it as a call (no Rust recursion).
@@ -50,80 +44,26 @@ pub const APPLY: u32 = 0;
 
 /// The table. Order matters only for [`APPLY`].
 pub static BUILTINS: &[BuiltinDef] = &[
-    def(
-        "apply",
-        2,
-        None,
-        apply_unreachable,
-        "(apply f a... list) calls f with the arguments and the list's elements",
-    ),
+    def("apply", 2, None, apply_unreachable, "(apply f a... list) calls f with the arguments and the list's elements"),
     def("+", 0, None, b_add, "sum of numbers; (+) is 0"),
     def("-", 1, None, b_sub, "difference; (- x) negates"),
     def("*", 0, None, b_mul, "product; (*) is 1"),
-    def(
-        "/",
-        1,
-        None,
-        b_div,
-        "division, always a float; (/ x) is 1/x",
-    ),
+    def("/", 1, None, b_div, "division, always a float; (/ x) is 1/x"),
     def("==", 1, None, b_eq, "structural equality of all arguments"),
     def("!=", 2, Some(2), b_ne, "structural inequality"),
     def("<", 1, None, b_lt, "strictly increasing"),
     def(">", 1, None, b_gt, "strictly decreasing"),
     def("<=", 1, None, b_le, "non-decreasing"),
     def(">=", 1, None, b_ge, "non-increasing"),
-    def(
-        "not",
-        1,
-        Some(1),
-        |_, a| Ok(Value::Bool(!a[0].is_truthy())),
-        "logical negation",
-    ),
-    def(
-        "eq?",
-        2,
-        Some(2),
-        |_, a| Ok(Value::Bool(a[0].identical(&a[1]))),
-        "identity",
-    ),
-    def(
-        "print",
-        0,
-        None,
-        b_print,
-        "prints the arguments (strings raw) separated by spaces, then a newline",
-    ),
+    def("not", 1, Some(1), |_, a| Ok(Value::Bool(!a[0].is_truthy())), "logical negation"),
+    def("eq?", 2, Some(2), |_, a| Ok(Value::Bool(a[0].identical(&a[1]))), "identity"),
+    def("print", 0, None, b_print, "prints the arguments (strings raw) separated by spaces, then a newline"),
     def("say", 0, None, b_print, "same as print (compat)"),
     def("warn", 0, None, b_warn, "prints the arguments to stderr"),
-    def(
-        "gensym",
-        0,
-        Some(1),
-        b_gensym,
-        "a fresh symbol, optionally with a prefix",
-    ),
-    def(
-        "error",
-        1,
-        Some(2),
-        b_error,
-        "(error message [type]) makes an error value (does not raise it)",
-    ),
-    def(
-        "error/message",
-        1,
-        Some(1),
-        |_, a| error_field(&a[0], "message"),
-        "the message of an error",
-    ),
-    def(
-        "error/type",
-        1,
-        Some(1),
-        |_, a| error_field(&a[0], "type"),
-        "the type name of an error",
-    ),
+    def("gensym", 0, Some(1), b_gensym, "a fresh symbol, optionally with a prefix"),
+    def("error", 1, Some(2), b_error, "(error message [type]) makes an error value (does not raise it)"),
+    def("error/message", 1, Some(1), |_, a| error_field(&a[0], "message"), "the message of an error"),
+    def("error/type", 1, Some(1), |_, a| error_field(&a[0], "type"), "the type name of an error"),
     def(
         "type/of",
         1,
@@ -131,149 +71,29 @@ pub static BUILTINS: &[BuiltinDef] = &[
         |_, a| Ok(Value::str(a[0].type_name())),
         "NUMBER STRING BOOLEAN LIST NIL FUNCTION ERROR MAP SYMBOL PID",
     ),
-    def(
-        "list",
-        0,
-        None,
-        |_, a| Ok(Value::list_from(a.to_vec())),
-        "a list of the arguments",
-    ),
-    def(
-        "list/create",
-        0,
-        None,
-        |_, a| Ok(Value::list_from(a.to_vec())),
-        "a list of the arguments",
-    ),
-    def(
-        "head",
-        1,
-        Some(1),
-        |_, a| ops::head(&a[0]),
-        "first element, nil for ()",
-    ),
-    def(
-        "list/head",
-        1,
-        Some(1),
-        |_, a| ops::head(&a[0]),
-        "first element, nil for ()",
-    ),
-    def(
-        "tail",
-        1,
-        Some(1),
-        |_, a| ops::tail(&a[0]),
-        "all but the first element",
-    ),
-    def(
-        "list/tail",
-        1,
-        Some(1),
-        |_, a| ops::tail(&a[0]),
-        "all but the first element",
-    ),
-    def(
-        "cons",
-        2,
-        Some(2),
-        |_, a| ops::cons(&a[0], &a[1]),
-        "a new list with x in front",
-    ),
-    def(
-        "list/cons",
-        2,
-        Some(2),
-        |_, a| ops::cons(&a[0], &a[1]),
-        "a new list with x in front",
-    ),
-    def(
-        "empty?",
-        1,
-        Some(1),
-        |_, a| ops::is_empty(&a[0]).map(Value::Bool),
-        "true for () and nil",
-    ),
-    def(
-        "list/empty?",
-        1,
-        Some(1),
-        |_, a| ops::is_empty(&a[0]).map(Value::Bool),
-        "true for () and nil",
-    ),
+    def("list", 0, None, |_, a| Ok(Value::list_from(a.to_vec())), "a list of the arguments"),
+    def("list/create", 0, None, |_, a| Ok(Value::list_from(a.to_vec())), "a list of the arguments"),
+    def("head", 1, Some(1), |_, a| ops::head(&a[0]), "first element, nil for ()"),
+    def("list/head", 1, Some(1), |_, a| ops::head(&a[0]), "first element, nil for ()"),
+    def("tail", 1, Some(1), |_, a| ops::tail(&a[0]), "all but the first element"),
+    def("list/tail", 1, Some(1), |_, a| ops::tail(&a[0]), "all but the first element"),
+    def("cons", 2, Some(2), |_, a| ops::cons(&a[0], &a[1]), "a new list with x in front"),
+    def("list/cons", 2, Some(2), |_, a| ops::cons(&a[0], &a[1]), "a new list with x in front"),
+    def("empty?", 1, Some(1), |_, a| ops::is_empty(&a[0]).map(Value::Bool), "true for () and nil"),
+    def("list/empty?", 1, Some(1), |_, a| ops::is_empty(&a[0]).map(Value::Bool), "true for () and nil"),
     def("list/length", 1, Some(1), b_length, "number of elements"),
-    def(
-        "list/nth",
-        2,
-        Some(2),
-        b_nth,
-        "element at a 0-based index, nil when out of range",
-    ),
+    def("list/nth", 2, Some(2), b_nth, "element at a 0-based index, nil when out of range"),
     def("list/reverse", 1, Some(1), b_reverse, "the list reversed"),
-    def(
-        "list/append",
-        0,
-        None,
-        |_, a| ops::append(a),
-        "concatenation of lists",
-    ),
+    def("list/append", 0, None, |_, a| ops::append(a), "concatenation of lists"),
     def("list/map", 2, Some(2), b_map, "(list/map f list)"),
-    def(
-        "list/filter",
-        2,
-        Some(2),
-        b_filter,
-        "(list/filter pred list)",
-    ),
-    def(
-        "list/reduce",
-        3,
-        Some(3),
-        b_reduce,
-        "(list/reduce f init list), f called as (f acc x)",
-    ),
-    def(
-        "list/range",
-        1,
-        Some(3),
-        b_range,
-        "(list/range end) or (list/range start end [step])",
-    ),
-    def(
-        "math/mod",
-        2,
-        Some(2),
-        |_, a| ops::floor_mod(&a[0], &a[1]),
-        "floor modulo",
-    ),
-    def(
-        "mod",
-        2,
-        Some(2),
-        |_, a| ops::floor_mod(&a[0], &a[1]),
-        "floor modulo (compat)",
-    ),
-    def(
-        "math/div",
-        2,
-        Some(2),
-        |_, a| ops::floor_div(&a[0], &a[1]),
-        "floor division",
-    ),
-    def(
-        "string/concat",
-        0,
-        None,
-        b_concat,
-        "concatenation; non-strings in print form",
-    ),
-    def(
-        "string/length",
-        1,
-        Some(1),
-        b_strlen,
-        "length in characters",
-    ),
+    def("list/filter", 2, Some(2), b_filter, "(list/filter pred list)"),
+    def("list/reduce", 3, Some(3), b_reduce, "(list/reduce f init list), f called as (f acc x)"),
+    def("list/range", 1, Some(3), b_range, "(list/range end) or (list/range start end [step])"),
+    def("math/mod", 2, Some(2), |_, a| ops::floor_mod(&a[0], &a[1]), "floor modulo"),
+    def("mod", 2, Some(2), |_, a| ops::floor_mod(&a[0], &a[1]), "floor modulo (compat)"),
+    def("math/div", 2, Some(2), |_, a| ops::floor_div(&a[0], &a[1]), "floor division"),
+    def("string/concat", 0, None, b_concat, "concatenation; non-strings in print form"),
+    def("string/length", 1, Some(1), b_strlen, "length in characters"),
 ];
 
 fn apply_unreachable(_: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {
@@ -282,23 +102,16 @@ fn apply_unreachable(_: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue>
 
 /// Spreads `apply`'s arguments: all but the last, then the last list's elements.
 pub fn apply_args(args: &[Value]) -> Result<Vec<Value>, ErrorValue> {
-    let (last, fixed) = args[1..]
-        .split_last()
-        .expect("apply has at least 2 arguments");
+    let (last, fixed) = args[1..].split_last().expect("apply has at least 2 arguments");
     match last {
         Value::List(_) | Value::Nil => Ok(fixed.iter().cloned().chain(last.list_iter()).collect()),
-        other => type_error(format!(
-            "Type error: apply expects a list as its last argument, got {}",
-            other.type_name()
-        )),
+        other => {
+            type_error(format!("Type error: apply expects a list as its last argument, got {}", other.type_name()))
+        }
     }
 }
 
-fn fold(
-    args: &[Value],
-    init: Value,
-    f: fn(&Value, &Value) -> Result<Value, ErrorValue>,
-) -> Result<Value, ErrorValue> {
+fn fold(args: &[Value], init: Value, f: fn(&Value, &Value) -> Result<Value, ErrorValue>) -> Result<Value, ErrorValue> {
     let mut acc = init;
     for a in args {
         acc = f(&acc, a)?;
@@ -334,10 +147,7 @@ fn b_div(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     }
 }
 
-fn chain(
-    a: &[Value],
-    test: fn(&Value, &Value) -> Result<bool, ErrorValue>,
-) -> Result<Value, ErrorValue> {
+fn chain(a: &[Value], test: fn(&Value, &Value) -> Result<bool, ErrorValue>) -> Result<Value, ErrorValue> {
     if let [only] = a {
         // Still type-check a single argument.
         test(only, only)?;
@@ -396,10 +206,7 @@ fn b_gensym(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let prefix = match a.first() {
         Some(Value::Str(s)) | Some(Value::Sym(s)) => s.to_string(),
         Some(other) => {
-            return type_error(format!(
-                "Type error: gensym expects a string prefix, got {}",
-                other.type_name()
-            ))
+            return type_error(format!("Type error: gensym expects a string prefix, got {}", other.type_name()))
         }
         None => "g".to_string(),
     };
@@ -410,10 +217,7 @@ fn b_error(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let etype = match a.get(1) {
         Some(Value::Str(s)) | Some(Value::Sym(s)) | Some(Value::Keyword(s)) => s.to_string(),
         Some(other) => {
-            return type_error(format!(
-                "Type error: error type must be a string, got {}",
-                other.type_name()
-            ))
+            return type_error(format!("Type error: error type must be a string, got {}", other.type_name()))
         }
         None => "Error".into(),
     };
@@ -426,34 +230,23 @@ fn b_error(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 fn error_field(v: &Value, field: &str) -> Result<Value, ErrorValue> {
     match v {
         Value::Error(_) => ops::field(v, &Value::str(field)),
-        other => type_error(format!(
-            "Type error: error/{field} expects an error, got {}",
-            other.type_name()
-        )),
+        other => type_error(format!("Type error: error/{field} expects an error, got {}", other.type_name())),
     }
 }
 
 fn expect_list<'a>(name: &str, pos: usize, v: &'a Value) -> Result<&'a Value, ErrorValue> {
     match v {
         Value::List(_) | Value::Nil => Ok(v),
-        other => type_error(format!(
-            "Type error: {name} expects a list as argument {pos}, got {}",
-            other.type_name()
-        )),
+        other => type_error(format!("Type error: {name} expects a list as argument {pos}, got {}", other.type_name())),
     }
 }
 fn b_length(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    Ok(Value::Int(
-        expect_list("list/length", 1, &a[0])?.list_len() as i64
-    ))
+    Ok(Value::Int(expect_list("list/length", 1, &a[0])?.list_len() as i64))
 }
 fn b_nth(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let list = expect_list("list/nth", 1, &a[0])?;
     let Value::Int(i) = a[1] else {
-        return type_error(format!(
-            "Type error: list/nth expects an integer index, got {}",
-            a[1].type_name()
-        ));
+        return type_error(format!("Type error: list/nth expects an integer index, got {}", a[1].type_name()));
     };
     if i < 0 {
         return Ok(Value::Nil);
@@ -464,9 +257,7 @@ fn b_reverse(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let list = expect_list("list/reverse", 1, &a[0])?;
     let mut out = Value::EMPTY;
     for x in list.list_iter() {
-        let Value::List(tail) = out else {
-            unreachable!()
-        };
+        let Value::List(tail) = out else { unreachable!() };
         out = Value::cons(x, tail);
     }
     Ok(out)
@@ -549,17 +340,11 @@ fn b_concat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 fn b_strlen(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     match &a[0] {
         Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-        other => type_error(format!(
-            "Type error: string/length expects a string, got {}",
-            other.type_name()
-        )),
+        other => type_error(format!("Type error: string/length expects a string, got {}", other.type_name())),
     }
 }
 
 /// Looks a builtin up by name.
 pub fn builtin_id(name: &str) -> Option<u32> {
-    BUILTINS
-        .iter()
-        .position(|b| b.name == name)
-        .map(|i| i as u32)
+    BUILTINS.iter().position(|b| b.name == name).map(|i| i as u32)
 }

@@ -199,6 +199,12 @@ pub enum Instr {
         b: Reg,
         offset: i16,
     },
+    /// Compare a register with a small integer and jump when the comparison is false.
+    JumpIfNotLtInt { a: Reg, value: i16, offset: i16 },
+    JumpIfNotLeInt { a: Reg, value: i16, offset: i16 },
+    JumpIfNotGtInt { a: Reg, value: i16, offset: i16 },
+    JumpIfNotGeInt { a: Reg, value: i16, offset: i16 },
+    JumpIfNotEqInt { a: Reg, value: i16, offset: i16 },
     /// Call `r[base]` with `argc` arguments in the registers after it; result in `r[base]`.
     Call {
         base: Reg,
@@ -208,6 +214,9 @@ pub enum Instr {
         base: Reg,
         argc: u16,
     },
+    /// `Call` of the global `index` (saves loading the callee into `r[base]`).
+    CallGlobal { base: Reg, argc: u8, index: u32 },
+    TailCallGlobal { base: Reg, argc: u8, index: u32 },
     Return {
         src: Reg,
     },
@@ -324,25 +333,15 @@ impl Proto {
                 }
             }
             let _ = write!(out, "{pc:>5}  {}", format_instr(ins));
+            if let Some(offset) = ins.jump_offset() {
+                let _ = write!(out, "    ; -> {}", pc as i64 + 1 + offset);
+            }
             match ins {
                 Instr::LoadConst { index, .. } => {
                     let _ = write!(out, "    ; {}", self.consts[*index as usize].repr());
                 }
-                Instr::GetGlobal { index, .. }
-                | Instr::SetGlobal { index, .. }
-                | Instr::DefGlobal { index, .. } => {
+                Instr::GetGlobal { index, .. } | Instr::SetGlobal { index, .. } | Instr::DefGlobal { index, .. } => {
                     let _ = write!(out, "    ; global #{index}");
-                }
-                Instr::Jump { offset }
-                | Instr::JumpIfFalse { offset, .. }
-                | Instr::JumpIfTrue { offset, .. }
-                | Instr::TryPush { offset, .. } => {
-                    let _ = write!(out, "    ; -> {}", pc as i64 + 1 + *offset as i64);
-                }
-                Instr::JumpIfNotLt { offset, .. }
-                | Instr::JumpIfNotLe { offset, .. }
-                | Instr::JumpIfNotEq { offset, .. } => {
-                    let _ = write!(out, "    ; -> {}", pc as i64 + 1 + *offset as i64);
                 }
                 _ => {}
             }
@@ -360,10 +359,7 @@ fn format_instr(ins: &Instr) -> String {
     // `Add { dst: 1, a: 2, b: 3 }` → `Add          dst=1 a=2 b=3`
     match dbg.split_once(" { ") {
         Some((name, rest)) => {
-            let args = rest
-                .trim_end_matches(" }")
-                .replace(": ", "=")
-                .replace(", ", " ");
+            let args = rest.trim_end_matches(" }").replace(": ", "=").replace(", ", " ");
             format!("{name:<14} {args}")
         }
         None => dbg,
@@ -375,5 +371,128 @@ mod tests {
     #[test]
     fn instructions_are_8_bytes() {
         assert_eq!(std::mem::size_of::<super::Instr>(), 8);
+    }
+}
+
+impl Instr {
+    /// The register operands of an instruction and, for register ranges, the end of the range
+    /// (exclusive). Used by [`Proto::verify`].
+    fn register_bounds(&self) -> Vec<usize> {
+        use Instr::*;
+        let r = |x: Reg| x as usize + 1;
+        match *self {
+            LoadNil { dst } | LoadBool { dst, .. } | LoadInt { dst, .. } | LoadConst { dst, .. } => vec![r(dst)],
+            GetCapture { dst, .. } | GetCaptureCell { dst, .. } | GetGlobal { dst, .. } | Closure { dst, .. } => {
+                vec![r(dst)]
+            }
+            Move { dst, src } => vec![r(dst), r(src)],
+            SetCaptureCell { src, .. }
+            | SetGlobal { src, .. }
+            | DefGlobal { src, .. }
+            | Return { src }
+            | Throw { src } => vec![r(src)],
+            MatchFail { src } | DefMacro { src, .. } => vec![r(src)],
+            GetCell { dst, slot } => vec![r(dst), r(slot)],
+            SetCell { slot, src } => vec![r(slot), r(src)],
+            MakeCell { slot } => vec![r(slot)],
+            Add { dst, a, b } | Sub { dst, a, b } | Mul { dst, a, b } | Div { dst, a, b } => vec![r(dst), r(a), r(b)],
+            Eq { dst, a, b } | Ne { dst, a, b } | Lt { dst, a, b } | Gt { dst, a, b } => vec![r(dst), r(a), r(b)],
+            Le { dst, a, b } | Ge { dst, a, b } | Cons { dst, a, b } | Field { dst, a, b } => vec![r(dst), r(a), r(b)],
+            AddInt { dst, a, .. } | SubInt { dst, a, .. } | Not { dst, a } | Neg { dst, a } => vec![r(dst), r(a)],
+            Head { dst, a } | Tail { dst, a } | IsEmpty { dst, a } => vec![r(dst), r(a)],
+            List { dst, start, count } | Append { dst, start, count } => vec![r(dst), start as usize + count as usize],
+            Jump { .. } | TryPop => vec![],
+            JumpIfFalse { cond, .. } | JumpIfTrue { cond, .. } => vec![r(cond)],
+            JumpIfNotLt { a, b, .. } | JumpIfNotLe { a, b, .. } | JumpIfNotEq { a, b, .. } => vec![r(a), r(b)],
+            JumpIfNotLtInt { a, .. } | JumpIfNotLeInt { a, .. } | JumpIfNotGtInt { a, .. } => vec![r(a)],
+            JumpIfNotGeInt { a, .. } | JumpIfNotEqInt { a, .. } => vec![r(a)],
+            Call { base, argc } | TailCall { base, argc } => vec![base as usize + argc as usize + 1],
+            CallGlobal { base, argc, .. } | TailCallGlobal { base, argc, .. } => {
+                vec![base as usize + argc as usize + 1]
+            }
+            CheckType { reg, .. } => vec![r(reg)],
+            TryPush { err, .. } => vec![r(err)],
+            TestList { dst, src, .. } | Nth { dst, src, .. } | Drop { dst, src, .. } => vec![r(dst), r(src)],
+            Eval { dst, form, .. } => vec![r(dst), r(form)],
+        }
+    }
+
+    /// The relative target of a jump instruction.
+    pub fn jump_offset(&self) -> Option<i64> {
+        let mut copy = *self;
+        copy.offset_mut().map(|o| match o {
+            Offset::Wide(w) => *w as i64,
+            Offset::Narrow(n) => *n as i64,
+        })
+    }
+
+    /// Sets a jump's relative target; false if it does not fit the instruction's encoding.
+    pub fn set_jump_offset(&mut self, offset: i64) -> bool {
+        match self.offset_mut() {
+            Some(Offset::Wide(w)) => i32::try_from(offset).map(|o| *w = o).is_ok(),
+            Some(Offset::Narrow(n)) => i16::try_from(offset).map(|o| *n = o).is_ok(),
+            None => false,
+        }
+    }
+
+    fn offset_mut(&mut self) -> Option<Offset<'_>> {
+        use Instr::*;
+        match self {
+            Jump { offset } | JumpIfFalse { offset, .. } | JumpIfTrue { offset, .. } | TryPush { offset, .. } => {
+                Some(Offset::Wide(offset))
+            }
+            JumpIfNotLt { offset, .. }
+            | JumpIfNotLe { offset, .. }
+            | JumpIfNotEq { offset, .. }
+            | JumpIfNotLtInt { offset, .. }
+            | JumpIfNotLeInt { offset, .. }
+            | JumpIfNotGtInt { offset, .. }
+            | JumpIfNotGeInt { offset, .. }
+            | JumpIfNotEqInt { offset, .. } => Some(Offset::Narrow(offset)),
+            _ => None,
+        }
+    }
+}
+
+enum Offset<'a> {
+    Wide(&'a mut i32),
+    Narrow(&'a mut i16),
+}
+
+impl Proto {
+    /// Checks the invariants the VM relies on when it skips bounds checks: every register
+    /// operand (and register range) lies below `nregs`, every jump lands inside the code, and
+    /// the code ends in a jump or return so execution cannot run off its end.
+    pub fn verify(&self) -> Result<(), String> {
+        let n = self.nregs as usize;
+        for (pc, ins) in self.code.iter().enumerate() {
+            if let Some(end) = ins.register_bounds().into_iter().max() {
+                if end > n {
+                    return Err(format!(
+                        "{}: instruction {pc} ({ins:?}) uses a register beyond {n}",
+                        self.display_name()
+                    ));
+                }
+            }
+            if let Some(off) = ins.jump_offset() {
+                let target = pc as i64 + 1 + off;
+                if target < 0 || target >= self.code.len() as i64 {
+                    return Err(format!("{}: instruction {pc} jumps outside the function", self.display_name()));
+                }
+            }
+        }
+        if !matches!(self.code.last(), Some(Instr::Return { .. } | Instr::Jump { .. })) {
+            return Err(format!("{}: code does not end in a return", self.display_name()));
+        }
+        let captured_regs =
+            self.protos.iter().flat_map(|p| p.captures.iter()).chain(self.eval_envs.iter().flatten().map(|(_, c)| c));
+        for c in captured_regs {
+            if let CaptureSrc::Register(r) = c {
+                if *r as usize >= n {
+                    return Err(format!("{}: a capture reads register {r} beyond {n}", self.display_name()));
+                }
+            }
+        }
+        Ok(())
     }
 }

@@ -38,13 +38,11 @@ type CResult<T> = Result<T, SlightError>;
 pub fn compile_toplevel(expr: &Expr, info: &FnInfo, eval_captures: usize) -> CResult<Rc<Proto>> {
     let mut c = FnCompiler::new(info, expr.span);
     c.proto.name = Some("<toplevel>".into());
-    c.proto.captures = (0..eval_captures)
-        .map(|i| CaptureSrc::Capture(i as u16))
-        .collect();
+    c.proto.captures = (0..eval_captures).map(|i| CaptureSrc::Capture(i as u16)).collect();
     let r = c.alloc()?;
     c.body(expr, r)?;
     c.emit(Instr::Return { src: r as Reg }, expr.span);
-    Ok(Rc::new(c.finish()))
+    Ok(Rc::new(c.finish()?))
 }
 
 impl<'a> FnCompiler<'a> {
@@ -52,10 +50,7 @@ impl<'a> FnCompiler<'a> {
         let nslots = info.nslots as usize;
         FnCompiler {
             info,
-            proto: Proto {
-                span,
-                ..Default::default()
-            },
+            proto: Proto { span, ..Default::default() },
             top: nslots,
             predeclared: HashSet::new(),
             loops: Vec::new(),
@@ -63,9 +58,11 @@ impl<'a> FnCompiler<'a> {
         }
     }
 
-    fn finish(mut self) -> Proto {
+    fn finish(mut self) -> CResult<Proto> {
         self.proto.nregs = self.proto.nregs.max(self.top as u16).max(self.info.nslots);
-        self.proto
+        // The VM skips register bounds checks; this is what makes that sound.
+        self.proto.verify().map_err(|m| SlightError::syntax(format!("internal compiler error: {m}"), self.span))?;
+        Ok(self.proto)
     }
 
     fn emit(&mut self, ins: Instr, span: Span) -> usize {
@@ -77,10 +74,7 @@ impl<'a> FnCompiler<'a> {
     fn alloc(&mut self) -> CResult<usize> {
         let r = self.top;
         if r >= MAX_REGS {
-            return Err(SlightError::syntax(
-                "function too large: out of registers",
-                self.span,
-            ));
+            return Err(SlightError::syntax("function too large: out of registers", self.span));
         }
         self.top += 1;
         self.proto.nregs = self.proto.nregs.max(self.top as u16);
@@ -99,21 +93,12 @@ impl<'a> FnCompiler<'a> {
     /// Points the jump at `at` to the current position.
     fn patch(&mut self, at: usize) -> CResult<()> {
         let offset = self.here() as i64 - at as i64 - 1;
-        let too_far = || SlightError::syntax("function too large: jump out of range", self.span);
-        match &mut self.proto.code[at] {
-            Instr::Jump { offset: o }
-            | Instr::JumpIfFalse { offset: o, .. }
-            | Instr::JumpIfTrue { offset: o, .. }
-            | Instr::TryPush { offset: o, .. } => *o = offset as i32,
-            Instr::JumpIfNotLt { offset: o, .. }
-            | Instr::JumpIfNotLe { offset: o, .. }
-            | Instr::JumpIfNotEq { offset: o, .. } => {
-                *o = i16::try_from(offset).map_err(|_| too_far())?
-            }
-            _ => unreachable!("patching a non-jump"),
+        if !self.proto.code[at].set_jump_offset(offset) {
+            return Err(SlightError::syntax("function too large: jump out of range", self.span));
         }
         Ok(())
     }
+
 
     fn local_slot(&self, id: u32) -> (Reg, bool) {
         let l = &self.info.locals[id as usize];
@@ -123,11 +108,7 @@ impl<'a> FnCompiler<'a> {
     /// Compiles `e` and returns a register holding its value: the local's own slot for a plain
     /// local (no copy), otherwise a fresh temporary.
     fn operand(&mut self, e: &Expr) -> CResult<Reg> {
-        if let ExprKind::Var {
-            var: VarRef::Local(id),
-            ..
-        } = e.kind
-        {
+        if let ExprKind::Var { var: VarRef::Local(id), .. } = e.kind {
             let (slot, boxed) = self.local_slot(id);
             if !boxed {
                 return Ok(slot);
@@ -145,11 +126,7 @@ impl<'a> FnCompiler<'a> {
             _ => vec![e],
         };
         for f in forms {
-            if let ExprKind::Define {
-                var: VarRef::Local(id),
-                ..
-            } = f.kind
-            {
+            if let ExprKind::Define { var: VarRef::Local(id), .. } = f.kind {
                 if self.predeclared.insert(id) {
                     let (slot, boxed) = self.local_slot(id);
                     self.emit(Instr::LoadNil { dst: slot }, f.span);
@@ -186,13 +163,9 @@ impl<'a> FnCompiler<'a> {
                 match v {
                     Value::Nil => self.emit(Instr::LoadNil { dst: d }, span),
                     Value::Bool(b) => self.emit(Instr::LoadBool { dst: d, value: b }, span),
-                    Value::Int(i) if i32::try_from(i).is_ok() => self.emit(
-                        Instr::LoadInt {
-                            dst: d,
-                            value: i as i32,
-                        },
-                        span,
-                    ),
+                    Value::Int(i) if i32::try_from(i).is_ok() => {
+                        self.emit(Instr::LoadInt { dst: d, value: i as i32 }, span)
+                    }
                     v => {
                         let index = self.constant(v);
                         self.emit(Instr::LoadConst { dst: d, index }, span)
@@ -201,30 +174,14 @@ impl<'a> FnCompiler<'a> {
             }
             ExprKind::Var { var, name } => self.load_var(*var, name, d, span),
             ExprKind::Set { var, value, .. } => self.assign(*var, value, d, span)?,
-            ExprKind::Define {
-                binding,
-                var,
-                value,
-            } => match var {
+            ExprKind::Define { binding, var, value } => match var {
                 VarRef::Global(index) => {
                     let r = self.operand(value)?;
                     if let Some(ty) = binding.ty {
                         self.emit(Instr::CheckType { reg: r, ty }, span);
                     }
-                    self.emit(
-                        Instr::DefGlobal {
-                            index: *index,
-                            src: r,
-                        },
-                        span,
-                    );
-                    self.emit(
-                        Instr::LoadBool {
-                            dst: d,
-                            value: true,
-                        },
-                        span,
-                    );
+                    self.emit(Instr::DefGlobal { index: *index, src: r }, span);
+                    self.emit(Instr::LoadBool { dst: d, value: true }, span);
                 }
                 VarRef::Local(id) => {
                     let (slot, boxed) = self.local_slot(*id);
@@ -278,13 +235,7 @@ impl<'a> FnCompiler<'a> {
                 let is_and = matches!(e.kind, ExprKind::And(_));
                 if items.is_empty() {
                     if is_and {
-                        self.emit(
-                            Instr::LoadBool {
-                                dst: d,
-                                value: true,
-                            },
-                            span,
-                        );
+                        self.emit(Instr::LoadBool { dst: d, value: true }, span);
                     } else {
                         self.emit(Instr::LoadNil { dst: d }, span);
                     }
@@ -327,10 +278,7 @@ impl<'a> FnCompiler<'a> {
                         Ok(r as Reg)
                     })
                     .collect::<CResult<_>>()?;
-                let lp = self
-                    .loops
-                    .last()
-                    .expect("resolver checked recur is inside a loop");
+                let lp = self.loops.last().expect("resolver checked recur is inside a loop");
                 let (start, slots) = (lp.start, lp.slots.clone());
                 for (&(slot, boxed), &t) in slots.iter().zip(&temps) {
                     self.emit(Instr::Move { dst: slot, src: t }, span);
@@ -339,24 +287,11 @@ impl<'a> FnCompiler<'a> {
                     }
                 }
                 let offset = start as i64 - self.here() as i64 - 1;
-                self.emit(
-                    Instr::Jump {
-                        offset: offset as i32,
-                    },
-                    span,
-                );
+                self.emit(Instr::Jump { offset: offset as i32 }, span);
             }
-            ExprKind::Try {
-                body,
-                catch,
-                finally,
-            } => self.try_form(
-                body,
-                catch.as_ref().map(|(b, h)| (b, &**h)),
-                finally.as_deref(),
-                dst,
-                span,
-            )?,
+            ExprKind::Try { body, catch, finally } => {
+                self.try_form(body, catch.as_ref().map(|(b, h)| (b, &**h)), finally.as_deref(), dst, span)?
+            }
             ExprKind::Throw(v) => {
                 let r = self.operand(v)?;
                 self.emit(Instr::Throw { src: r }, span);
@@ -375,27 +310,14 @@ impl<'a> FnCompiler<'a> {
                 }
                 self.proto.eval_envs.push(entries);
                 let env = (self.proto.eval_envs.len() - 1) as u16;
-                self.emit(
-                    Instr::Eval {
-                        dst: d,
-                        form: r,
-                        env,
-                    },
-                    span,
-                );
+                self.emit(Instr::Eval { dst: d, form: r, env }, span);
             }
             ExprKind::DefMacro(name, lambda) => {
                 let r = self.alloc()? as Reg;
                 self.closure(lambda, r, span)?;
                 let name = self.constant(Value::str(name.clone()));
                 self.emit(Instr::DefMacro { name, src: r }, span);
-                self.emit(
-                    Instr::LoadBool {
-                        dst: d,
-                        value: true,
-                    },
-                    span,
-                );
+                self.emit(Instr::LoadBool { dst: d, value: true }, span);
             }
         }
         self.top = saved_top;
@@ -420,15 +342,9 @@ impl<'a> FnCompiler<'a> {
             }
             VarRef::Capture(i) => {
                 let ins = if self.info.captures[i as usize].boxed {
-                    Instr::GetCaptureCell {
-                        dst: d,
-                        index: i as u16,
-                    }
+                    Instr::GetCaptureCell { dst: d, index: i as u16 }
                 } else {
-                    Instr::GetCapture {
-                        dst: d,
-                        index: i as u16,
-                    }
+                    Instr::GetCapture { dst: d, index: i as u16 }
                 };
                 self.emit(ins, span);
             }
@@ -450,25 +366,13 @@ impl<'a> FnCompiler<'a> {
                 } else {
                     let t = self.alloc()?;
                     self.expr(value, t)?;
-                    self.emit(
-                        Instr::Move {
-                            dst: slot,
-                            src: t as Reg,
-                        },
-                        span,
-                    );
+                    self.emit(Instr::Move { dst: slot, src: t as Reg }, span);
                     self.move_to(d, slot, span);
                 }
             }
             VarRef::Capture(i) => {
                 let r = self.operand(value)?;
-                self.emit(
-                    Instr::SetCaptureCell {
-                        index: i as u16,
-                        src: r,
-                    },
-                    span,
-                );
+                self.emit(Instr::SetCaptureCell { index: i as u16, src: r }, span);
                 self.move_to(d, r, span);
             }
             VarRef::Global(index) => {
@@ -483,24 +387,25 @@ impl<'a> FnCompiler<'a> {
 
     /// Compiles a test and returns the index of the jump taken when it is false.
     fn condition(&mut self, c: &Expr) -> CResult<usize> {
-        if let ExprKind::Prim(p @ (Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge | Prim::Eq), args) =
-            &c.kind
-        {
+        if let ExprKind::Prim(p @ (Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge | Prim::Eq), args) = &c.kind {
+            if let Some(value) = small_int(&args[1]) {
+                let a = self.operand(&args[0])?;
+                let ins = match p {
+                    Prim::Lt => Instr::JumpIfNotLtInt { a, value, offset: 0 },
+                    Prim::Le => Instr::JumpIfNotLeInt { a, value, offset: 0 },
+                    Prim::Gt => Instr::JumpIfNotGtInt { a, value, offset: 0 },
+                    Prim::Ge => Instr::JumpIfNotGeInt { a, value, offset: 0 },
+                    _ => Instr::JumpIfNotEqInt { a, value, offset: 0 },
+                };
+                return Ok(self.emit(ins, c.span));
+            }
             let a = self.operand(&args[0])?;
             let b = self.operand(&args[1])?;
             let ins = match p {
                 Prim::Lt => Instr::JumpIfNotLt { a, b, offset: 0 },
                 Prim::Le => Instr::JumpIfNotLe { a, b, offset: 0 },
-                Prim::Gt => Instr::JumpIfNotLt {
-                    a: b,
-                    b: a,
-                    offset: 0,
-                },
-                Prim::Ge => Instr::JumpIfNotLe {
-                    a: b,
-                    b: a,
-                    offset: 0,
-                },
+                Prim::Gt => Instr::JumpIfNotLt { a: b, b: a, offset: 0 },
+                Prim::Ge => Instr::JumpIfNotLe { a: b, b: a, offset: 0 },
                 _ => Instr::JumpIfNotEq { a, b, offset: 0 },
             };
             return Ok(self.emit(ins, c.span));
@@ -509,51 +414,47 @@ impl<'a> FnCompiler<'a> {
         Ok(self.emit(Instr::JumpIfFalse { cond: r, offset: 0 }, c.span))
     }
 
+
     fn closure(&mut self, lambda: &Lambda, d: Reg, span: Span) -> CResult<()> {
         let proto = compile_lambda(lambda, self.info)?;
         self.proto.protos.push(proto);
         let index = (self.proto.protos.len() - 1) as u32;
-        self.emit(
-            Instr::Closure {
-                dst: d,
-                proto: index,
-            },
-            span,
-        );
+        self.emit(Instr::Closure { dst: d, proto: index }, span);
         Ok(())
     }
 
     fn call(&mut self, e: &Expr, callee: &Expr, args: &[Expr], dst: usize) -> CResult<()> {
         let base = self.alloc()?;
-        self.expr(callee, base)?;
+        let global = match callee.kind {
+            ExprKind::Var { var: VarRef::Global(index), .. } if args.len() <= u8::MAX as usize => Some(index),
+            _ => None,
+        };
+        if global.is_none() {
+            self.expr(callee, base)?;
+        }
         for a in args {
             let r = self.alloc()?;
             self.expr(a, r)?;
         }
-        let argc = u16::try_from(args.len())
-            .map_err(|_| SlightError::syntax("too many arguments", e.span))?;
-        if e.tail && self.proto.ret.is_none() {
-            self.emit(
-                Instr::TailCall {
-                    base: base as Reg,
-                    argc,
-                },
-                e.span,
-            );
+        let argc = u16::try_from(args.len()).map_err(|_| SlightError::syntax("too many arguments", e.span))?;
+        let tail = e.tail && self.proto.ret.is_none();
+        let base = base as Reg;
+        let ins = match (global, tail) {
+            (Some(index), true) => Instr::TailCallGlobal { base, argc: argc as u8, index },
+            (Some(index), false) => Instr::CallGlobal { base, argc: argc as u8, index },
+            (None, true) => Instr::TailCall { base, argc },
+            (None, false) => Instr::Call { base, argc },
+        };
+        self.emit(ins, e.span);
+        if tail {
             // Reached only when the callee was not a closure (builtins return here).
-            self.emit(Instr::Return { src: base as Reg }, e.span);
+            self.emit(Instr::Return { src: base }, e.span);
         } else {
-            self.emit(
-                Instr::Call {
-                    base: base as Reg,
-                    argc,
-                },
-                e.span,
-            );
-            self.move_to(dst as Reg, base as Reg, e.span);
+            self.move_to(dst as Reg, base, e.span);
         }
         Ok(())
     }
+
 
     fn prim(&mut self, prim: Prim, args: &[Expr], d: Reg, span: Span) -> CResult<()> {
         if matches!(prim, Prim::List | Prim::Append) {
@@ -564,42 +465,23 @@ impl<'a> FnCompiler<'a> {
             }
             let count = args.len() as u16;
             let ins = if prim == Prim::List {
-                Instr::List {
-                    dst: d,
-                    start: start as Reg,
-                    count,
-                }
+                Instr::List { dst: d, start: start as Reg, count }
             } else {
-                Instr::Append {
-                    dst: d,
-                    start: start as Reg,
-                    count,
-                }
+                Instr::Append { dst: d, start: start as Reg, count }
             };
             self.emit(ins, span);
             return Ok(());
         }
         // Small integer constants fold into AddInt / SubInt.
         if let (Prim::Add | Prim::Sub, [a, b]) = (prim, args) {
-            if let ExprKind::Const(s) = &b.kind {
-                if let slight_core::SexpKind::Int(i) = s.kind {
-                    if let Ok(value) = i16::try_from(i) {
-                        let a = self.operand(a)?;
-                        let ins = if prim == Prim::Add {
-                            Instr::AddInt { dst: d, a, value }
-                        } else {
-                            Instr::SubInt { dst: d, a, value }
-                        };
-                        self.emit(ins, span);
-                        return Ok(());
-                    }
-                }
+            if let Some(value) = small_int(b) {
+                let a = self.operand(a)?;
+                let ins = if prim == Prim::Add { Instr::AddInt { dst: d, a, value } } else { Instr::SubInt { dst: d, a, value } };
+                self.emit(ins, span);
+                return Ok(());
             }
         }
-        let regs: Vec<Reg> = args
-            .iter()
-            .map(|a| self.operand(a))
-            .collect::<CResult<_>>()?;
+        let regs: Vec<Reg> = args.iter().map(|a| self.operand(a)).collect::<CResult<_>>()?;
         let ins = match (prim, regs.as_slice()) {
             (Prim::Add, &[a, b]) => Instr::Add { dst: d, a, b },
             (Prim::Sub, &[a, b]) => Instr::Sub { dst: d, a, b },
@@ -619,10 +501,7 @@ impl<'a> FnCompiler<'a> {
             (Prim::Tail, &[a]) => Instr::Tail { dst: d, a },
             (Prim::IsEmpty, &[a]) => Instr::IsEmpty { dst: d, a },
             _ => {
-                return Err(SlightError::syntax(
-                    format!("{} called with {} arguments", prim.name(), args.len()),
-                    span,
-                ))
+                return Err(SlightError::syntax(format!("{} called with {} arguments", prim.name(), args.len()), span))
             }
         };
         self.emit(ins, span);
@@ -655,13 +534,7 @@ impl<'a> FnCompiler<'a> {
                 let mut inner = None;
                 let err2 = self.alloc()? as Reg;
                 if finally.is_some() {
-                    inner = Some(self.emit(
-                        Instr::TryPush {
-                            err: err2,
-                            offset: 0,
-                        },
-                        span,
-                    ));
+                    inner = Some(self.emit(Instr::TryPush { err: err2, offset: 0 }, span));
                 }
                 self.bind(b, err, b.span);
                 self.body(handler, dst)?;
@@ -687,13 +560,7 @@ impl<'a> FnCompiler<'a> {
         Ok(())
     }
 
-    fn match_form(
-        &mut self,
-        value: &Expr,
-        clauses: &[MatchClause],
-        dst: usize,
-        span: Span,
-    ) -> CResult<()> {
+    fn match_form(&mut self, value: &Expr, clauses: &[MatchClause], dst: usize, span: Span) -> CResult<()> {
         let v = self.alloc()? as Reg;
         self.expr(value, v as usize)?;
         let mut to_end = Vec::new();
@@ -716,71 +583,33 @@ impl<'a> FnCompiler<'a> {
         Ok(())
     }
 
-    fn pattern(
-        &mut self,
-        p: &Pattern,
-        src: Reg,
-        fails: &mut Vec<usize>,
-        span: Span,
-    ) -> CResult<()> {
+    fn pattern(&mut self, p: &Pattern, src: Reg, fails: &mut Vec<usize>, span: Span) -> CResult<()> {
         match p {
             Pattern::Wildcard => {}
             Pattern::Literal(datum) => {
                 let k = self.alloc()? as Reg;
-                self.expr(
-                    &Expr::new(ExprKind::Const(datum.clone()), datum.span),
-                    k as usize,
-                )?;
+                self.expr(&Expr::new(ExprKind::Const(datum.clone()), datum.span), k as usize)?;
                 let t = self.alloc()? as Reg;
-                self.emit(
-                    Instr::Eq {
-                        dst: t,
-                        a: src,
-                        b: k,
-                    },
-                    span,
-                );
+                self.emit(Instr::Eq { dst: t, a: src, b: k }, span);
                 fails.push(self.emit(Instr::JumpIfFalse { cond: t, offset: 0 }, span));
             }
             Pattern::Bind(b) => self.bind(b, src, span),
             Pattern::List(items) | Pattern::Cons(items, _) => {
                 let exact = matches!(p, Pattern::List(_));
                 let t = self.alloc()? as Reg;
-                self.emit(
-                    Instr::TestList {
-                        dst: t,
-                        src,
-                        len: items.len() as u16,
-                        exact,
-                    },
-                    span,
-                );
+                self.emit(Instr::TestList { dst: t, src, len: items.len() as u16, exact }, span);
                 fails.push(self.emit(Instr::JumpIfFalse { cond: t, offset: 0 }, span));
                 for (i, item) in items.iter().enumerate() {
                     if matches!(item, Pattern::Wildcard) {
                         continue;
                     }
                     let r = self.alloc()? as Reg;
-                    self.emit(
-                        Instr::Nth {
-                            dst: r,
-                            src,
-                            index: i as u16,
-                        },
-                        span,
-                    );
+                    self.emit(Instr::Nth { dst: r, src, index: i as u16 }, span);
                     self.pattern(item, r, fails, span)?;
                 }
                 if let Pattern::Cons(_, rest) = p {
                     let r = self.alloc()? as Reg;
-                    self.emit(
-                        Instr::Drop {
-                            dst: r,
-                            src,
-                            count: items.len() as u16,
-                        },
-                        span,
-                    );
+                    self.emit(Instr::Drop { dst: r, src, count: items.len() as u16 }, span);
                     self.pattern(rest, r, fails, span)?;
                 }
             }
@@ -815,7 +644,18 @@ fn compile_lambda(lambda: &Lambda, parent: &FnInfo) -> CResult<Rc<Proto>> {
         c.emit(Instr::CheckType { reg: r as Reg, ty }, lambda.span);
     }
     c.emit(Instr::Return { src: r as Reg }, lambda.span);
-    Ok(Rc::new(c.finish()))
+    Ok(Rc::new(c.finish()?))
+}
+
+/// The value of a small integer literal (fits an instruction's 16-bit immediate).
+fn small_int(e: &Expr) -> Option<i16> {
+    match &e.kind {
+        ExprKind::Const(s) => match s.kind {
+            slight_core::SexpKind::Int(i) => i16::try_from(i).ok(),
+            _ => None,
+        },
+        _ => None,
+    }
 }
 
 /// The message of a failed type check.

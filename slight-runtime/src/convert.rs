@@ -18,9 +18,7 @@ pub fn sexp_to_value(s: &Sexp) -> Value {
         SexpKind::Str(t) => Value::str(t.clone()),
         SexpKind::Sym(t) => Value::sym(t.clone()),
         SexpKind::Keyword(k) => Value::keyword(k.clone()),
-        SexpKind::List(items) => {
-            Value::list_from(items.iter().map(sexp_to_value).collect::<Vec<_>>())
-        }
+        SexpKind::List(items) => Value::list_from(items.iter().map(sexp_to_value).collect::<Vec<_>>()),
         SexpKind::Dotted(items, rest) => {
             let mut v: Vec<Value> = items.iter().map(sexp_to_value).collect();
             v.push(Value::sym("."));
@@ -41,10 +39,7 @@ pub fn value_to_sexp(v: &Value, span: Span) -> Result<Sexp, String> {
         Value::Sym(s) => SexpKind::Sym(s.to_string()),
         Value::Keyword(k) => SexpKind::Keyword(k.to_string()),
         Value::List(_) => {
-            let mut items = v
-                .list_iter()
-                .map(|x| value_to_sexp(&x, span))
-                .collect::<Result<Vec<_>, _>>()?;
+            let mut items = v.list_iter().map(|x| value_to_sexp(&x, span)).collect::<Result<Vec<_>, _>>()?;
             let n = items.len();
             if n >= 2 && items[n - 2].is_sym(".") {
                 let rest = items.pop().expect("tail");
@@ -72,10 +67,7 @@ pub trait IntoValue {
 }
 
 fn expected<T>(what: &str, v: &Value) -> Result<T, ErrorValue> {
-    Err(ErrorValue::type_error(format!(
-        "Type error: expected {what}, got {}",
-        v.type_name()
-    )))
+    Err(ErrorValue::type_error(format!("Type error: expected {what}, got {}", v.type_name())))
 }
 
 impl FromValue for Value {
@@ -178,11 +170,7 @@ impl<T: FromValue> FromValue for Vec<T> {
 }
 impl<T: IntoValue> IntoValue for Vec<T> {
     fn into_value(self) -> Value {
-        Value::list_from(
-            self.into_iter()
-                .map(IntoValue::into_value)
-                .collect::<Vec<_>>(),
-        )
+        Value::list_from(self.into_iter().map(IntoValue::into_value).collect::<Vec<_>>())
     }
 }
 impl<T: FromValue> FromValue for Option<T> {
@@ -201,11 +189,7 @@ impl<T: IntoValue> IntoValue for Option<T> {
 impl<K: FromValue + Eq + Hash, V: FromValue> FromValue for HashMap<K, V> {
     fn from_value(v: &Value) -> Result<Self, ErrorValue> {
         match v {
-            Value::Map(m) => m
-                .borrow()
-                .iter()
-                .map(|(k, x)| Ok((K::from_value(&k.0)?, V::from_value(x)?)))
-                .collect(),
+            Value::Map(m) => m.borrow().iter().map(|(k, x)| Ok((K::from_value(&k.0)?, V::from_value(x)?))).collect(),
             _ => expected("map", v),
         }
     }
@@ -215,10 +199,6 @@ impl<K: IntoValue + Ord, V: IntoValue> IntoValue for HashMap<K, V> {
     fn into_value(self) -> Value {
         let mut entries: Vec<(K, V)> = self.into_iter().collect();
         entries.sort_by(|a, b| a.0.cmp(&b.0));
-        Value::map_from(
-            entries
-                .into_iter()
-                .map(|(k, v)| (k.into_value(), v.into_value())),
-        )
+        Value::map_from(entries.into_iter().map(|(k, v)| (k.into_value(), v.into_value())))
     }
 }

@@ -21,8 +21,7 @@ impl<T: IntoValue> IntoReturn for T {
 
 impl<T: IntoValue, E: std::fmt::Display> IntoReturn for Result<T, E> {
     fn into_return(self) -> Result<Value, ErrorValue> {
-        self.map(IntoValue::into_value)
-            .map_err(|e| ErrorValue::user(e.to_string()))
+        self.map(IntoValue::into_value).map_err(|e| ErrorValue::user(e.to_string()))
     }
 }
 
@@ -40,19 +39,13 @@ where
     R: IntoReturn,
 {
     fn into_native(self, name: &str) -> NativeFn {
-        NativeFn {
-            name: name.to_string(),
-            arity: None,
-            func: Box::new(move |args| self(args).into_return()),
-        }
+        NativeFn { name: name.to_string(), arity: None, func: Box::new(move |args| self(args).into_return()) }
     }
 }
 
 fn arg<T: FromValue>(name: &str, args: &[Value], i: usize) -> Result<T, ErrorValue> {
-    T::from_value(&args[i]).map_err(|e| ErrorValue {
-        message: format!("{name}: argument {}: {}", i + 1, e.message),
-        ..e
-    })
+    T::from_value(&args[i])
+        .map_err(|e| ErrorValue { message: format!("{name}: argument {}: {}", i + 1, e.message), ..e })
 }
 
 macro_rules! native_arity {
@@ -93,17 +86,13 @@ impl Vm {
 
     /// Calls the global function `name` with arguments.
     pub fn call(&mut self, name: &str, args: &[Value]) -> Result<Value, Error> {
-        let f = self
-            .global(name)
-            .ok_or_else(|| Error::plain("NameError", format!("Undefined symbol: {name}")))?;
+        let f = self.global(name).ok_or_else(|| Error::plain("NameError", format!("Undefined symbol: {name}")))?;
         self.call_value(&f, args).map_err(|e| self.to_error(&e))
     }
 
     /// Reads a global as a Rust type.
     pub fn get<T: FromValue>(&self, name: &str) -> Result<T, Error> {
-        let v = self
-            .global(name)
-            .ok_or_else(|| Error::plain("NameError", format!("Undefined symbol: {name}")))?;
+        let v = self.global(name).ok_or_else(|| Error::plain("NameError", format!("Undefined symbol: {name}")))?;
         T::from_value(&v).map_err(|e| Error::plain(&e.etype, e.message))
     }
 
@@ -123,32 +112,19 @@ mod tests {
         let mut vm = Vm::new();
         vm.register_fn("add", |a: i64, b: i64| a + b);
         vm.register_fn("greet", |name: String| format!("hi {name}"));
-        vm.register_fn(
-            "checked",
-            |x: i64| if x < 0 { Err("negative") } else { Ok(x) },
-        );
+        vm.register_fn("checked", |x: i64| if x < 0 { Err("negative") } else { Ok(x) });
         vm.register_fn("sum-all", |xs: Vec<i64>| xs.iter().sum::<i64>());
         assert_eq!(vm.eval("(add 2 3)").unwrap(), Value::Int(5));
         assert_eq!(vm.eval("(greet \"bob\")").unwrap(), Value::str("hi bob"));
-        assert_eq!(
-            vm.eval("(try (checked -1) (catch e (error/message e)))")
-                .unwrap(),
-            Value::str("negative")
-        );
+        assert_eq!(vm.eval("(try (checked -1) (catch e (error/message e)))").unwrap(), Value::str("negative"));
         assert_eq!(vm.eval("(sum-all (list 1 2 3))").unwrap(), Value::Int(6));
         let err = vm.eval("(add 1 \"x\")").unwrap_err();
-        assert_eq!(
-            err.message,
-            "add: argument 2: Type error: expected i64, got STRING"
-        );
+        assert_eq!(err.message, "add: argument 2: Type error: expected i64, got STRING");
         vm.set("limit", 10i64);
         vm.eval("(defun double (x) (* x limit))").unwrap();
         assert_eq!(vm.call("double", &[Value::Int(4)]).unwrap(), Value::Int(40));
         vm.eval("(def names (list \"a\" \"b\"))").unwrap();
-        assert_eq!(
-            vm.get::<Vec<String>>("names").unwrap(),
-            vec!["a".to_string(), "b".to_string()]
-        );
+        assert_eq!(vm.get::<Vec<String>>("names").unwrap(), vec!["a".to_string(), "b".to_string()]);
         let mut m = HashMap::new();
         m.insert("k".to_string(), 1i64);
         vm.set("m", m.clone());

@@ -51,10 +51,7 @@ impl ErrorValue {
         Self::new("Error", message)
     }
     pub fn from_front(e: &SlightError) -> Self {
-        ErrorValue {
-            span: Some(e.span),
-            ..Self::new(e.kind.type_name(), e.message.clone())
-        }
+        ErrorValue { span: Some(e.span), ..Self::new(e.kind.type_name(), e.message.clone()) }
     }
 }
 
@@ -84,11 +81,8 @@ pub struct ErrorDetails {
 
 impl Error {
     pub fn from_value(e: &std::rc::Rc<ErrorValue>, sources: &SourceMap) -> Error {
-        let trace: Vec<String> = e
-            .trace
-            .iter()
-            .map(|t| format!("at {} ({})", t.function, sources.location(t.span)))
-            .collect();
+        let trace: Vec<String> =
+            e.trace.iter().map(|t| format!("at {} ({})", t.function, sources.location(t.span))).collect();
         Error(Box::new(ErrorDetails {
             kind: e.etype.clone(),
             message: e.message.clone(),
@@ -144,16 +138,9 @@ impl<'a> Files<'a> for MapFiles<'a> {
         Ok(self.0.name(id))
     }
     fn source(&'a self, id: u32) -> Result<&'a str, codespan_reporting::files::Error> {
-        self.0
-            .get(id)
-            .map(|f| &*f.text)
-            .ok_or(codespan_reporting::files::Error::FileMissing)
+        self.0.get(id).map(|f| &*f.text).ok_or(codespan_reporting::files::Error::FileMissing)
     }
-    fn line_index(
-        &'a self,
-        id: u32,
-        byte_index: usize,
-    ) -> Result<usize, codespan_reporting::files::Error> {
+    fn line_index(&'a self, id: u32, byte_index: usize) -> Result<usize, codespan_reporting::files::Error> {
         let src = self.source(id)?;
         SimpleFile::new("", src).line_index((), byte_index)
     }
@@ -168,20 +155,13 @@ impl<'a> Files<'a> for MapFiles<'a> {
 }
 
 fn render(e: &ErrorValue, trace: &[String], sources: &SourceMap) -> String {
-    let mut diag = Diagnostic::error()
-        .with_code(e.etype.clone())
-        .with_message(e.message.clone());
+    let mut diag = Diagnostic::error().with_code(e.etype.clone()).with_message(e.message.clone());
     if let Some(span) = e.span.filter(|s| sources.get(s.file).is_some()) {
-        let text = &sources
-            .get(span.file)
-            .map(|f| f.text.clone())
-            .unwrap_or_default();
+        let text = &sources.get(span.file).map(|f| f.text.clone()).unwrap_or_default();
         let start = (span.start as usize).min(text.len());
         // Underline the head of the form, not the whole (possibly multi-line) form.
         let line_end = text[start..].find('\n').map_or(text.len(), |i| start + i);
-        let end = (span.end as usize)
-            .clamp(start + 1, line_end.max(start + 1))
-            .min(text.len().max(start));
+        let end = (span.end as usize).clamp(start + 1, line_end.max(start + 1)).min(text.len().max(start));
         diag = diag.with_labels(vec![Label::primary(span.file, start..end)]);
     }
     if !trace.is_empty() {

@@ -6,18 +6,11 @@ use crate::value::Value;
 use std::cmp::Ordering;
 
 fn not_number(op: &str, v: &Value) -> ErrorValue {
-    ErrorValue::type_error(format!(
-        "Type error: {op} expects numbers, got {}",
-        v.type_name()
-    ))
+    ErrorValue::type_error(format!("Type error: {op} expects numbers, got {}", v.type_name()))
 }
 
 fn bad_pair(op: &str, a: &Value, b: &Value) -> ErrorValue {
-    let culprit = if matches!(a, Value::Int(_) | Value::Float(_)) {
-        b
-    } else {
-        a
-    };
+    let culprit = if matches!(a, Value::Int(_) | Value::Float(_)) { b } else { a };
     not_number(op, culprit)
 }
 
@@ -82,11 +75,7 @@ pub fn floor_div(a: &Value, b: &Value) -> Result<Value, ErrorValue> {
         (Value::Int(x), Value::Int(y)) => x.checked_div_euclid(*y).ok_or_else(overflow).map(|q| {
             // floor semantics for negative divisors
             let r = x - q * y;
-            Value::Int(if r != 0 && (r < 0) != (*y < 0) {
-                q - 1
-            } else {
-                q
-            })
+            Value::Int(if r != 0 && (r < 0) != (*y < 0) { q - 1 } else { q })
         }),
         _ => {
             let x = as_f64("math/div", a, b)?;
@@ -102,11 +91,7 @@ pub fn floor_mod(a: &Value, b: &Value) -> Result<Value, ErrorValue> {
         (Value::Int(_), Value::Int(0)) => Err(division_by_zero()),
         (Value::Int(x), Value::Int(y)) => {
             let r = x.checked_rem(*y).ok_or_else(overflow)?;
-            Ok(Value::Int(if r != 0 && (r < 0) != (*y < 0) {
-                r + y
-            } else {
-                r
-            }))
+            Ok(Value::Int(if r != 0 && (r < 0) != (*y < 0) { r + y } else { r }))
         }
         _ => {
             let x = as_f64("math/mod", a, b)?;
@@ -132,29 +117,20 @@ pub fn lt(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
     Ok(compare("<", a, b)? == Some(Ordering::Less))
 }
 pub fn le(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
-    Ok(matches!(
-        compare("<=", a, b)?,
-        Some(Ordering::Less | Ordering::Equal)
-    ))
+    Ok(matches!(compare("<=", a, b)?, Some(Ordering::Less | Ordering::Equal)))
 }
 pub fn gt(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
     Ok(compare(">", a, b)? == Some(Ordering::Greater))
 }
 pub fn ge(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
-    Ok(matches!(
-        compare(">=", a, b)?,
-        Some(Ordering::Greater | Ordering::Equal)
-    ))
+    Ok(matches!(compare(">=", a, b)?, Some(Ordering::Greater | Ordering::Equal)))
 }
 
 pub fn head(v: &Value) -> Result<Value, ErrorValue> {
     match v {
         Value::List(Some(c)) => Ok(c.head.clone()),
         Value::List(None) | Value::Nil => Ok(Value::Nil),
-        _ => Err(ErrorValue::type_error(format!(
-            "Type error: head expects a list, got {}",
-            v.type_name()
-        ))),
+        _ => Err(ErrorValue::type_error(format!("Type error: head expects a list, got {}", v.type_name()))),
     }
 }
 
@@ -162,10 +138,7 @@ pub fn tail(v: &Value) -> Result<Value, ErrorValue> {
     match v {
         Value::List(Some(c)) => Ok(Value::List(c.tail.clone())),
         Value::List(None) | Value::Nil => Ok(Value::EMPTY),
-        _ => Err(ErrorValue::type_error(format!(
-            "Type error: tail expects a list, got {}",
-            v.type_name()
-        ))),
+        _ => Err(ErrorValue::type_error(format!("Type error: tail expects a list, got {}", v.type_name()))),
     }
 }
 
@@ -186,10 +159,7 @@ pub fn is_empty(v: &Value) -> Result<bool, ErrorValue> {
         Value::Nil => Ok(true),
         Value::Str(s) => Ok(s.is_empty()),
         Value::Map(m) => Ok(m.borrow().is_empty()),
-        _ => Err(ErrorValue::type_error(format!(
-            "Type error: empty? expects a list, got {}",
-            v.type_name()
-        ))),
+        _ => Err(ErrorValue::type_error(format!("Type error: empty? expects a list, got {}", v.type_name()))),
     }
 }
 
@@ -221,10 +191,7 @@ pub fn field(obj: &Value, name: &Value) -> Result<Value, ErrorValue> {
             "message" => Ok(Value::str(e.message.clone())),
             "type" => Ok(Value::str(e.etype.clone())),
             "payload" | "value" => Ok(e.payload.clone()),
-            _ => Err(ErrorValue::new(
-                "NameError",
-                format!("Error has no field {n}"),
-            )),
+            _ => Err(ErrorValue::new("NameError", format!("Error has no field {n}"))),
         },
         Value::Map(m) => {
             let m = m.borrow();
@@ -233,9 +200,6 @@ pub fn field(obj: &Value, name: &Value) -> Result<Value, ErrorValue> {
                 .cloned()
                 .unwrap_or(Value::Nil))
         }
-        other => Err(ErrorValue::type_error(format!(
-            "Type error: cannot read field {n} of {}",
-            other.type_name()
-        ))),
+        other => Err(ErrorValue::type_error(format!("Type error: cannot read field {n} of {}", other.type_name()))),
     }
 }

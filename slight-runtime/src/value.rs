@@ -11,7 +11,7 @@ use std::hash::{Hash, Hasher};
 use std::rc::Rc;
 
 /// A Slight value: 16 bytes, cheap to clone (heap data behind `Rc`).
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub enum Value {
     #[default]
     Nil,
@@ -31,6 +31,43 @@ pub enum Value {
     Error(Rc<ErrorValue>),
     /// A shared mutable variable (captured and assigned). Never visible to Slight code.
     Cell(Rc<RefCell<Value>>),
+}
+
+impl Clone for Value {
+    /// Immediates are copied inline; only heap values take the (out-of-line) reference-count path.
+    #[inline(always)]
+    fn clone(&self) -> Value {
+        match self {
+            Value::Nil => Value::Nil,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Int(i) => Value::Int(*i),
+            Value::Float(f) => Value::Float(*f),
+            _ => self.clone_heap(),
+        }
+    }
+}
+
+impl Value {
+    #[inline(never)]
+    fn clone_heap(&self) -> Value {
+        match self {
+            Value::Nil => Value::Nil,
+            Value::Bool(b) => Value::Bool(*b),
+            Value::Int(i) => Value::Int(*i),
+            Value::Float(f) => Value::Float(*f),
+            Value::Str(s) => Value::Str(s.clone()),
+            Value::Sym(s) => Value::Sym(s.clone()),
+            Value::Keyword(s) => Value::Keyword(s.clone()),
+            Value::List(l) => Value::List(l.clone()),
+            Value::Map(m) => Value::Map(m.clone()),
+            Value::Func(f) => Value::Func(f.clone()),
+            Value::Builtin(b) => Value::Builtin(*b),
+            Value::Native(n) => Value::Native(n.clone()),
+            Value::Pid(p) => Value::Pid(*p),
+            Value::Error(e) => Value::Error(e.clone()),
+            Value::Cell(c) => Value::Cell(c.clone()),
+        }
+    }
 }
 
 /// One list cell. The length is cached so `list/length` and list patterns are O(1).
@@ -138,9 +175,7 @@ impl Value {
     }
 
     pub fn map_from(entries: impl IntoIterator<Item = (Value, Value)>) -> Value {
-        Value::Map(Rc::new(RefCell::new(
-            entries.into_iter().map(|(k, v)| (Key(k), v)).collect(),
-        )))
+        Value::Map(Rc::new(RefCell::new(entries.into_iter().map(|(k, v)| (Key(k), v)).collect())))
     }
 
     pub fn is_truthy(&self) -> bool {
@@ -188,9 +223,7 @@ impl Value {
             (Bool(a), Bool(b)) => a == b,
             (Int(a), Int(b)) => a == b,
             (Float(a), Float(b)) => a == b,
-            (Int(a), Float(b)) | (Float(b), Int(a)) => {
-                (*a as f64) == *b && (*b as i128) == (*a as i128)
-            }
+            (Int(a), Float(b)) | (Float(b), Int(a)) => (*a as f64) == *b && (*b as i128) == (*a as i128),
             (Str(a), Str(b)) | (Sym(a), Sym(b)) | (Keyword(a), Keyword(b)) => a == b,
             (List(a), List(b)) => {
                 if self.list_len() != other.list_len() {
@@ -201,9 +234,7 @@ impl Value {
                         return true;
                     }
                 }
-                self.list_iter()
-                    .zip(other.list_iter())
-                    .all(|(x, y)| x.equals(&y))
+                self.list_iter().zip(other.list_iter()).all(|(x, y)| x.equals(&y))
             }
             (Map(a), Map(b)) => {
                 if Rc::ptr_eq(a, b) {
@@ -310,25 +341,13 @@ fn write_value(out: &mut String, v: &Value, quoted: bool) -> fmt::Result {
         }
         Value::Func(c) => {
             let p = &c.proto;
-            out.write_str(&function_label(
-                p.name.as_deref().unwrap_or("lambda"),
-                p.nparams as usize,
-                p.variadic,
-            ))
+            out.write_str(&function_label(p.name.as_deref().unwrap_or("lambda"), p.nparams as usize, p.variadic))
         }
         Value::Builtin(id) => {
             let b = &crate::builtins::BUILTINS[*id as usize];
-            out.write_str(&function_label(
-                b.name,
-                b.min_args,
-                b.max_args != Some(b.min_args),
-            ))
+            out.write_str(&function_label(b.name, b.min_args, b.max_args != Some(b.min_args)))
         }
-        Value::Native(n) => out.write_str(&function_label(
-            &n.name,
-            n.arity.unwrap_or(0),
-            n.arity.is_none(),
-        )),
+        Value::Native(n) => out.write_str(&function_label(&n.name, n.arity.unwrap_or(0), n.arity.is_none())),
         Value::Pid(p) => write!(out, "#<pid {p}>"),
         Value::Error(e) => write!(out, "#<error {}: {}>", e.etype, e.message),
         Value::Cell(c) => write_value(out, &c.borrow(), quoted),
@@ -364,21 +383,13 @@ mod tests {
 
     #[test]
     fn printing_and_equality() {
-        let l = Value::list_from(vec![
-            Value::Int(1),
-            Value::str("a\n"),
-            Value::Float(5.0),
-            Value::EMPTY,
-        ]);
+        let l = Value::list_from(vec![Value::Int(1), Value::str("a\n"), Value::Float(5.0), Value::EMPTY]);
         assert_eq!(l.repr(), "(1 \"a\\n\" 5.0 ())");
         assert_eq!(l.to_print_string(), "(1 a\n 5.0 ())");
         assert!(Value::Int(1).equals(&Value::Float(1.0)));
         assert!(!Value::Int(1).equals(&Value::str("1")));
         assert_eq!(Value::EMPTY.type_name(), "NIL");
-        let m = Value::map_from(vec![
-            (Value::keyword("a"), Value::Int(1)),
-            (Value::str("b"), Value::Int(2)),
-        ]);
+        let m = Value::map_from(vec![(Value::keyword("a"), Value::Int(1)), (Value::str("b"), Value::Int(2))]);
         assert_eq!(m.repr(), "{:a 1 \"b\" 2}");
     }
 

@@ -31,16 +31,8 @@ pub struct Capabilities {
 }
 
 impl Capabilities {
-    pub const ALL: Capabilities = Capabilities {
-        fs: true,
-        sys: true,
-        include: true,
-    };
-    pub const NONE: Capabilities = Capabilities {
-        fs: false,
-        sys: false,
-        include: false,
-    };
+    pub const ALL: Capabilities = Capabilities { fs: true, sys: true, include: true };
+    pub const NONE: Capabilities = Capabilities { fs: false, sys: false, include: false };
 }
 
 /// Where program output goes.
@@ -201,21 +193,13 @@ impl Vm {
     /// Evaluates one read form.
     pub fn eval_form(&mut self, form: &Sexp) -> Result<Value, Rc<ErrorValue>> {
         let proto = self.compile_form(form)?;
-        self.run_closure(Rc::new(Closure {
-            proto,
-            captures: Box::new([]),
-        }))
+        self.run_closure(Rc::new(Closure { proto, captures: Box::new([]) }))
     }
 
     /// Reads and evaluates every form of `src`, calling `each` with every form's result.
     /// Stops early when `each` returns false; a read error always stops (the rest of the text
     /// cannot be trusted).
-    pub fn eval_each(
-        &mut self,
-        name: &str,
-        src: &str,
-        each: &mut dyn FnMut(&mut Vm, Result<Value, Error>) -> bool,
-    ) {
+    pub fn eval_each(&mut self, name: &str, src: &str, each: &mut dyn FnMut(&mut Vm, Result<Value, Error>) -> bool) {
         let file = self.sources.add(name, src);
         let text = self.sources.get(file).expect("just added").text.clone();
         let mut reader = Reader::new(&text, file);
@@ -253,17 +237,21 @@ impl Vm {
     pub fn call_value(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
         let result = match f {
             Value::Func(_) => {
-                let fpos = self.stack.len();
-                self.stack.push(f.clone());
-                self.stack.extend_from_slice(args);
+                // Place the call just above the live registers of the current frame (the
+                // registers above are dead), reusing stack slots instead of growing the stack.
+                let fpos = self.frames.last().map_or(0, |fr| fr.base + fr.closure.proto.nregs as usize + 1);
+                let need = fpos + 1 + args.len();
+                if self.stack.len() < need {
+                    self.stack.resize(need, Value::Nil);
+                }
+                self.stack[fpos] = f.clone();
+                self.stack[fpos + 1..need].clone_from_slice(args);
                 let entry = self.frames.len();
-                let r = match self.enter(fpos, args.len(), fpos) {
+                match self.enter(fpos, args.len(), fpos) {
                     Ok(Entered::Frame) => self.run(entry),
                     Ok(Entered::Value(v)) => Ok(v),
                     Err(e) => Err(self.attach(e, None)),
-                };
-                self.stack.truncate(fpos);
-                r
+                }
             }
             _ => self.call_non_closure(f, args).map_err(Rc::new),
         };
@@ -299,9 +287,7 @@ impl Vm {
             }
             Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
             Value::Sym(name) | Value::Str(name)
-                if self
-                    .global(name)
-                    .is_some_and(|g| !matches!(g, Value::Sym(_) | Value::Str(_))) =>
+                if self.global(name).is_some_and(|g| !matches!(g, Value::Sym(_) | Value::Str(_))) =>
             {
                 let g = self.global(name).expect("checked");
                 Host::call(self, &g, args)
@@ -353,21 +339,14 @@ impl Vm {
         }
         if proto.variadic {
             if argc < nparams {
-                return Err(ErrorValue::arity(format!(
-                    "Too few arguments: expected at least {nparams}, got {argc}"
-                )));
+                return Err(ErrorValue::arity(format!("Too few arguments: expected at least {nparams}, got {argc}")));
             }
             let rest = Value::list_from(self.stack[nb + nparams..nb + argc].to_vec());
             self.stack[nb + nparams] = rest;
         } else if argc != nparams {
             return Err(wrong_arity(nparams, argc));
         }
-        self.frames.push(Frame {
-            closure,
-            pc: 0,
-            base: nb,
-            ret,
-        });
+        self.frames.push(Frame { closure, pc: 0, base: nb, ret });
         Ok(Entered::Frame)
     }
 
@@ -382,16 +361,9 @@ impl Vm {
                     _ => f.pc,
                 };
                 let proto = &f.closure.proto;
-                let span = proto
-                    .spans
-                    .get(pc.saturating_sub(1))
-                    .copied()
-                    .unwrap_or(proto.span);
+                let span = proto.spans.get(pc.saturating_sub(1)).copied().unwrap_or(proto.span);
                 if trace.len() < 64 {
-                    trace.push(TraceEntry {
-                        function: proto.display_name().to_string(),
-                        span,
-                    });
+                    trace.push(TraceEntry { function: proto.display_name().to_string(), span });
                 }
             }
             if e.span.is_none() {
@@ -424,12 +396,7 @@ impl Vm {
     }
 
     /// Compiles the form given to `eval` against the names visible where `eval` was called.
-    fn compile_eval(
-        &mut self,
-        form: &Value,
-        names: Vec<String>,
-        span: Span,
-    ) -> Result<Rc<Proto>, ErrorValue> {
+    fn compile_eval(&mut self, form: &Value, names: Vec<String>, span: Span) -> Result<Rc<Proto>, ErrorValue> {
         let sexp = value_to_sexp(form, span).map_err(|m| ErrorValue::new("SyntaxError", m))?;
         let front = |e: SlightError| ErrorValue::from_front(&e);
         let mut expr = expand(&sexp, self).map_err(front)?;
@@ -441,19 +408,75 @@ impl Vm {
         compile_toplevel(&expr, &info, env.names.len()).map_err(front)
     }
 
+    /// A proper tail call: frame `fi` is replaced by a call of `callee` with the `argc`
+    /// arguments at `fpos + 1..` (they slide down to the frame's base). Checks happen before
+    /// anything changes, so an error is reported from the caller's frame.
+    fn tail_call(&mut self, fi: usize, fpos: usize, callee: Rc<Closure>, argc: usize) -> Result<(), ErrorValue> {
+        let p = &callee.proto;
+        let nparams = p.nparams as usize;
+        if p.variadic {
+            if argc < nparams {
+                return Err(ErrorValue::arity(format!("Too few arguments: expected at least {nparams}, got {argc}")));
+            }
+        } else if argc != nparams {
+            return Err(wrong_arity(nparams, argc));
+        }
+        let base = self.frames[fi].base;
+        let need = base + p.nregs as usize + 1;
+        if need > MAX_STACK {
+            return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+        }
+        for i in 0..argc {
+            let v = std::mem::take(&mut self.stack[fpos + 1 + i]);
+            self.stack[base + i] = v;
+        }
+        if self.stack.len() < need {
+            self.stack.resize(need, Value::Nil);
+        }
+        if p.variadic {
+            let rest = Value::list_from(self.stack[base + nparams..base + argc].to_vec());
+            self.stack[base + nparams] = rest;
+        }
+        let frame = &mut self.frames[fi];
+        frame.closure = callee;
+        frame.pc = 0;
+        Ok(())
+    }
+
     /// The interpreter loop. Runs until the frame at index `entry` returns.
     fn run(&mut self, entry: usize) -> Result<Value, Rc<ErrorValue>> {
         'frame: loop {
             let fi = self.frames.len() - 1;
-            let closure = self.frames[fi].closure.clone();
+            // SAFETY: frame `fi` owns an `Rc` of this closure. Every path that pops or replaces
+            // that frame leaves this block (`continue 'frame` or `return`) before `closure` is
+            // used again, so the reference never outlives the frame's `Rc`.
+            let closure: &Closure = unsafe { &*Rc::as_ptr(&self.frames[fi].closure) };
             let proto: &Proto = &closure.proto;
             let code = &proto.code[..];
             let base = self.frames[fi].base;
             let mut pc = self.frames[fi].pc;
 
-            macro_rules! reg {
+            // Register access without bounds checks.
+            // SAFETY: `Proto::verify` (run on every compiled function) guarantees every register
+            // operand is below `proto.nregs`; `enter` makes `stack.len() >= base + nregs` before
+            // a frame runs, and the stack never shrinks below a live frame's registers. The
+            // pointer is re-read at every access, so a reallocation (a nested call growing the
+            // stack) cannot leave it dangling.
+            macro_rules! rd {
                 ($r:expr) => {
-                    self.stack[base + $r as usize]
+                    unsafe { &*self.stack.as_ptr().add(base + $r as usize) }
+                };
+            }
+            macro_rules! wr {
+                ($r:expr, $v:expr) => {{
+                    let v = $v;
+                    let slot = unsafe { &mut *self.stack.as_mut_ptr().add(base + $r as usize) };
+                    store(slot, v);
+                }};
+            }
+            macro_rules! take {
+                ($r:expr) => {
+                    std::mem::take(unsafe { &mut *self.stack.as_mut_ptr().add(base + $r as usize) })
                 };
             }
             macro_rules! fail {
@@ -479,176 +502,166 @@ impl Vm {
             }
 
             loop {
-                let ins = code[pc];
+                // SAFETY: `Proto::verify` guarantees every jump target is inside `code` and the
+                // last instruction is a return or a jump, so `pc` never runs past the end.
+                let ins = unsafe { *code.get_unchecked(pc) };
                 pc += 1;
                 match ins {
-                    Instr::LoadNil { dst } => reg!(dst) = Value::Nil,
-                    Instr::LoadBool { dst, value } => reg!(dst) = Value::Bool(value),
-                    Instr::LoadInt { dst, value } => reg!(dst) = Value::Int(value as i64),
+                    Instr::LoadNil { dst } => wr!(dst, Value::Nil),
+                    Instr::LoadBool { dst, value } => wr!(dst, Value::Bool(value)),
+                    Instr::LoadInt { dst, value } => wr!(dst, Value::Int(value as i64)),
                     Instr::LoadConst { dst, index } => {
-                        reg!(dst) = proto.consts[index as usize].clone()
+                        wr!(dst, proto.consts[index as usize].clone())
                     }
-                    Instr::Move { dst, src } => reg!(dst) = reg!(src).clone(),
+                    Instr::Move { dst, src } => wr!(dst, rd!(src).clone()),
                     Instr::GetCapture { dst, index } => {
-                        reg!(dst) = closure.captures[index as usize].clone()
+                        wr!(dst, closure.captures[index as usize].clone())
                     }
                     Instr::GetCaptureCell { dst, index } => {
                         let v = match &closure.captures[index as usize] {
                             Value::Cell(c) => c.borrow().clone(),
                             other => other.clone(),
                         };
-                        reg!(dst) = v;
+                        wr!(dst, v);
                     }
                     Instr::SetCaptureCell { index, src } => {
-                        let v = reg!(src).clone();
+                        let v = rd!(src).clone();
                         if let Value::Cell(c) = &closure.captures[index as usize] {
                             *c.borrow_mut() = v;
                         }
                     }
                     Instr::GetCell { dst, slot } => {
-                        let v = match &reg!(slot) {
+                        let v = match rd!(slot) {
                             Value::Cell(c) => c.borrow().clone(),
                             other => other.clone(),
                         };
-                        reg!(dst) = v;
+                        wr!(dst, v);
                     }
                     Instr::SetCell { slot, src } => {
-                        let v = reg!(src).clone();
-                        match &reg!(slot) {
+                        let v = rd!(src).clone();
+                        match rd!(slot) {
                             Value::Cell(c) => *c.borrow_mut() = v,
-                            _ => reg!(slot) = Value::Cell(Rc::new(RefCell::new(v))),
+                            _ => wr!(slot, Value::Cell(Rc::new(RefCell::new(v)))),
                         }
                     }
                     Instr::MakeCell { slot } => {
-                        let v = std::mem::take(&mut reg!(slot));
-                        reg!(slot) = Value::Cell(Rc::new(RefCell::new(v)));
+                        let v = take!(slot);
+                        wr!(slot, Value::Cell(Rc::new(RefCell::new(v))));
                     }
                     Instr::GetGlobal { dst, index } => match &self.globals[index as usize] {
-                        Some(v) => reg!(dst) = v.clone(),
-                        None => fail!(ErrorValue::new(
-                            "NameError",
-                            format!("Undefined symbol: {}", self.names.name(index))
-                        )),
+                        Some(v) => wr!(dst, v.clone()),
+                        None => {
+                            fail!(ErrorValue::new("NameError", format!("Undefined symbol: {}", self.names.name(index))))
+                        }
                     },
                     Instr::SetGlobal { index, src } => {
                         if self.globals[index as usize].is_none() {
                             fail!(ErrorValue::new(
                                 "NameError",
-                                format!(
-                                    "Cannot set! undefined variable: {}",
-                                    self.names.name(index)
-                                )
+                                format!("Cannot set! undefined variable: {}", self.names.name(index))
                             ));
                         }
-                        self.globals[index as usize] = Some(reg!(src).clone());
+                        self.globals[index as usize] = Some(rd!(src).clone());
                     }
-                    Instr::DefGlobal { index, src } => {
-                        self.globals[index as usize] = Some(reg!(src).clone())
-                    }
+                    Instr::DefGlobal { index, src } => self.globals[index as usize] = Some(rd!(src).clone()),
                     Instr::Add { dst, a, b } => {
-                        let r = ops::add(&reg!(a), &reg!(b));
-                        reg!(dst) = check!(r);
+                        let r = ops::add(rd!(a), rd!(b));
+                        wr!(dst, check!(r));
                     }
                     Instr::Sub { dst, a, b } => {
-                        let r = ops::sub(&reg!(a), &reg!(b));
-                        reg!(dst) = check!(r);
+                        let r = ops::sub(rd!(a), rd!(b));
+                        wr!(dst, check!(r));
                     }
                     Instr::Mul { dst, a, b } => {
-                        let r = ops::mul(&reg!(a), &reg!(b));
-                        reg!(dst) = check!(r);
+                        let r = ops::mul(rd!(a), rd!(b));
+                        wr!(dst, check!(r));
                     }
                     Instr::Div { dst, a, b } => {
-                        let r = ops::div(&reg!(a), &reg!(b));
-                        reg!(dst) = check!(r);
+                        let r = ops::div(rd!(a), rd!(b));
+                        wr!(dst, check!(r));
                     }
                     Instr::AddInt { dst, a, value } => {
-                        let r = match &reg!(a) {
-                            Value::Int(x) => x
-                                .checked_add(value as i64)
-                                .map(Value::Int)
-                                .ok_or_else(ops::overflow),
+                        let r = match rd!(a) {
+                            Value::Int(x) => x.checked_add(value as i64).map(Value::Int).ok_or_else(ops::overflow),
                             other => ops::add(other, &Value::Int(value as i64)),
                         };
-                        reg!(dst) = check!(r);
+                        wr!(dst, check!(r));
                     }
                     Instr::SubInt { dst, a, value } => {
-                        let r = match &reg!(a) {
-                            Value::Int(x) => x
-                                .checked_sub(value as i64)
-                                .map(Value::Int)
-                                .ok_or_else(ops::overflow),
+                        let r = match rd!(a) {
+                            Value::Int(x) => x.checked_sub(value as i64).map(Value::Int).ok_or_else(ops::overflow),
                             other => ops::sub(other, &Value::Int(value as i64)),
                         };
-                        reg!(dst) = check!(r);
+                        wr!(dst, check!(r));
                     }
-                    Instr::Eq { dst, a, b } => reg!(dst) = Value::Bool(reg!(a).equals(&reg!(b))),
-                    Instr::Ne { dst, a, b } => reg!(dst) = Value::Bool(!reg!(a).equals(&reg!(b))),
+                    Instr::Eq { dst, a, b } => wr!(dst, Value::Bool(rd!(a).equals(rd!(b)))),
+                    Instr::Ne { dst, a, b } => wr!(dst, Value::Bool(!rd!(a).equals(rd!(b)))),
                     Instr::Lt { dst, a, b } => {
-                        let r = ops::lt(&reg!(a), &reg!(b));
-                        reg!(dst) = Value::Bool(check!(r));
+                        let r = ops::lt(rd!(a), rd!(b));
+                        wr!(dst, Value::Bool(check!(r)));
                     }
                     Instr::Gt { dst, a, b } => {
-                        let r = ops::gt(&reg!(a), &reg!(b));
-                        reg!(dst) = Value::Bool(check!(r));
+                        let r = ops::gt(rd!(a), rd!(b));
+                        wr!(dst, Value::Bool(check!(r)));
                     }
                     Instr::Le { dst, a, b } => {
-                        let r = ops::le(&reg!(a), &reg!(b));
-                        reg!(dst) = Value::Bool(check!(r));
+                        let r = ops::le(rd!(a), rd!(b));
+                        wr!(dst, Value::Bool(check!(r)));
                     }
                     Instr::Ge { dst, a, b } => {
-                        let r = ops::ge(&reg!(a), &reg!(b));
-                        reg!(dst) = Value::Bool(check!(r));
+                        let r = ops::ge(rd!(a), rd!(b));
+                        wr!(dst, Value::Bool(check!(r)));
                     }
-                    Instr::Not { dst, a } => reg!(dst) = Value::Bool(!reg!(a).is_truthy()),
+                    Instr::Not { dst, a } => wr!(dst, Value::Bool(!rd!(a).is_truthy())),
                     Instr::Neg { dst, a } => {
-                        let r = ops::neg(&reg!(a));
-                        reg!(dst) = check!(r);
+                        let r = ops::neg(rd!(a));
+                        wr!(dst, check!(r));
                     }
                     Instr::Cons { dst, a, b } => {
-                        let r = match &reg!(b) {
-                            Value::List(l) => Ok(Value::cons(reg!(a).clone(), l.clone())),
-                            other => ops::cons(&reg!(a), other),
+                        let r = match rd!(b) {
+                            Value::List(l) => Ok(Value::cons(rd!(a).clone(), l.clone())),
+                            other => ops::cons(rd!(a), other),
                         };
-                        reg!(dst) = check!(r);
+                        wr!(dst, check!(r));
                     }
                     Instr::Head { dst, a } => {
-                        let r = ops::head(&reg!(a));
-                        reg!(dst) = check!(r);
+                        let r = ops::head(rd!(a));
+                        wr!(dst, check!(r));
                     }
                     Instr::Tail { dst, a } => {
-                        let r = ops::tail(&reg!(a));
-                        reg!(dst) = check!(r);
+                        let r = ops::tail(rd!(a));
+                        wr!(dst, check!(r));
                     }
                     Instr::IsEmpty { dst, a } => {
-                        let r = ops::is_empty(&reg!(a));
-                        reg!(dst) = Value::Bool(check!(r));
+                        let r = ops::is_empty(rd!(a));
+                        wr!(dst, Value::Bool(check!(r)));
                     }
                     Instr::List { dst, start, count } => {
                         let s = base + start as usize;
-                        reg!(dst) = Value::list_from(self.stack[s..s + count as usize].to_vec());
+                        wr!(dst, Value::list_from(self.stack[s..s + count as usize].to_vec()));
                     }
                     Instr::Append { dst, start, count } => {
                         let s = base + start as usize;
                         let r = ops::append(&self.stack[s..s + count as usize]);
-                        reg!(dst) = check!(r);
+                        wr!(dst, check!(r));
                     }
                     Instr::Field { dst, a, b } => {
-                        let r = ops::field(&reg!(a), &reg!(b));
-                        reg!(dst) = check!(r);
+                        let r = ops::field(rd!(a), rd!(b));
+                        wr!(dst, check!(r));
                     }
                     Instr::Jump { offset } => jump!(offset),
                     Instr::JumpIfFalse { cond, offset } => {
-                        if !reg!(cond).is_truthy() {
+                        if !rd!(cond).is_truthy() {
                             jump!(offset);
                         }
                     }
                     Instr::JumpIfTrue { cond, offset } => {
-                        if reg!(cond).is_truthy() {
+                        if rd!(cond).is_truthy() {
                             jump!(offset);
                         }
                     }
                     Instr::JumpIfNotLt { a, b, offset } => {
-                        let r = match (&reg!(a), &reg!(b)) {
+                        let r = match (rd!(a), rd!(b)) {
                             (Value::Int(x), Value::Int(y)) => Ok(x < y),
                             (x, y) => ops::lt(x, y),
                         };
@@ -657,7 +670,7 @@ impl Vm {
                         }
                     }
                     Instr::JumpIfNotLe { a, b, offset } => {
-                        let r = match (&reg!(a), &reg!(b)) {
+                        let r = match (rd!(a), rd!(b)) {
                             (Value::Int(x), Value::Int(y)) => Ok(x <= y),
                             (x, y) => ops::le(x, y),
                         };
@@ -665,8 +678,53 @@ impl Vm {
                             jump!(offset);
                         }
                     }
+                    Instr::JumpIfNotLtInt { a, value, offset } => {
+                        let r = match rd!(a) {
+                            Value::Int(x) => Ok(*x < value as i64),
+                            x => ops::lt(x, &Value::Int(value as i64)),
+                        };
+                        if !check!(r) {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfNotLeInt { a, value, offset } => {
+                        let r = match rd!(a) {
+                            Value::Int(x) => Ok(*x <= value as i64),
+                            x => ops::le(x, &Value::Int(value as i64)),
+                        };
+                        if !check!(r) {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfNotGtInt { a, value, offset } => {
+                        let r = match rd!(a) {
+                            Value::Int(x) => Ok(*x > value as i64),
+                            x => ops::gt(x, &Value::Int(value as i64)),
+                        };
+                        if !check!(r) {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfNotGeInt { a, value, offset } => {
+                        let r = match rd!(a) {
+                            Value::Int(x) => Ok(*x >= value as i64),
+                            x => ops::ge(x, &Value::Int(value as i64)),
+                        };
+                        if !check!(r) {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfNotEqInt { a, value, offset } => {
+                        let eq = match rd!(a) {
+                            Value::Int(x) => *x == value as i64,
+                            x => x.equals(&Value::Int(value as i64)),
+                        };
+                        if !eq {
+                            jump!(offset);
+                        }
+                    }
                     Instr::JumpIfNotEq { a, b, offset } => {
-                        let eq = match (&reg!(a), &reg!(b)) {
+                        let eq = match (rd!(a), rd!(b)) {
                             (Value::Int(x), Value::Int(y)) => x == y,
                             (x, y) => x.equals(y),
                         };
@@ -677,6 +735,23 @@ impl Vm {
                     Instr::Call { base: cb, argc } => {
                         self.frames[fi].pc = pc;
                         let fpos = base + cb as usize;
+                        // Fast path: a closure with a fixed arity and room on the stack.
+                        if let Value::Func(callee) = rd!(cb) {
+                            let p = &callee.proto;
+                            let nb = fpos + 1;
+                            let need = nb + p.nregs as usize + 1;
+                            if !p.variadic
+                                && p.nparams == argc
+                                && self.frames.len() < MAX_FRAMES
+                                && need <= self.stack.len()
+                            {
+                                // The callee register is dead after the call (the result lands
+                                // there), so the frame takes its reference instead of cloning it.
+                                let Value::Func(callee) = take!(cb) else { unreachable!() };
+                                self.frames.push(Frame { closure: callee, pc: 0, base: nb, ret: fpos });
+                                continue 'frame;
+                            }
+                        }
                         match self.enter(fpos, argc as usize, fpos) {
                             Ok(Entered::Frame) => continue 'frame,
                             Ok(Entered::Value(v)) => self.stack[fpos] = v,
@@ -685,33 +760,10 @@ impl Vm {
                     }
                     Instr::TailCall { base: cb, argc } => {
                         let fpos = base + cb as usize;
-                        if let Value::Func(callee) = &self.stack[fpos] {
+                        if let Value::Func(callee) = rd!(cb) {
                             let callee = callee.clone();
-                            let argc = argc as usize;
-                            let p = &callee.proto;
-                            if !p.variadic && argc != p.nparams as usize {
-                                fail!(wrong_arity(p.nparams as usize, argc));
-                            }
-                            for i in 0..argc {
-                                let v = std::mem::take(&mut self.stack[fpos + 1 + i]);
-                                self.stack[base + i] = v;
-                            }
-                            let ret = self.frames[fi].ret;
-                            self.frames.pop();
-                            self.stack[base - 1] = Value::Func(callee);
-                            match self.enter(base - 1, argc, ret) {
-                                Ok(_) => continue 'frame,
-                                Err(e) => {
-                                    // Report the failure from the caller's frame.
-                                    self.frames.push(Frame {
-                                        closure: closure.clone(),
-                                        pc,
-                                        base,
-                                        ret,
-                                    });
-                                    fail!(e)
-                                }
-                            }
+                            check!(self.tail_call(fi, fpos, callee, argc as usize));
+                            continue 'frame;
                         }
                         // Builtins in tail position: a plain call; the next instruction returns.
                         self.frames[fi].pc = pc;
@@ -721,8 +773,55 @@ impl Vm {
                             Err(e) => fail!(e),
                         }
                     }
+                    Instr::CallGlobal { base: cb, argc, index } => {
+                        self.frames[fi].pc = pc;
+                        let fpos = base + cb as usize;
+                        let callee = match &self.globals[index as usize] {
+                            Some(Value::Func(callee)) => {
+                                let p = &callee.proto;
+                                let need = fpos + 1 + p.nregs as usize + 1;
+                                if !p.variadic
+                                    && p.nparams == argc as u16
+                                    && self.frames.len() < MAX_FRAMES
+                                    && need <= self.stack.len()
+                                {
+                                    let callee = callee.clone();
+                                    self.frames.push(Frame { closure: callee, pc: 0, base: fpos + 1, ret: fpos });
+                                    continue 'frame;
+                                }
+                                Value::Func(callee.clone())
+                            }
+                            Some(v) => v.clone(),
+                            None => fail!(undefined(&self.names, index)),
+                        };
+                        wr!(cb, callee);
+                        match self.enter(fpos, argc as usize, fpos) {
+                            Ok(Entered::Frame) => continue 'frame,
+                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
+                            Err(e) => fail!(e),
+                        }
+                    }
+                    Instr::TailCallGlobal { base: cb, argc, index } => {
+                        let fpos = base + cb as usize;
+                        let callee = match &self.globals[index as usize] {
+                            Some(Value::Func(callee)) => {
+                                let callee = callee.clone();
+                                check!(self.tail_call(fi, fpos, callee, argc as usize));
+                                continue 'frame;
+                            }
+                            Some(v) => v.clone(),
+                            None => fail!(undefined(&self.names, index)),
+                        };
+                        wr!(cb, callee);
+                        self.frames[fi].pc = pc;
+                        match self.enter(fpos, argc as usize, fpos) {
+                            Ok(Entered::Frame) => continue 'frame,
+                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
+                            Err(e) => fail!(e),
+                        }
+                    }
                     Instr::Return { src } => {
-                        let v = std::mem::take(&mut reg!(src));
+                        let v = take!(src);
                         let frame = self.frames.pop().expect("frame");
                         if self.frames.len() == entry {
                             return Ok(v);
@@ -736,14 +835,14 @@ impl Vm {
                             .captures
                             .iter()
                             .map(|c| match *c {
-                                CaptureSrc::Register(r) => reg!(r).clone(),
+                                CaptureSrc::Register(r) => rd!(r).clone(),
                                 CaptureSrc::Capture(i) => closure.captures[i as usize].clone(),
                             })
                             .collect();
-                        reg!(dst) = Value::Func(Rc::new(Closure { proto: p, captures }));
+                        wr!(dst, Value::Func(Rc::new(Closure { proto: p, captures })));
                     }
                     Instr::CheckType { reg, ty } => {
-                        let v = match &reg!(reg) {
+                        let v = match rd!(reg) {
                             Value::Cell(c) => c.borrow().clone(),
                             v => v.clone(),
                         };
@@ -753,17 +852,13 @@ impl Vm {
                     }
                     Instr::TryPush { err, offset } => {
                         let target = (pc as isize + offset as isize) as usize;
-                        self.handlers.push(Handler {
-                            frame: fi,
-                            pc: target,
-                            err: base + err as usize,
-                        });
+                        self.handlers.push(Handler { frame: fi, pc: target, err: base + err as usize });
                     }
                     Instr::TryPop => {
                         self.handlers.pop();
                     }
                     Instr::Throw { src } => {
-                        let e = match reg!(src).clone() {
+                        let e = match rd!(src).clone() {
                             Value::Error(e) => {
                                 if e.span.is_some() {
                                     self.frames[fi].pc = pc;
@@ -773,63 +868,43 @@ impl Vm {
                                 Rc::unwrap_or_clone(e)
                             }
                             Value::Str(s) => ErrorValue::user(s.to_string()),
-                            other => ErrorValue {
-                                payload: other.clone(),
-                                ..ErrorValue::user(other.to_print_string())
-                            },
+                            other => ErrorValue { payload: other.clone(), ..ErrorValue::user(other.to_print_string()) },
                         };
                         fail!(e);
                     }
                     Instr::MatchFail { src } => {
-                        fail!(ErrorValue::new(
-                            "MatchError",
-                            format!("No match for value: {}", reg!(src).repr())
-                        ));
+                        fail!(ErrorValue::new("MatchError", format!("No match for value: {}", rd!(src).repr())));
                     }
-                    Instr::TestList {
-                        dst,
-                        src,
-                        len,
-                        exact,
-                    } => {
-                        let n = match &reg!(src) {
-                            Value::List(_) | Value::Nil => Some(reg!(src).list_len()),
+                    Instr::TestList { dst, src, len, exact } => {
+                        let n = match rd!(src) {
+                            Value::List(_) | Value::Nil => Some(rd!(src).list_len()),
                             _ => None,
                         };
-                        let ok = n.is_some_and(|n| {
-                            if exact {
-                                n == len as usize
-                            } else {
-                                n >= len as usize
-                            }
-                        });
-                        reg!(dst) = Value::Bool(ok);
+                        let ok = n.is_some_and(|n| if exact { n == len as usize } else { n >= len as usize });
+                        wr!(dst, Value::Bool(ok));
                     }
                     Instr::Nth { dst, src, index } => {
-                        let v = reg!(src)
-                            .list_iter()
-                            .nth(index as usize)
-                            .unwrap_or(Value::Nil);
-                        reg!(dst) = v;
+                        let v = rd!(src).list_iter().nth(index as usize).unwrap_or(Value::Nil);
+                        wr!(dst, v);
                     }
                     Instr::Drop { dst, src, count } => {
-                        let mut cur = match &reg!(src) {
+                        let mut cur = match rd!(src) {
                             Value::List(l) => l.clone(),
                             _ => None,
                         };
                         for _ in 0..count {
                             cur = cur.and_then(|c| c.tail.clone());
                         }
-                        reg!(dst) = Value::List(cur);
+                        wr!(dst, Value::List(cur));
                     }
                     Instr::Eval { dst, form, env } => {
-                        let form = reg!(form).clone();
+                        let form = rd!(form).clone();
                         let entries = &proto.eval_envs[env as usize];
                         let names: Vec<String> = entries.iter().map(|(n, _)| n.clone()).collect();
                         let cells: Box<[Value]> = entries
                             .iter()
                             .map(|(_, src)| match *src {
-                                CaptureSrc::Register(r) => reg!(r).clone(),
+                                CaptureSrc::Register(r) => rd!(r).clone(),
                                 CaptureSrc::Capture(i) => closure.captures[i as usize].clone(),
                             })
                             .collect();
@@ -837,11 +912,11 @@ impl Vm {
                         let span = proto.spans[pc - 1];
                         let compiled = self.compile_eval(&form, names, span);
                         let p = check!(compiled);
-                        let fpos = self.stack.len();
-                        self.stack.push(Value::Func(Rc::new(Closure {
-                            proto: p,
-                            captures: cells,
-                        })));
+                        let fpos = base + proto.nregs as usize + 1;
+                        if self.stack.len() <= fpos {
+                            self.stack.resize(fpos + 1, Value::Nil);
+                        }
+                        self.stack[fpos] = Value::Func(Rc::new(Closure { proto: p, captures: cells }));
                         match self.enter(fpos, 0, base + dst as usize) {
                             Ok(_) => continue 'frame,
                             Err(e) => fail!(e),
@@ -849,7 +924,7 @@ impl Vm {
                     }
                     Instr::DefMacro { name, src } => {
                         let name = proto.consts[name as usize].to_print_string();
-                        let f = reg!(src).clone();
+                        let f = rd!(src).clone();
                         self.macros.insert(name, f);
                     }
                 }
@@ -858,10 +933,25 @@ impl Vm {
     }
 }
 
+/// Overwrites a register. Immediates (nil, booleans, numbers) own nothing, so the old value's
+/// destructor is skipped for them — the common case in arithmetic-heavy code.
+#[inline(always)]
+fn store(slot: &mut Value, v: Value) {
+    if matches!(slot, Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_)) {
+        // SAFETY: the old value is an immediate with no heap resources, so not running its
+        // destructor leaks nothing; `slot` is a valid, exclusive reference.
+        unsafe { std::ptr::write(slot, v) }
+    } else {
+        *slot = v;
+    }
+}
+
+fn undefined(names: &GlobalNames, index: u32) -> ErrorValue {
+    ErrorValue::new("NameError", format!("Undefined symbol: {}", names.name(index)))
+}
+
 fn wrong_arity(expected: usize, got: usize) -> ErrorValue {
-    ErrorValue::arity(format!(
-        "Wrong number of arguments: expected {expected}, got {got}"
-    ))
+    ErrorValue::arity(format!("Wrong number of arguments: expected {expected}, got {got}"))
 }
 
 fn not_a_function(v: &Value) -> ErrorValue {
@@ -871,30 +961,18 @@ fn not_a_function(v: &Value) -> ErrorValue {
 fn check_builtin_arity(def: &builtins::BuiltinDef, argc: usize) -> Result<(), ErrorValue> {
     if argc < def.min_args {
         let msg = if def.max_args == Some(def.min_args) {
-            format!(
-                "Wrong number of arguments: expected {}, got {argc} (calling {})",
-                def.min_args, def.name
-            )
+            format!("Wrong number of arguments: expected {}, got {argc} (calling {})", def.min_args, def.name)
         } else {
-            format!(
-                "Too few arguments: expected at least {}, got {argc} (calling {})",
-                def.min_args, def.name
-            )
+            format!("Too few arguments: expected at least {}, got {argc} (calling {})", def.min_args, def.name)
         };
         return Err(ErrorValue::arity(msg));
     }
     if let Some(max) = def.max_args {
         if argc > max {
             let msg = if max == def.min_args {
-                format!(
-                    "Wrong number of arguments: expected {max}, got {argc} (calling {})",
-                    def.name
-                )
+                format!("Wrong number of arguments: expected {max}, got {argc} (calling {})", def.name)
             } else {
-                format!(
-                    "Too many arguments: expected at most {max}, got {argc} (calling {})",
-                    def.name
-                )
+                format!("Too many arguments: expected at most {max}, got {argc} (calling {})", def.name)
             };
             return Err(ErrorValue::arity(msg));
         }
@@ -948,12 +1026,8 @@ impl MacroHost for Vm {
         let f = self.macros.get(name).cloned().expect("is_macro checked");
         let args: Vec<Value> = args.iter().map(sexp_to_value).collect();
         match self.call_value(&f, &args) {
-            Ok(v) => value_to_sexp(&v, span)
-                .map_err(|m| SlightError::syntax(format!("macro {name}: {m}"), span)),
-            Err(e) => Err(SlightError::syntax(
-                format!("error expanding macro {name}: {}", e.message),
-                span,
-            )),
+            Ok(v) => value_to_sexp(&v, span).map_err(|m| SlightError::syntax(format!("macro {name}: {m}"), span)),
+            Err(e) => Err(SlightError::syntax(format!("error expanding macro {name}: {}", e.message), span)),
         }
     }
 }

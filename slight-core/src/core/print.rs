@@ -44,17 +44,8 @@ fn lambda(out: &mut String, l: &Lambda, depth: usize) {
             None => p.name.clone(),
         })
         .collect();
-    let rest = l
-        .rest
-        .as_ref()
-        .map(|r| format!(" . {}", r.name))
-        .unwrap_or_default();
-    let _ = write!(
-        out,
-        "(lambda {} ({}{rest})",
-        l.name.as_deref().unwrap_or("_"),
-        params.join(" ")
-    );
+    let rest = l.rest.as_ref().map(|r| format!(" . {}", r.name)).unwrap_or_default();
+    let _ = write!(out, "(lambda {} ({}{rest})", l.name.as_deref().unwrap_or("_"), params.join(" "));
     if let Some(t) = l.ret {
         let _ = write!(out, " :ret {}", t.name());
     }
@@ -68,15 +59,10 @@ fn pattern(p: &Pattern) -> String {
         Pattern::Wildcard => "_".into(),
         Pattern::Literal(s) => format!("'{s}"),
         Pattern::Bind(b) => b.name.clone(),
-        Pattern::List(items) => format!(
-            "(list {})",
-            items.iter().map(pattern).collect::<Vec<_>>().join(" ")
-        ),
-        Pattern::Cons(items, rest) => format!(
-            "({} . {})",
-            items.iter().map(pattern).collect::<Vec<_>>().join(" "),
-            pattern(rest)
-        ),
+        Pattern::List(items) => format!("(list {})", items.iter().map(pattern).collect::<Vec<_>>().join(" ")),
+        Pattern::Cons(items, rest) => {
+            format!("({} . {})", items.iter().map(pattern).collect::<Vec<_>>().join(" "), pattern(rest))
+        }
     }
 }
 
@@ -86,11 +72,7 @@ fn expr(out: &mut String, e: &Expr, depth: usize) {
             let _ = write!(out, "'{s}");
         }
         ExprKind::Var { name, var: v } => out.push_str(&var(*v, name)),
-        ExprKind::Set {
-            name,
-            var: v,
-            value,
-        } => {
+        ExprKind::Set { name, var: v, value } => {
             let _ = write!(out, "(set! {} ", var(*v, name));
             expr(out, value, depth + 1);
             out.push(')');
@@ -101,12 +83,7 @@ fn expr(out: &mut String, e: &Expr, depth: usize) {
             expr(out, value, depth + 1);
             out.push(')');
         }
-        ExprKind::If(c, t, f) => list(
-            out,
-            "if",
-            &[(**c).clone(), (**t).clone(), (**f).clone()],
-            depth,
-        ),
+        ExprKind::If(c, t, f) => list(out, "if", &[(**c).clone(), (**t).clone(), (**f).clone()], depth),
         ExprKind::Lambda(l) => lambda(out, l, depth),
         ExprKind::Call(f, args) => {
             let mut all = vec![(**f).clone()];
@@ -116,11 +93,7 @@ fn expr(out: &mut String, e: &Expr, depth: usize) {
         ExprKind::Prim(p, args) => list(out, &format!("prim {}", p.name()), args, depth),
         ExprKind::Seq(items) => list(out, "seq", items, depth),
         ExprKind::Let(bindings, body) | ExprKind::Loop(bindings, body) => {
-            let head = if matches!(e.kind, ExprKind::Let(..)) {
-                "let"
-            } else {
-                "loop"
-            };
+            let head = if matches!(e.kind, ExprKind::Let(..)) { "let" } else { "loop" };
             let _ = write!(out, "({head} (");
             for (i, (b, init)) in bindings.iter().enumerate() {
                 if i > 0 {
@@ -138,11 +111,7 @@ fn expr(out: &mut String, e: &Expr, depth: usize) {
         ExprKind::And(items) => list(out, "and", items, depth),
         ExprKind::Or(items) => list(out, "or", items, depth),
         ExprKind::Recur(items) => list(out, "recur", items, depth),
-        ExprKind::Try {
-            body,
-            catch,
-            finally,
-        } => {
+        ExprKind::Try { body, catch, finally } => {
             out.push_str("(try");
             indent(out, depth + 1);
             expr(out, body, depth + 1);
