@@ -60,6 +60,15 @@ impl<'a> FnCompiler<'a> {
 
     fn finish(mut self) -> CResult<Proto> {
         self.proto.nregs = self.proto.nregs.max(self.top as u16).max(self.info.nslots);
+        // Peephole: a jump to a return is that return.
+        for pc in 0..self.proto.code.len() {
+            if let Instr::Jump { offset } = self.proto.code[pc] {
+                let target = (pc as i64 + 1 + offset as i64) as usize;
+                if let Some(ret @ Instr::Return { .. }) = self.proto.code.get(target).copied() {
+                    self.proto.code[pc] = ret;
+                }
+            }
+        }
         // The VM skips register bounds checks; this is what makes that sound.
         self.proto.verify().map_err(|m| SlightError::syntax(format!("internal compiler error: {m}"), self.span))?;
         Ok(self.proto)
@@ -424,7 +433,9 @@ impl<'a> FnCompiler<'a> {
     }
 
     fn call(&mut self, e: &Expr, callee: &Expr, args: &[Expr], dst: usize) -> CResult<()> {
-        let base = self.alloc()?;
+        // When the destination is the topmost temporary, call right there: the result then
+        // needs no move.
+        let base = if dst + 1 == self.top && dst >= self.info.nslots as usize { dst } else { self.alloc()? };
         let global = match callee.kind {
             ExprKind::Var { var: VarRef::Global(index), .. } if args.len() <= u8::MAX as usize => Some(index),
             _ => None,

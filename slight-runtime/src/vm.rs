@@ -346,7 +346,7 @@ impl Vm {
         } else if argc != nparams {
             return Err(wrong_arity(nparams, argc));
         }
-        self.frames.push(Frame { closure, pc: 0, base: nb, ret });
+        push_frame(&mut self.frames, closure, nb, ret);
         Ok(Entered::Frame)
     }
 
@@ -748,7 +748,7 @@ impl Vm {
                                 // The callee register is dead after the call (the result lands
                                 // there), so the frame takes its reference instead of cloning it.
                                 let Value::Func(callee) = take!(cb) else { unreachable!() };
-                                self.frames.push(Frame { closure: callee, pc: 0, base: nb, ret: fpos });
+                                push_frame(&mut self.frames, callee, nb, fpos);
                                 continue 'frame;
                             }
                         }
@@ -786,7 +786,7 @@ impl Vm {
                                     && need <= self.stack.len()
                                 {
                                     let callee = callee.clone();
-                                    self.frames.push(Frame { closure: callee, pc: 0, base: fpos + 1, ret: fpos });
+                                    push_frame(&mut self.frames, callee, fpos + 1, fpos);
                                     continue 'frame;
                                 }
                                 Value::Func(callee.clone())
@@ -930,6 +930,24 @@ impl Vm {
                 }
             }
         }
+    }
+}
+
+/// Pushes a call frame by writing its fields in place. (Building the `Frame` on the Rust stack
+/// and copying it made the store-to-load forwarding stall the hottest spot of the call path.)
+#[inline(always)]
+fn push_frame(frames: &mut Vec<Frame>, closure: Rc<Closure>, base: usize, ret: usize) {
+    frames.reserve(1);
+    let len = frames.len();
+    // SAFETY: after `reserve(1)` the capacity exceeds `len`, so slot `len` is allocated; every
+    // field is initialised exactly once before `set_len` makes the element visible.
+    unsafe {
+        let p = frames.as_mut_ptr().add(len);
+        std::ptr::addr_of_mut!((*p).closure).write(closure);
+        std::ptr::addr_of_mut!((*p).pc).write(0);
+        std::ptr::addr_of_mut!((*p).base).write(base);
+        std::ptr::addr_of_mut!((*p).ret).write(ret);
+        frames.set_len(len + 1);
     }
 }
 
