@@ -38,8 +38,11 @@ fn main() -> Result<(), slight::Error> {
     vm.eval("(print \"hello from Slight\" (add 40 2))")?;
     println!("captured: {:?}", out.borrow().as_str());
 
-    // A sandboxed VM has no `fs` or `sys` capabilities: safe for untrusted code.
+    // A sandboxed VM has no `fs`, `sys` or `include` capabilities: pure code runs, while
+    // touching the file system or the environment is an error. Use it for untrusted code.
     let mut sandbox = Vm::sandboxed();
+    println!("sandbox: {:?}", sandbox.capabilities());
+    println!("sandbox computes: {}", sandbox.eval("(list/map (fun (x) (* x x)) (list 1 2 3))")?.repr());
     match sandbox.eval("(fs/read \"/etc/passwd\")") {
         Ok(v) => println!("unexpected: {}", v.repr()),
         Err(e) => println!("sandbox refused: {}", e.message),

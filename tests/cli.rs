@@ -232,10 +232,7 @@ fn eval_flag_error_exits_1() {
 #[test]
 fn disasm_lists_instructions_with_source_lines() {
     let dir = TempDir::new("disasm");
-    dir.write(
-        "prog.sl",
-        "(defun f (x)\n  (let ((y (* x 2)))\n    (print y)\n    (+ y 1)))\n(print \"not run\")\n",
-    );
+    dir.write("prog.sl", "(defun f (x)\n  (let ((y (* x 2)))\n    (print y)\n    (+ y 1)))\n(print \"not run\")\n");
     let run = slight(&dir, &["disasm", "prog.sl"], None);
     assert_eq!(run.code, Some(0), "{run:?}");
     assert_eq!(run.stderr, "", "{run:?}");
@@ -255,10 +252,7 @@ fn disasm_lists_instructions_with_source_lines() {
         assert!(at > last, "source lines out of order:\n{run:?}");
         last = at;
         let next = f_section[at..].lines().nth(1).unwrap_or("");
-        assert!(
-            next.trim_start().starts_with(|c: char| c.is_ascii_digit()),
-            "no instruction after {line:?}:\n{run:?}"
-        );
+        assert!(next.trim_start().starts_with(|c: char| c.is_ascii_digit()), "no instruction after {line:?}:\n{run:?}");
     }
     assert!(f_section.contains("Return"), "{run:?}");
 }
@@ -326,7 +320,8 @@ fn expand_reports_read_errors() {
 #[test]
 fn missing_file_gives_a_clear_error() {
     let dir = TempDir::new("missing");
-    for args in [&["run", "nope.sl"][..], &["run", "--echo", "nope.sl"], &["disasm", "nope.sl"], &["expand", "nope.sl"]] {
+    for args in [&["run", "nope.sl"][..], &["run", "--echo", "nope.sl"], &["disasm", "nope.sl"], &["expand", "nope.sl"]]
+    {
         let run = slight(&dir, args, None);
         assert!(matches!(run.code, Some(c) if c != 0), "{args:?}: {run:?}");
         assert_eq!(run.stdout, "", "{args:?}: {run:?}");

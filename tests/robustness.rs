@@ -42,7 +42,9 @@ fn child_entry() {
         .spawn(move || match mode.as_str() {
             "eval" => describe(catch_unwind(AssertUnwindSafe(|| eval_described(&src)))),
             "fuzz" => String::new(),
-            "read" | "expand" | "resolve" | "compile" => describe(catch_unwind(AssertUnwindSafe(|| stage(&mode, &src)))),
+            "read" | "expand" | "resolve" | "compile" => {
+                describe(catch_unwind(AssertUnwindSafe(|| stage(&mode, &src))))
+            }
             other => format!("unknown mode {other}"),
         })
         .expect("spawn");
@@ -246,7 +248,7 @@ fn explore_depths() {
         ("plus", Box::new(|n| format!("(+ {})", "1 ".repeat(n)))),
         ("cond", Box::new(|n| format!("(cond {})", "(false 1) ".repeat(n)))),
     ];
-    for mode in ["read", "expand", "resolve", "compile", "eval"] {
+    for mode in std::env::var("MODES").unwrap_or("read,expand,resolve,compile,eval".into()).split(",") {
         for (name, f) in &shapes {
             let mut lo = 1;
             let mut hi = 200_000;

@@ -65,18 +65,36 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "receive",
 ];
 
+/// Deepest nesting of forms the front end accepts (the reader checks it for source text, the
+/// expander for everything, including macro expansions and forms given to `eval`). A `cond`
+/// clause and a quasiquoted list count as a level too. Every later pass recurses on the
+/// expanded tree, so this bounds their Rust stack use as well.
+pub const MAX_NESTING: usize = crate::reader::MAX_NESTING;
+
 pub struct Expander<'h> {
     host: &'h mut dyn MacroHost,
     depth: usize,
+    nesting: usize,
 }
 
 /// Expands one top-level form.
 pub fn expand(form: &Sexp, host: &mut dyn MacroHost) -> Result<Expr> {
-    Expander { host, depth: 0 }.expr(form)
+    Expander { host, depth: 0, nesting: 0 }.expr(form)
 }
 
 fn err<T>(msg: impl Into<String>, span: Span) -> Result<T> {
     Err(SlightError::syntax(msg, span))
+}
+
+fn quote_form(args: &[Sexp], span: Span) -> Result<Expr> {
+    let [datum] = args else {
+        return err("quote expects exactly one form", span);
+    };
+    Ok(Expr::new(ExprKind::Const(datum.clone()), span))
+}
+
+fn unsupported(head: &str, span: Span) -> Result<Expr> {
+    err(format!("{head} is not supported yet by this implementation"), span)
 }
 
 /// Splits `name:type` in a binding position.
@@ -101,7 +119,26 @@ pub fn parse_binding(form: &Sexp) -> Result<Binding> {
 }
 
 impl Expander<'_> {
+    /// Expands one form, one nesting level deeper. Every recursion of the expander goes
+    /// through here (or through [`Expander::enter`]), so no input can nest deep enough to
+    /// overflow the Rust stack here or in the later passes.
     fn expr(&mut self, form: &Sexp) -> Result<Expr> {
+        self.enter(form.span)?;
+        let result = self.expr_inner(form);
+        self.nesting -= 1;
+        result
+    }
+
+    /// Counts one nesting level; the caller decrements `nesting` when done.
+    fn enter(&mut self, span: Span) -> Result<()> {
+        if self.nesting >= MAX_NESTING {
+            return err(format!("expression nested too deeply (limit {MAX_NESTING} levels)"), span);
+        }
+        self.nesting += 1;
+        Ok(())
+    }
+
+    fn expr_inner(&mut self, form: &Sexp) -> Result<Expr> {
         let span = form.span;
         match &form.kind {
             SexpKind::Sym(name) => Ok(Expr::new(ExprKind::Var { name: name.clone(), var: VarRef::Unresolved }, span)),
@@ -116,13 +153,13 @@ impl Expander<'_> {
         match forms {
             [] => Ok(Expr::nil(span)),
             [one] => self.expr(one),
-            many => {
-                let exprs = many.iter().map(|f| self.expr(f)).collect::<Result<Vec<_>>>()?;
-                Ok(Expr::new(ExprKind::Seq(exprs), span))
-            }
+            many => Ok(Expr::new(ExprKind::Seq(self.exprs(many)?), span)),
         }
     }
 
+    // Each special form has its own function so that this dispatcher, which is on the
+    // expander's recursion path, keeps a small stack frame (in unoptimised builds a frame holds
+    // the locals of every arm).
     fn list_form(&mut self, form: &Sexp, items: &[Sexp]) -> Result<Expr> {
         let span = form.span;
         let args = &items[1..];
@@ -131,110 +168,26 @@ impl Expander<'_> {
                 return self.macro_call(head, args, span);
             }
             match head {
-                "quote" => {
-                    let [datum] = args else {
-                        return err("quote expects exactly one form", span);
-                    };
-                    return Ok(Expr::new(ExprKind::Const(datum.clone()), span));
-                }
-                "quasiquote" => {
-                    let [datum] = args else {
-                        return err("quasiquote expects exactly one form", span);
-                    };
-                    return self.quasi(datum, 1);
-                }
+                "quote" => return quote_form(args, span),
+                "quasiquote" => return self.quasiquote_form(args, span),
                 "unquote" | "unquote-splicing" => return err(format!("{head} outside of quasiquote"), span),
                 "def" | "defvar" | "defun" => return self.define(head, args, span),
-                "fun" | "lambda" => {
-                    let Some(params) = args.first() else {
-                        return err(format!("{head} expects a parameter list"), span);
-                    };
-                    let lambda = self.lambda(None, None, params, &args[1..], span)?;
-                    return Ok(Expr::new(ExprKind::Lambda(Box::new(lambda)), span));
-                }
-                "let" => {
-                    let (bindings, body) = self.bindings(head, args, span)?;
-                    return Ok(Expr::new(ExprKind::Let(bindings, Box::new(body)), span));
-                }
-                "loop" => {
-                    let (bindings, body) = self.bindings(head, args, span)?;
-                    return Ok(Expr::new(ExprKind::Loop(bindings, Box::new(body)), span));
-                }
-                "recur" => {
-                    let vals = self.exprs(args)?;
-                    return Ok(Expr::new(ExprKind::Recur(vals), span));
-                }
-                "begin" | "do" => {
-                    return self.body(args, span).map(|e| if args.len() > 1 { e } else { Expr { span, ..e } })
-                }
-                "if" => {
-                    let (c, t, e) = match args {
-                        [c, t] => (self.expr(c)?, self.expr(t)?, Expr::nil(span)),
-                        [c, t, e] => (self.expr(c)?, self.expr(t)?, self.expr(e)?),
-                        _ => {
-                            return err(
-                                format!(
-                                    "if expects a test, a then branch and an optional else branch, got {} forms",
-                                    args.len()
-                                ),
-                                span,
-                            )
-                        }
-                    };
-                    return Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span));
-                }
-                "when" | "unless" => {
-                    let Some(test) = args.first() else {
-                        return err(format!("{head} expects a test"), span);
-                    };
-                    let test = self.expr(test)?;
-                    let body = self.body(&args[1..], span)?;
-                    let (t, e) = if head == "when" { (body, Expr::nil(span)) } else { (Expr::nil(span), body) };
-                    return Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(t), Box::new(e)), span));
-                }
+                "fun" | "lambda" => return self.fun_form(head, args, span),
+                "let" | "loop" => return self.let_form(head, args, span),
+                "recur" => return Ok(Expr::new(ExprKind::Recur(self.exprs(args)?), span)),
+                "begin" | "do" => return self.begin_form(args, span),
+                "if" => return self.if_form(args, span),
+                "when" | "unless" => return self.when_form(head, args, span),
                 "cond" => return self.cond(args, span),
                 "and" => return Ok(Expr::new(ExprKind::And(self.exprs(args)?), span)),
                 "or" => return Ok(Expr::new(ExprKind::Or(self.exprs(args)?), span)),
-                "set!" => {
-                    let [target, value] = args else {
-                        return err("set! expects a name and a value", span);
-                    };
-                    let Some(name) = target.as_sym() else {
-                        return err(format!("set! expects a name, got {target}"), target.span);
-                    };
-                    let value = self.expr(value)?;
-                    return Ok(Expr::new(
-                        ExprKind::Set { name: name.to_string(), var: VarRef::Unresolved, value: Box::new(value) },
-                        span,
-                    ));
-                }
-                "defmacro" => {
-                    let [name, params, body @ ..] = args else {
-                        return err("defmacro expects a name, a parameter list and a body", span);
-                    };
-                    let Some(name) = name.as_sym() else {
-                        return err(format!("defmacro expects a name, got {name}"), name.span);
-                    };
-                    let lambda = self.lambda(Some(name.to_string()), None, params, body, span)?;
-                    return Ok(Expr::new(ExprKind::DefMacro(name.to_string(), Box::new(lambda)), span));
-                }
+                "set!" => return self.set_form(args, span),
+                "defmacro" => return self.defmacro_form(args, span),
                 "try" => return self.try_form(args, span),
-                "throw" => {
-                    let [v] = args else {
-                        return err("throw expects exactly one value", span);
-                    };
-                    return Ok(Expr::new(ExprKind::Throw(Box::new(self.expr(v)?)), span));
-                }
+                "throw" => return self.throw_form(args, span),
                 "match" => return self.match_form(args, span),
-                "eval" => {
-                    let [v] = args else {
-                        return err("eval expects exactly one form", span);
-                    };
-                    return Ok(Expr::new(ExprKind::Eval(Box::new(self.expr(v)?), Vec::new()), span));
-                }
-                "include" | "defclass" | "new" | "receive" => {
-                    return err(format!("{head} is not supported yet by this implementation"), span)
-                }
+                "eval" => return self.eval_form(args, span),
+                "include" | "defclass" | "new" | "receive" => return unsupported(head, span),
                 _ => {}
             }
         }
@@ -243,19 +196,132 @@ impl Expander<'_> {
         Ok(Expr::new(ExprKind::Call(Box::new(callee), args), span))
     }
 
-    fn exprs(&mut self, forms: &[Sexp]) -> Result<Vec<Expr>> {
-        forms.iter().map(|f| self.expr(f)).collect()
+    fn quasiquote_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        let [datum] = args else {
+            return err("quasiquote expects exactly one form", span);
+        };
+        self.quasi(datum, 1)
     }
 
+    fn fun_form(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Expr> {
+        let Some(params) = args.first() else {
+            return err(format!("{head} expects a parameter list"), span);
+        };
+        let lambda = self.lambda(None, None, params, &args[1..], span)?;
+        Ok(Expr::new(ExprKind::Lambda(Box::new(lambda)), span))
+    }
+
+    fn let_form(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Expr> {
+        let (bindings, body) = self.bindings(head, args, span)?;
+        let kind = if head == "loop" {
+            ExprKind::Loop(bindings, Box::new(body))
+        } else {
+            ExprKind::Let(bindings, Box::new(body))
+        };
+        Ok(Expr::new(kind, span))
+    }
+
+    fn begin_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        self.body(args, span).map(|e| if args.len() > 1 { e } else { Expr { span, ..e } })
+    }
+
+    fn if_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        let (c, t, e) = match args {
+            [c, t] => (self.expr(c)?, self.expr(t)?, Expr::nil(span)),
+            [c, t, e] => (self.expr(c)?, self.expr(t)?, self.expr(e)?),
+            _ => {
+                return err(
+                    format!("if expects a test, a then branch and an optional else branch, got {} forms", args.len()),
+                    span,
+                )
+            }
+        };
+        Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span))
+    }
+
+    fn when_form(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Expr> {
+        let Some(test) = args.first() else {
+            return err(format!("{head} expects a test"), span);
+        };
+        let test = self.expr(test)?;
+        let body = self.body(&args[1..], span)?;
+        let (t, e) = if head == "when" { (body, Expr::nil(span)) } else { (Expr::nil(span), body) };
+        Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(t), Box::new(e)), span))
+    }
+
+    fn set_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        let [target, value] = args else {
+            return err("set! expects a name and a value", span);
+        };
+        let Some(name) = target.as_sym() else {
+            return err(format!("set! expects a name, got {target}"), target.span);
+        };
+        let value = self.expr(value)?;
+        Ok(Expr::new(ExprKind::Set { name: name.to_string(), var: VarRef::Unresolved, value: Box::new(value) }, span))
+    }
+
+    fn defmacro_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        let [name, params, body @ ..] = args else {
+            return err("defmacro expects a name, a parameter list and a body", span);
+        };
+        let Some(name) = name.as_sym() else {
+            return err(format!("defmacro expects a name, got {name}"), name.span);
+        };
+        let lambda = self.lambda(Some(name.to_string()), None, params, body, span)?;
+        Ok(Expr::new(ExprKind::DefMacro(name.to_string(), Box::new(lambda)), span))
+    }
+
+    fn throw_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        let [v] = args else {
+            return err("throw expects exactly one value", span);
+        };
+        Ok(Expr::new(ExprKind::Throw(Box::new(self.expr(v)?)), span))
+    }
+
+    fn eval_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        let [v] = args else {
+            return err("eval expects exactly one form", span);
+        };
+        Ok(Expr::new(ExprKind::Eval(Box::new(self.expr(v)?), Vec::new()), span))
+    }
+
+    fn exprs(&mut self, forms: &[Sexp]) -> Result<Vec<Expr>> {
+        let mut out = Vec::with_capacity(forms.len());
+        for f in forms {
+            out.push(self.expr(f)?);
+        }
+        Ok(out)
+    }
+
+    /// Expands a macro call. An expansion that is itself a macro call is expanded again in a
+    /// loop, without recursion; expansions nested inside other forms recurse and count towards
+    /// both the macro depth and the nesting limit.
     fn macro_call(&mut self, name: &str, args: &[Sexp], span: Span) -> Result<Expr> {
+        let mut expansion = self.expand_once(name, args, span)?;
+        let mut steps = 1;
+        while let Some(next) = expansion.head_sym().filter(|h| self.host.is_macro(h)).map(str::to_string) {
+            self.depth += 1;
+            steps += 1;
+            let result = self.expand_once(&next, &expansion.as_list().unwrap_or_default()[1..], expansion.span);
+            expansion = match result {
+                Ok(e) => e,
+                Err(e) => {
+                    self.depth -= steps - 1;
+                    return Err(e);
+                }
+            };
+        }
+        self.depth += 1;
+        let result = self.expr(&expansion);
+        self.depth -= steps;
+        result
+    }
+
+    fn expand_once(&mut self, name: &str, args: &[Sexp], span: Span) -> Result<Sexp> {
         if self.depth >= MACRO_DEPTH_LIMIT {
             return err(format!("macro expansion too deep (limit {MACRO_DEPTH_LIMIT}) while expanding {name}"), span);
         }
-        let expansion = self.host.expand_macro(name, args, span)?;
-        self.depth += 1;
-        let result = self.expr(&expansion);
-        self.depth -= 1;
-        result
+        self.host.expand_macro(name, args, span)
     }
 
     fn define(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Expr> {
@@ -329,6 +395,14 @@ impl Expander<'_> {
     }
 
     fn cond(&mut self, clauses: &[Sexp], span: Span) -> Result<Expr> {
+        // Clauses become nested ifs, so each one is a nesting level.
+        self.enter(span)?;
+        let result = self.cond_clauses(clauses, span);
+        self.nesting -= 1;
+        result
+    }
+
+    fn cond_clauses(&mut self, clauses: &[Sexp], span: Span) -> Result<Expr> {
         let Some((first, rest)) = clauses.split_first() else {
             return Ok(Expr::constant(SexpKind::Bool(false), span));
         };
@@ -402,6 +476,13 @@ impl Expander<'_> {
     }
 
     fn pattern(&mut self, form: &Sexp) -> Result<Pattern> {
+        self.enter(form.span)?;
+        let result = self.pattern_inner(form);
+        self.nesting -= 1;
+        result
+    }
+
+    fn pattern_inner(&mut self, form: &Sexp) -> Result<Pattern> {
         Ok(match &form.kind {
             SexpKind::Sym(s) if s == "_" => Pattern::Wildcard,
             SexpKind::Sym(_) => Pattern::Bind(parse_binding(form)?),
@@ -420,6 +501,13 @@ impl Expander<'_> {
 
     /// Quasiquote at nesting `depth` (1 = outermost).
     fn quasi(&mut self, form: &Sexp, depth: usize) -> Result<Expr> {
+        self.enter(form.span)?;
+        let result = self.quasi_inner(form, depth);
+        self.nesting -= 1;
+        result
+    }
+
+    fn quasi_inner(&mut self, form: &Sexp, depth: usize) -> Result<Expr> {
         let span = form.span;
         let quoted = |f: &Sexp| Expr::new(ExprKind::Const(f.clone()), f.span);
         match &form.kind {
@@ -463,10 +551,12 @@ impl Expander<'_> {
         if let Some(rest) = rest {
             // (a b . rest): cons the fixed part onto the tail.
             let mut tail = self.quasi(rest, depth)?;
-            if !run.is_empty() {
-                for e in run.drain(..).rev() {
-                    tail = Expr::new(ExprKind::Prim(Prim::Cons, vec![e, tail]), span);
-                }
+            if run.len() > 8 {
+                // A long fixed part would make a deep chain of conses: append it instead.
+                segments.push(Expr::new(ExprKind::Prim(Prim::List, std::mem::take(&mut run)), span));
+            }
+            for e in run.drain(..).rev() {
+                tail = Expr::new(ExprKind::Prim(Prim::Cons, vec![e, tail]), span);
             }
             segments.push(tail);
         } else if !run.is_empty() {

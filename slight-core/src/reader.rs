@@ -7,6 +7,10 @@ use crate::error::{Result, SlightError};
 use crate::sexp::{Sexp, SexpKind};
 use crate::span::{FileId, Span};
 
+/// Deepest nesting of lists (and quote prefixes) a form may have. Deeper input is a read error
+/// rather than a Rust stack overflow in the reader or in the passes that recurse on the form.
+pub const MAX_NESTING: usize = 256;
+
 /// Streaming reader over one source text.
 pub struct Reader<'a> {
     src: &'a str,
@@ -14,6 +18,8 @@ pub struct Reader<'a> {
     line: u32,
     col: u32,
     file: FileId,
+    /// Lists and quote prefixes currently open.
+    depth: usize,
 }
 
 /// Characters that may appear in a symbol (besides letters and digits).
@@ -23,7 +29,7 @@ fn is_symbol_char(c: char) -> bool {
 
 impl<'a> Reader<'a> {
     pub fn new(src: &'a str, file: FileId) -> Self {
-        Reader { src, pos: 0, line: 1, col: 1, file }
+        Reader { src, pos: 0, line: 1, col: 1, file, depth: 0 }
     }
 
     /// Reads every form of a text (convenience for tests and `expand`).
@@ -130,7 +136,18 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// Reads one datum, one nesting level deeper.
     fn read(&mut self) -> Result<Sexp> {
+        if self.depth >= MAX_NESTING {
+            return Err(too_deep(self.here()));
+        }
+        self.depth += 1;
+        let result = self.read_datum();
+        self.depth -= 1;
+        result
+    }
+
+    fn read_datum(&mut self) -> Result<Sexp> {
         self.skip_trivia()?;
         let start = self.here();
         let Some(c) = self.peek() else {
@@ -290,6 +307,11 @@ impl<'a> Reader<'a> {
         let span = self.span_from(start);
         Ok(Sexp::new(classify_atom(text, span)?, span))
     }
+}
+
+#[cold]
+fn too_deep(at: Span) -> SlightError {
+    SlightError::read(format!("form nested too deeply (limit {MAX_NESTING} levels)"), at)
 }
 
 /// Decides what an atom token is: number, boolean, nil, keyword or symbol.

@@ -254,207 +254,261 @@ impl Resolver<'_> {
         self.expr(body, ctx)
     }
 
+    /// Resolves one expression, one nesting level deeper. The expander already bounds the
+    /// nesting of what it produces; this check also covers the chains this pass builds itself
+    /// (folded arithmetic), so the back ends' recursion on the result stays bounded.
     fn expr(&mut self, e: &mut Expr, ctx: &Ctx) -> Result<()> {
+        if self.nesting >= MAX_NESTING {
+            return err(ErrorKind::Syntax, format!("expression nested too deeply (limit {MAX_NESTING} levels)"), e.span);
+        }
+        self.nesting += 1;
+        let result = self.expr_inner(e, ctx);
+        self.nesting -= 1;
+        result
+    }
+
+    // Each kind of expression has its own function so that this dispatcher, which is on the
+    // resolver's recursion path, keeps a small stack frame in unoptimised builds.
+    fn expr_inner(&mut self, e: &mut Expr, ctx: &Ctx) -> Result<()> {
         e.tail = ctx.tail;
-        let span = e.span;
+        match e.kind {
+            ExprKind::Var { .. } => return self.var_expr(e),
+            ExprKind::Call(..) => return self.call_expr(e, ctx),
+            _ => {}
+        }
         let value = Ctx { tail: false, recur: None, in_loop: ctx.in_loop };
+        let span = e.span;
         match &mut e.kind {
-            ExprKind::Const(_) => {}
-            ExprKind::Var { name, var } => {
-                let top = self.fns.len() - 1;
-                if let Some(v) = self.lookup(top, name, false) {
-                    *var = v;
-                } else if let Some((obj, field)) = name.split_once('.').filter(|(o, f)| !o.is_empty() && !f.is_empty())
-                {
-                    if self.is_local(obj) {
-                        let obj_var = self.resolve_var(obj, false);
-                        let target = Expr::new(ExprKind::Var { name: obj.to_string(), var: obj_var }, span);
-                        let field = Expr::constant(SexpKind::Str(field.to_string()), span);
-                        e.kind = ExprKind::Prim(Prim::Field, vec![target, field]);
-                        return Ok(());
-                    }
-                    *var = VarRef::Global(self.globals.intern(name));
-                } else {
-                    *var = VarRef::Global(self.globals.intern(name));
-                }
-            }
+            ExprKind::Const(_) | ExprKind::Var { .. } | ExprKind::Call(..) => Ok(()),
             ExprKind::Set { name, var, value: v } => {
                 self.expr(v, &value)?;
                 *var = self.resolve_var(name, true);
+                Ok(())
             }
-            ExprKind::Define { binding, var, value: v } => {
-                if self.at_top_level() {
-                    let index = self.globals.intern(&binding.name);
-                    self.globals.mark_user_defined(index);
-                    *var = VarRef::Global(index);
-                    self.expr(v, &value)?;
-                } else {
-                    let top = self.fns.len() - 1;
-                    let in_this_block = self
-                        .cur()
-                        .blocks
-                        .last()
-                        .and_then(|b| b.iter().rev().find(|(n, _)| *n == binding.name))
-                        .map(|&(_, id)| id);
-                    let id = match in_this_block {
-                        Some(id) => id,
-                        None => {
-                            // Not a direct child of a body: declared where it stands. Resolve the
-                            // value first, in case it refers to an outer binding of the same name.
-                            self.expr(v, &value)?;
-                            let id = self.declare(binding)?;
-                            self.fns[top].info.locals[id as usize].assigned = true;
-                            *var = VarRef::Local(id);
-                            return Ok(());
-                        }
-                    };
-                    binding.local = id;
-                    self.fns[top].info.locals[id as usize].assigned = true;
-                    *var = VarRef::Local(id);
-                    self.expr(v, &value)?;
-                }
-            }
+            ExprKind::Define { binding, var, value: v } => self.define_expr(binding, var, v, &value),
             ExprKind::If(c, t, f) => {
                 self.expr(c, &value)?;
                 self.expr(t, ctx)?;
-                self.expr(f, ctx)?;
+                self.expr(f, ctx)
             }
-            ExprKind::Lambda(lambda) => self.lambda(lambda)?,
-            ExprKind::DefMacro(_, lambda) => self.lambda(lambda)?,
-            ExprKind::Call(callee, args) => {
-                if let ExprKind::Var { name, .. } = &callee.kind {
-                    if !self.is_local(name) && !self.globals.is_user_defined(name) {
-                        if let Some(prim) = Self::prim_call(name, args.len()) {
-                            let args = std::mem::take(args);
-                            e.kind = fold_prim(prim, name, args, span);
-                            return self.expr(e, ctx);
-                        }
-                    }
-                }
-                self.expr(callee, &value)?;
-                for a in args {
-                    self.expr(a, &value)?;
-                }
-            }
-            ExprKind::Prim(_, args) => {
-                for a in args {
-                    self.expr(a, &value)?;
-                }
-            }
-            ExprKind::Seq(items) => {
-                let n = items.len();
-                for (i, item) in items.iter_mut().enumerate() {
-                    if i + 1 == n {
-                        self.expr(item, ctx)?;
-                    } else {
-                        self.expr(item, &value)?;
-                    }
-                }
-            }
-            ExprKind::And(items) | ExprKind::Or(items) => {
-                let n = items.len();
-                for (i, item) in items.iter_mut().enumerate() {
-                    let c = if i + 1 == n {
-                        Ctx { tail: ctx.tail, recur: ctx.recur, in_loop: ctx.in_loop }
-                    } else {
-                        Ctx { tail: false, recur: None, in_loop: ctx.in_loop }
-                    };
-                    self.expr(item, &c)?;
-                }
-            }
-            ExprKind::Let(bindings, body) => {
-                let saved = self.open_block();
-                for (b, init) in bindings.iter_mut() {
-                    self.expr(init, &value)?;
-                    self.declare(b)?;
-                }
-                self.body(body, ctx)?;
-                self.close_block(saved);
-            }
+            ExprKind::Lambda(lambda) | ExprKind::DefMacro(_, lambda) => self.lambda(lambda),
+            ExprKind::Prim(_, args) => self.exprs(args, &value),
+            ExprKind::Seq(items) => self.seq_expr(items, ctx, &value),
+            ExprKind::And(items) | ExprKind::Or(items) => self.and_or_expr(items, ctx),
+            ExprKind::Let(bindings, body) => self.let_expr(bindings, body, ctx, &value, None),
             ExprKind::Loop(bindings, body) => {
-                let saved = self.open_block();
-                for (b, init) in bindings.iter_mut() {
-                    self.expr(init, &value)?;
-                    self.declare(b)?;
-                }
                 let n = bindings.len();
-                self.body(body, &Ctx { tail: ctx.tail, recur: Some(n), in_loop: true })?;
-                self.close_block(saved);
+                let body_ctx = Ctx { tail: ctx.tail, recur: Some(n), in_loop: true };
+                self.let_expr(bindings, body, &body_ctx, &value, Some(()))
             }
-            ExprKind::Recur(args) => {
-                match ctx.recur {
-                    None if ctx.in_loop => {
-                        return err(ErrorKind::Syntax, "recur must be in tail position of its loop", span)
-                    }
-                    None => return err(ErrorKind::Syntax, "recur outside of loop", span),
-                    Some(n) if n != args.len() => {
-                        return err(
-                            ErrorKind::Syntax,
-                            format!("recur expects {n} arguments (the loop's bindings), got {}", args.len()),
-                            span,
-                        )
-                    }
-                    Some(_) => {}
-                }
-                for a in args {
-                    self.expr(a, &value)?;
-                }
+            ExprKind::Recur(args) => self.recur_expr(args, ctx, &value, span),
+            ExprKind::Try { body, catch, finally } => self.try_expr(body, catch, finally, &value),
+            ExprKind::Throw(v) => self.expr(v, &value),
+            ExprKind::Match(v, clauses) => self.match_expr(v, clauses, ctx, &value),
+            ExprKind::Eval(form, env) => self.eval_expr(form, env, &value),
+        }
+    }
+
+    fn exprs(&mut self, items: &mut [Expr], ctx: &Ctx) -> Result<()> {
+        for item in items {
+            self.expr(item, ctx)?;
+        }
+        Ok(())
+    }
+
+    fn var_expr(&mut self, e: &mut Expr) -> Result<()> {
+        let span = e.span;
+        let ExprKind::Var { name, var } = &mut e.kind else { unreachable!("checked by the caller") };
+        let top = self.fns.len() - 1;
+        if let Some(v) = self.lookup(top, name, false) {
+            *var = v;
+        } else if let Some((obj, field)) = name.split_once('.').filter(|(o, f)| !o.is_empty() && !f.is_empty()) {
+            if self.is_local(obj) {
+                let obj_var = self.resolve_var(obj, false);
+                let target = Expr::new(ExprKind::Var { name: obj.to_string(), var: obj_var }, span);
+                let field = Expr::constant(SexpKind::Str(field.to_string()), span);
+                e.kind = ExprKind::Prim(Prim::Field, vec![target, field]);
+                return Ok(());
             }
-            ExprKind::Try { body, catch, finally } => {
-                let saved = self.open_block();
-                self.body(body, &value)?;
-                self.close_block(saved);
-                if let Some((b, handler)) = catch {
-                    let saved = self.open_block();
-                    self.declare(b)?;
-                    self.body(handler, &value)?;
-                    self.close_block(saved);
-                }
-                if let Some(fin) = finally {
-                    let saved = self.open_block();
-                    self.body(fin, &value)?;
-                    self.close_block(saved);
-                }
-            }
-            ExprKind::Throw(v) => self.expr(v, &value)?,
-            ExprKind::Match(v, clauses) => {
-                self.expr(v, &value)?;
-                for clause in clauses {
-                    let saved = self.open_block();
-                    self.pattern(&mut clause.pattern)?;
-                    if let Some(g) = &mut clause.guard {
-                        self.expr(g, &value)?;
-                    }
-                    self.body(&mut clause.body, ctx)?;
-                    self.close_block(saved);
-                }
-            }
-            ExprKind::Eval(form, env) => {
-                self.expr(form, &value)?;
-                let top = self.fns.len() - 1;
-                let mut names: Vec<String> = Vec::new();
-                for f in 0..=top {
-                    for b in &self.fns[f].blocks {
-                        for (n, _) in b {
-                            if !names.contains(n) {
-                                names.push(n.clone());
-                            }
-                        }
-                    }
-                    for c in &self.fns[f].info.captures {
-                        if !names.contains(&c.name) {
-                            names.push(c.name.clone());
-                        }
-                    }
-                }
-                for name in names {
-                    let v = self.resolve_var(&name, true);
-                    if let VarRef::Local(id) = v {
-                        self.fns[top].info.locals[id as usize].captured = true;
-                    }
-                    env.push((name, v));
+            *var = VarRef::Global(self.globals.intern(name));
+        } else {
+            *var = VarRef::Global(self.globals.intern(name));
+        }
+        Ok(())
+    }
+
+    fn call_expr(&mut self, e: &mut Expr, ctx: &Ctx) -> Result<()> {
+        let span = e.span;
+        let ExprKind::Call(callee, args) = &mut e.kind else { unreachable!("checked by the caller") };
+        if let ExprKind::Var { name, .. } = &callee.kind {
+            if !self.is_local(name) && !self.globals.is_user_defined(name) {
+                if let Some(prim) = Self::prim_call(name, args.len()) {
+                    let args = std::mem::take(args);
+                    e.kind = fold_prim(prim, name, args, span);
+                    return self.expr_inner(e, ctx);
                 }
             }
+        }
+        let value = Ctx { tail: false, recur: None, in_loop: ctx.in_loop };
+        self.expr(callee, &value)?;
+        self.exprs(args, &value)
+    }
+
+    fn define_expr(&mut self, binding: &mut Binding, var: &mut VarRef, v: &mut Expr, value: &Ctx) -> Result<()> {
+        if self.at_top_level() {
+            let index = self.globals.intern(&binding.name);
+            self.globals.mark_user_defined(index);
+            *var = VarRef::Global(index);
+            return self.expr(v, value);
+        }
+        let top = self.fns.len() - 1;
+        let in_this_block = self
+            .cur()
+            .blocks
+            .last()
+            .and_then(|b| b.iter().rev().find(|(n, _)| *n == binding.name))
+            .map(|&(_, id)| id);
+        let id = match in_this_block {
+            Some(id) => id,
+            None => {
+                // Not a direct child of a body: declared where it stands. Resolve the value
+                // first, in case it refers to an outer binding of the same name.
+                self.expr(v, value)?;
+                let id = self.declare(binding)?;
+                self.fns[top].info.locals[id as usize].assigned = true;
+                *var = VarRef::Local(id);
+                return Ok(());
+            }
+        };
+        binding.local = id;
+        self.fns[top].info.locals[id as usize].assigned = true;
+        *var = VarRef::Local(id);
+        self.expr(v, value)
+    }
+
+    fn seq_expr(&mut self, items: &mut [Expr], ctx: &Ctx, value: &Ctx) -> Result<()> {
+        let n = items.len();
+        for (i, item) in items.iter_mut().enumerate() {
+            if i + 1 == n {
+                self.expr(item, ctx)?;
+            } else {
+                self.expr(item, value)?;
+            }
+        }
+        Ok(())
+    }
+
+    fn and_or_expr(&mut self, items: &mut [Expr], ctx: &Ctx) -> Result<()> {
+        let n = items.len();
+        for (i, item) in items.iter_mut().enumerate() {
+            let c = if i + 1 == n {
+                Ctx { tail: ctx.tail, recur: ctx.recur, in_loop: ctx.in_loop }
+            } else {
+                Ctx { tail: false, recur: None, in_loop: ctx.in_loop }
+            };
+            self.expr(item, &c)?;
+        }
+        Ok(())
+    }
+
+    /// `let` (`is_loop` none) and `loop`: `body_ctx` is the context of the body.
+    fn let_expr(
+        &mut self,
+        bindings: &mut [(Binding, Expr)],
+        body: &mut Expr,
+        body_ctx: &Ctx,
+        value: &Ctx,
+        is_loop: Option<()>,
+    ) -> Result<()> {
+        let _ = is_loop;
+        let saved = self.open_block();
+        for (b, init) in bindings.iter_mut() {
+            self.expr(init, value)?;
+            self.declare(b)?;
+        }
+        self.body(body, body_ctx)?;
+        self.close_block(saved);
+        Ok(())
+    }
+
+    fn recur_expr(&mut self, args: &mut [Expr], ctx: &Ctx, value: &Ctx, span: crate::span::Span) -> Result<()> {
+        match ctx.recur {
+            None if ctx.in_loop => return err(ErrorKind::Syntax, "recur must be in tail position of its loop", span),
+            None => return err(ErrorKind::Syntax, "recur outside of loop", span),
+            Some(n) if n != args.len() => {
+                return err(
+                    ErrorKind::Syntax,
+                    format!("recur expects {n} arguments (the loop's bindings), got {}", args.len()),
+                    span,
+                )
+            }
+            Some(_) => {}
+        }
+        self.exprs(args, value)
+    }
+
+    fn try_expr(
+        &mut self,
+        body: &mut Expr,
+        catch: &mut Option<(Binding, Box<Expr>)>,
+        finally: &mut Option<Box<Expr>>,
+        value: &Ctx,
+    ) -> Result<()> {
+        let saved = self.open_block();
+        self.body(body, value)?;
+        self.close_block(saved);
+        if let Some((b, handler)) = catch {
+            let saved = self.open_block();
+            self.declare(b)?;
+            self.body(handler, value)?;
+            self.close_block(saved);
+        }
+        if let Some(fin) = finally {
+            let saved = self.open_block();
+            self.body(fin, value)?;
+            self.close_block(saved);
+        }
+        Ok(())
+    }
+
+    fn match_expr(&mut self, v: &mut Expr, clauses: &mut [MatchClause], ctx: &Ctx, value: &Ctx) -> Result<()> {
+        self.expr(v, value)?;
+        for clause in clauses {
+            let saved = self.open_block();
+            self.pattern(&mut clause.pattern)?;
+            if let Some(g) = &mut clause.guard {
+                self.expr(g, value)?;
+            }
+            self.body(&mut clause.body, ctx)?;
+            self.close_block(saved);
+        }
+        Ok(())
+    }
+
+    fn eval_expr(&mut self, form: &mut Expr, env: &mut Vec<(String, VarRef)>, value: &Ctx) -> Result<()> {
+        self.expr(form, value)?;
+        let top = self.fns.len() - 1;
+        let mut names: Vec<String> = Vec::new();
+        for f in 0..=top {
+            for b in &self.fns[f].blocks {
+                for (n, _) in b {
+                    if !names.contains(n) {
+                        names.push(n.clone());
+                    }
+                }
+            }
+            for c in &self.fns[f].info.captures {
+                if !names.contains(&c.name) {
+                    names.push(c.name.clone());
+                }
+            }
+        }
+        for name in names {
+            let v = self.resolve_var(&name, true);
+            if let VarRef::Local(id) = v {
+                self.fns[top].info.locals[id as usize].captured = true;
+            }
+            env.push((name, v));
         }
         Ok(())
     }

@@ -199,12 +199,37 @@ pub enum Instr {
         b: Reg,
         offset: i16,
     },
+    /// Jump unless `r[a]` is an empty list (fused `if (empty? x)`).
+    JumpIfNotEmpty {
+        a: Reg,
+        offset: i32,
+    },
     /// Compare a register with a small integer and jump when the comparison is false.
-    JumpIfNotLtInt { a: Reg, value: i16, offset: i16 },
-    JumpIfNotLeInt { a: Reg, value: i16, offset: i16 },
-    JumpIfNotGtInt { a: Reg, value: i16, offset: i16 },
-    JumpIfNotGeInt { a: Reg, value: i16, offset: i16 },
-    JumpIfNotEqInt { a: Reg, value: i16, offset: i16 },
+    JumpIfNotLtInt {
+        a: Reg,
+        value: i16,
+        offset: i16,
+    },
+    JumpIfNotLeInt {
+        a: Reg,
+        value: i16,
+        offset: i16,
+    },
+    JumpIfNotGtInt {
+        a: Reg,
+        value: i16,
+        offset: i16,
+    },
+    JumpIfNotGeInt {
+        a: Reg,
+        value: i16,
+        offset: i16,
+    },
+    JumpIfNotEqInt {
+        a: Reg,
+        value: i16,
+        offset: i16,
+    },
     /// Call `r[base]` with `argc` arguments in the registers after it; result in `r[base]`.
     Call {
         base: Reg,
@@ -215,8 +240,16 @@ pub enum Instr {
         argc: u16,
     },
     /// `Call` of the global `index` (saves loading the callee into `r[base]`).
-    CallGlobal { base: Reg, argc: u8, index: u32 },
-    TailCallGlobal { base: Reg, argc: u8, index: u32 },
+    CallGlobal {
+        base: Reg,
+        argc: u8,
+        index: u32,
+    },
+    TailCallGlobal {
+        base: Reg,
+        argc: u8,
+        index: u32,
+    },
     Return {
         src: Reg,
     },
@@ -403,6 +436,7 @@ impl Instr {
             List { dst, start, count } | Append { dst, start, count } => vec![r(dst), start as usize + count as usize],
             Jump { .. } | TryPop => vec![],
             JumpIfFalse { cond, .. } | JumpIfTrue { cond, .. } => vec![r(cond)],
+            JumpIfNotEmpty { a, .. } => vec![r(a)],
             JumpIfNotLt { a, b, .. } | JumpIfNotLe { a, b, .. } | JumpIfNotEq { a, b, .. } => vec![r(a), r(b)],
             JumpIfNotLtInt { a, .. } | JumpIfNotLeInt { a, .. } | JumpIfNotGtInt { a, .. } => vec![r(a)],
             JumpIfNotGeInt { a, .. } | JumpIfNotEqInt { a, .. } => vec![r(a)],
@@ -438,9 +472,11 @@ impl Instr {
     fn offset_mut(&mut self) -> Option<Offset<'_>> {
         use Instr::*;
         match self {
-            Jump { offset } | JumpIfFalse { offset, .. } | JumpIfTrue { offset, .. } | TryPush { offset, .. } => {
-                Some(Offset::Wide(offset))
-            }
+            Jump { offset }
+            | JumpIfFalse { offset, .. }
+            | JumpIfTrue { offset, .. }
+            | TryPush { offset, .. }
+            | JumpIfNotEmpty { offset, .. } => Some(Offset::Wide(offset)),
             JumpIfNotLt { offset, .. }
             | JumpIfNotLe { offset, .. }
             | JumpIfNotEq { offset, .. }

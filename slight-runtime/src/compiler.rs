@@ -108,7 +108,6 @@ impl<'a> FnCompiler<'a> {
         Ok(())
     }
 
-
     fn local_slot(&self, id: u32) -> (Reg, bool) {
         let l = &self.info.locals[id as usize];
         (l.slot, l.boxed)
@@ -419,10 +418,13 @@ impl<'a> FnCompiler<'a> {
             };
             return Ok(self.emit(ins, c.span));
         }
+        if let ExprKind::Prim(Prim::IsEmpty, args) = &c.kind {
+            let a = self.operand(&args[0])?;
+            return Ok(self.emit(Instr::JumpIfNotEmpty { a, offset: 0 }, c.span));
+        }
         let r = self.operand(c)?;
         Ok(self.emit(Instr::JumpIfFalse { cond: r, offset: 0 }, c.span))
     }
-
 
     fn closure(&mut self, lambda: &Lambda, d: Reg, span: Span) -> CResult<()> {
         let proto = compile_lambda(lambda, self.info)?;
@@ -466,7 +468,6 @@ impl<'a> FnCompiler<'a> {
         Ok(())
     }
 
-
     fn prim(&mut self, prim: Prim, args: &[Expr], d: Reg, span: Span) -> CResult<()> {
         if matches!(prim, Prim::List | Prim::Append) {
             let start = self.top;
@@ -487,7 +488,11 @@ impl<'a> FnCompiler<'a> {
         if let (Prim::Add | Prim::Sub, [a, b]) = (prim, args) {
             if let Some(value) = small_int(b) {
                 let a = self.operand(a)?;
-                let ins = if prim == Prim::Add { Instr::AddInt { dst: d, a, value } } else { Instr::SubInt { dst: d, a, value } };
+                let ins = if prim == Prim::Add {
+                    Instr::AddInt { dst: d, a, value }
+                } else {
+                    Instr::SubInt { dst: d, a, value }
+                };
                 self.emit(ins, span);
                 return Ok(());
             }

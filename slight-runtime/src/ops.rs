@@ -126,6 +126,7 @@ pub fn ge(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
     Ok(matches!(compare(">=", a, b)?, Some(Ordering::Greater | Ordering::Equal)))
 }
 
+#[inline]
 pub fn head(v: &Value) -> Result<Value, ErrorValue> {
     match v {
         Value::List(Some(c)) => Ok(c.head.clone()),
@@ -134,6 +135,7 @@ pub fn head(v: &Value) -> Result<Value, ErrorValue> {
     }
 }
 
+#[inline]
 pub fn tail(v: &Value) -> Result<Value, ErrorValue> {
     match v {
         Value::List(Some(c)) => Ok(Value::List(c.tail.clone())),
@@ -142,6 +144,7 @@ pub fn tail(v: &Value) -> Result<Value, ErrorValue> {
     }
 }
 
+#[inline]
 pub fn cons(h: &Value, t: &Value) -> Result<Value, ErrorValue> {
     match t {
         Value::List(l) => Ok(Value::cons(h.clone(), l.clone())),
@@ -153,6 +156,7 @@ pub fn cons(h: &Value, t: &Value) -> Result<Value, ErrorValue> {
     }
 }
 
+#[inline]
 pub fn is_empty(v: &Value) -> Result<bool, ErrorValue> {
     match v {
         Value::List(l) => Ok(l.is_none()),

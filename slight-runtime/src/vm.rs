@@ -247,6 +247,17 @@ impl Vm {
                 self.stack[fpos] = f.clone();
                 self.stack[fpos + 1..need].clone_from_slice(args);
                 let entry = self.frames.len();
+                if let Value::Func(c) = f {
+                    let p = &c.proto;
+                    if !p.variadic && p.nparams as usize == args.len() && entry < MAX_FRAMES {
+                        let need = fpos + 1 + p.nregs as usize + 1;
+                        if self.stack.len() < need {
+                            self.stack.resize(need, Value::Nil);
+                        }
+                        push_frame(&mut self.frames, c.clone(), fpos + 1, fpos);
+                        return self.run(entry);
+                    }
+                }
                 match self.enter(fpos, args.len(), fpos) {
                     Ok(Entered::Frame) => self.run(entry),
                     Ok(Entered::Value(v)) => Ok(v),
@@ -411,6 +422,7 @@ impl Vm {
     /// A proper tail call: frame `fi` is replaced by a call of `callee` with the `argc`
     /// arguments at `fpos + 1..` (they slide down to the frame's base). Checks happen before
     /// anything changes, so an error is reported from the caller's frame.
+    #[inline]
     fn tail_call(&mut self, fi: usize, fpos: usize, callee: Rc<Closure>, argc: usize) -> Result<(), ErrorValue> {
         let p = &callee.proto;
         let nparams = p.nparams as usize;
@@ -720,6 +732,15 @@ impl Vm {
                             x => x.equals(&Value::Int(value as i64)),
                         };
                         if !eq {
+                            jump!(offset);
+                        }
+                    }
+                    Instr::JumpIfNotEmpty { a, offset } => {
+                        let r = match rd!(a) {
+                            Value::List(l) => Ok(l.is_none()),
+                            v => ops::is_empty(v),
+                        };
+                        if !check!(r) {
                             jump!(offset);
                         }
                     }
