@@ -85,9 +85,7 @@ pub static BUILTINS: &[BuiltinDef] = &[
     def("list/nth", 2, Some(2), b_nth, "element at a 0-based index, nil when out of range"),
     def("list/reverse", 1, Some(1), b_reverse, "the list reversed"),
     def("list/append", 0, None, |_, a| ops::append(a), "concatenation of lists"),
-    def("list/map", 2, Some(2), b_map, "(list/map f list)"),
-    def("list/filter", 2, Some(2), b_filter, "(list/filter pred list)"),
-    def("list/reduce", 3, Some(3), b_reduce, "(list/reduce f init list), f called as (f acc x)"),
+    def("%check-list", 3, Some(3), b_check_list, "(%check-list value name position): argument check used by the prelude"),
     def("list/range", 1, Some(3), b_range, "(list/range end) or (list/range start end [step])"),
     def("math/mod", 2, Some(2), |_, a| ops::floor_mod(&a[0], &a[1]), "floor modulo"),
     def("mod", 2, Some(2), |_, a| ops::floor_mod(&a[0], &a[1]), "floor modulo (compat)"),
@@ -262,35 +260,15 @@ fn b_reverse(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     }
     Ok(out)
 }
-fn b_map(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let list = expect_list("list/map", 2, &a[1])?;
-    let mut out = Vec::with_capacity(list.list_len());
-    for x in list.list_iter() {
-        out.push(h.call(&a[0], &[x])?);
-    }
-    Ok(Value::list_from(out))
+fn b_check_list(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let pos = match a[2] {
+        Value::Int(p) => p as usize,
+        _ => 0,
+    };
+    expect_list(&a[1].to_print_string(), pos, &a[0])?;
+    Ok(Value::Nil)
 }
-fn b_filter(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let list = expect_list("list/filter", 2, &a[1])?;
-    let mut out = Vec::new();
-    for x in list.list_iter() {
-        if h.call(&a[0], std::slice::from_ref(&x))?.is_truthy() {
-            out.push(x);
-        }
-    }
-    Ok(Value::list_from(out))
-}
-fn b_reduce(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let list = expect_list("list/reduce", 3, &a[2])?;
-    let mut acc = a[1].clone();
-    let mut args = [Value::Nil, Value::Nil];
-    for x in list.list_iter() {
-        args[0] = acc;
-        args[1] = x;
-        acc = h.call(&a[0], &args)?;
-    }
-    Ok(acc)
-}
+
 fn b_range(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let ints: Vec<i64> = a
         .iter()

@@ -45,7 +45,10 @@ where
 
 fn arg<T: FromValue>(name: &str, args: &[Value], i: usize) -> Result<T, ErrorValue> {
     T::from_value(&args[i])
-        .map_err(|e| ErrorValue { message: format!("{name}: argument {}: {}", i + 1, e.message), ..e })
+        .map_err(|e| {
+        let message = format!("{name}: argument {}: {}", i + 1, e.message);
+        e.with_message(message)
+    })
 }
 
 macro_rules! native_arity {
@@ -93,7 +96,7 @@ impl Vm {
     /// Reads a global as a Rust type.
     pub fn get<T: FromValue>(&self, name: &str) -> Result<T, Error> {
         let v = self.global(name).ok_or_else(|| Error::plain("NameError", format!("Undefined symbol: {name}")))?;
-        T::from_value(&v).map_err(|e| Error::plain(&e.etype, e.message))
+        T::from_value(&v).map_err(|e| Error::plain(&e.etype, e.message.clone()))
     }
 
     /// Sets (or defines) a global from a Rust value.

@@ -16,9 +16,14 @@ pub struct TraceEntry {
     pub span: Span,
 }
 
-/// An error as a Slight value: what `catch` binds and `error/message` reads.
+/// An error as a Slight value: what `catch` binds and `error/message` reads. A thin box, so
+/// `Result<Value, ErrorValue>` stays 16 bytes and the VM's fast paths return in registers.
 #[derive(Clone, Debug)]
-pub struct ErrorValue {
+pub struct ErrorValue(Box<ErrorInfo>);
+
+/// The contents of an [`ErrorValue`].
+#[derive(Clone, Debug)]
+pub struct ErrorInfo {
     /// `error/type`: `Error`, `TypeError`, `ArityError`, `NameError`, …
     pub etype: String,
     pub message: String,
@@ -28,15 +33,28 @@ pub struct ErrorValue {
     pub payload: Value,
 }
 
+impl std::ops::Deref for ErrorValue {
+    type Target = ErrorInfo;
+    fn deref(&self) -> &ErrorInfo {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for ErrorValue {
+    fn deref_mut(&mut self) -> &mut ErrorInfo {
+        &mut self.0
+    }
+}
+
 impl ErrorValue {
     pub fn new(etype: &str, message: impl Into<String>) -> Self {
-        ErrorValue {
+        ErrorValue(Box::new(ErrorInfo {
             etype: etype.to_string(),
             message: message.into(),
             span: None,
             trace: Vec::new(),
             payload: Value::Nil,
-        }
+        }))
     }
     pub fn type_error(message: impl Into<String>) -> Self {
         Self::new("TypeError", message)
@@ -51,7 +69,20 @@ impl ErrorValue {
         Self::new("Error", message)
     }
     pub fn from_front(e: &SlightError) -> Self {
-        ErrorValue { span: Some(e.span), ..Self::new(e.kind.type_name(), e.message.clone()) }
+        let mut v = Self::new(e.kind.type_name(), e.message.clone());
+        v.span = Some(e.span);
+        v
+    }
+    /// The same error with another message.
+    pub fn with_message(mut self, message: String) -> Self {
+        self.message = message;
+        self
+    }
+    /// A thrown non-error value, wrapped (its print form is the message).
+    pub fn wrapping(payload: Value) -> Self {
+        let mut v = Self::user(payload.to_print_string());
+        v.payload = payload;
+        v
     }
 }
 

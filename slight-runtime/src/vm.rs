@@ -17,6 +17,9 @@ use std::collections::HashMap;
 use std::io::Write;
 use std::rc::Rc;
 
+/// Builtins written in Slight (see `prelude.sl`).
+const PRELUDE: &str = include_str!("prelude.sl");
+
 /// Deepest call nesting before `stack overflow`.
 pub const MAX_FRAMES: usize = 200_000;
 /// Most registers (values) on the VM stack before `stack overflow`.
@@ -112,6 +115,9 @@ impl Vm {
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
+        }
+        if let Err(e) = vm.eval_named("<prelude>", PRELUDE) {
+            unreachable!("the prelude is tested and must compile: {e}");
         }
         vm
     }
@@ -577,34 +583,63 @@ impl Vm {
                     }
                     Instr::DefGlobal { index, src } => self.globals[index as usize] = Some(rd!(src).clone()),
                     Instr::Add { dst, a, b } => {
-                        let r = ops::add(rd!(a), rd!(b));
-                        wr!(dst, check!(r));
+                        if let (Value::Int(x), Value::Int(y)) = (rd!(a), rd!(b)) {
+                            match x.checked_add(*y) {
+                                Some(v) => wr!(dst, Value::Int(v)),
+                                None => fail!(ops::overflow()),
+                            }
+                        } else {
+                            let r = ops::add(rd!(a), rd!(b));
+                            wr!(dst, check!(r));
+                        }
                     }
                     Instr::Sub { dst, a, b } => {
-                        let r = ops::sub(rd!(a), rd!(b));
-                        wr!(dst, check!(r));
+                        if let (Value::Int(x), Value::Int(y)) = (rd!(a), rd!(b)) {
+                            match x.checked_sub(*y) {
+                                Some(v) => wr!(dst, Value::Int(v)),
+                                None => fail!(ops::overflow()),
+                            }
+                        } else {
+                            let r = ops::sub(rd!(a), rd!(b));
+                            wr!(dst, check!(r));
+                        }
                     }
                     Instr::Mul { dst, a, b } => {
-                        let r = ops::mul(rd!(a), rd!(b));
-                        wr!(dst, check!(r));
+                        if let (Value::Int(x), Value::Int(y)) = (rd!(a), rd!(b)) {
+                            match x.checked_mul(*y) {
+                                Some(v) => wr!(dst, Value::Int(v)),
+                                None => fail!(ops::overflow()),
+                            }
+                        } else {
+                            let r = ops::mul(rd!(a), rd!(b));
+                            wr!(dst, check!(r));
+                        }
                     }
                     Instr::Div { dst, a, b } => {
                         let r = ops::div(rd!(a), rd!(b));
                         wr!(dst, check!(r));
                     }
                     Instr::AddInt { dst, a, value } => {
-                        let r = match rd!(a) {
-                            Value::Int(x) => x.checked_add(value as i64).map(Value::Int).ok_or_else(ops::overflow),
-                            other => ops::add(other, &Value::Int(value as i64)),
-                        };
-                        wr!(dst, check!(r));
+                        if let Value::Int(x) = rd!(a) {
+                            match x.checked_add(value as i64) {
+                                Some(v) => wr!(dst, Value::Int(v)),
+                                None => fail!(ops::overflow()),
+                            }
+                        } else {
+                            let r = ops::add(rd!(a), &Value::Int(value as i64));
+                            wr!(dst, check!(r));
+                        }
                     }
                     Instr::SubInt { dst, a, value } => {
-                        let r = match rd!(a) {
-                            Value::Int(x) => x.checked_sub(value as i64).map(Value::Int).ok_or_else(ops::overflow),
-                            other => ops::sub(other, &Value::Int(value as i64)),
-                        };
-                        wr!(dst, check!(r));
+                        if let Value::Int(x) = rd!(a) {
+                            match x.checked_sub(value as i64) {
+                                Some(v) => wr!(dst, Value::Int(v)),
+                                None => fail!(ops::overflow()),
+                            }
+                        } else {
+                            let r = ops::sub(rd!(a), &Value::Int(value as i64));
+                            wr!(dst, check!(r));
+                        }
                     }
                     Instr::Eq { dst, a, b } => wr!(dst, Value::Bool(rd!(a).equals(rd!(b)))),
                     Instr::Ne { dst, a, b } => wr!(dst, Value::Bool(!rd!(a).equals(rd!(b)))),
@@ -630,19 +665,31 @@ impl Vm {
                         wr!(dst, check!(r));
                     }
                     Instr::Cons { dst, a, b } => {
-                        let r = match rd!(b) {
-                            Value::List(l) => Ok(Value::cons(rd!(a).clone(), l.clone())),
-                            other => ops::cons(rd!(a), other),
-                        };
-                        wr!(dst, check!(r));
+                        if let Value::List(l) = rd!(b) {
+                            let v = Value::cons(rd!(a).clone(), l.clone());
+                            wr!(dst, v);
+                        } else {
+                            let r = ops::cons(rd!(a), rd!(b));
+                            wr!(dst, check!(r));
+                        }
                     }
                     Instr::Head { dst, a } => {
-                        let r = ops::head(rd!(a));
-                        wr!(dst, check!(r));
+                        if let Value::List(Some(c)) = rd!(a) {
+                            let v = c.head.clone();
+                            wr!(dst, v);
+                        } else {
+                            let r = ops::head(rd!(a));
+                            wr!(dst, check!(r));
+                        }
                     }
                     Instr::Tail { dst, a } => {
-                        let r = ops::tail(rd!(a));
-                        wr!(dst, check!(r));
+                        if let Value::List(Some(c)) = rd!(a) {
+                            let v = Value::List(c.tail.clone());
+                            wr!(dst, v);
+                        } else {
+                            let r = ops::tail(rd!(a));
+                            wr!(dst, check!(r));
+                        }
                     }
                     Instr::IsEmpty { dst, a } => {
                         let r = ops::is_empty(rd!(a));
@@ -889,7 +936,7 @@ impl Vm {
                                 Rc::unwrap_or_clone(e)
                             }
                             Value::Str(s) => ErrorValue::user(s.to_string()),
-                            other => ErrorValue { payload: other.clone(), ..ErrorValue::user(other.to_print_string()) },
+                            other => ErrorValue::wrapping(other.clone()),
                         };
                         fail!(e);
                     }
