@@ -8,12 +8,11 @@ use slight_core::{Reader, SourceMap};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod allocator;
 mod repl;
 
-/// mimalloc: Slight allocates many small objects (list cells, closures, strings); measured
-/// faster than the system allocator on the list benchmark.
 #[global_allocator]
-static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
+static GLOBAL: allocator::Mimalloc = allocator::Mimalloc;
 
 #[derive(Parser)]
 #[command(name = "slight", version, about = "Slight: a Lisp for Rust programs. Without arguments, starts a REPL.")]

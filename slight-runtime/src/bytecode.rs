@@ -250,6 +250,17 @@ pub enum Instr {
         argc: u8,
         index: u32,
     },
+    /// `Call` of the function in register `func` (saves copying it to `r[base]`).
+    CallLocal {
+        base: Reg,
+        argc: u8,
+        func: Reg,
+    },
+    TailCallLocal {
+        base: Reg,
+        argc: u8,
+        func: Reg,
+    },
     Return {
         src: Reg,
     },
@@ -441,6 +452,9 @@ impl Instr {
             JumpIfNotLtInt { a, .. } | JumpIfNotLeInt { a, .. } | JumpIfNotGtInt { a, .. } => vec![r(a)],
             JumpIfNotGeInt { a, .. } | JumpIfNotEqInt { a, .. } => vec![r(a)],
             Call { base, argc } | TailCall { base, argc } => vec![base as usize + argc as usize + 1],
+            CallLocal { base, argc, func } | TailCallLocal { base, argc, func } => {
+                vec![base as usize + argc as usize + 1, r(func)]
+            }
             CallGlobal { base, argc, .. } | TailCallGlobal { base, argc, .. } => {
                 vec![base as usize + argc as usize + 1]
             }

@@ -278,17 +278,30 @@ impl<'a> FnCompiler<'a> {
                 self.loops.pop();
             }
             ExprKind::Recur(args) => {
-                let temps: Vec<Reg> = args
-                    .iter()
-                    .map(|a| {
-                        let r = self.alloc()?;
-                        self.expr(a, r)?;
-                        Ok(r as Reg)
-                    })
-                    .collect::<CResult<_>>()?;
                 let lp = self.loops.last().expect("resolver checked recur is inside a loop");
                 let (start, slots) = (lp.start, lp.slots.clone());
-                for (&(slot, boxed), &t) in slots.iter().zip(&temps) {
+                // New values go to temporaries first (they may read the old ones), then move.
+                // Two shortcuts: an unchanged variable needs nothing, and the last value can be
+                // computed straight into its slot when its final write is a single instruction.
+                let mut moves = Vec::new();
+                for (i, (a, &(slot, boxed))) in args.iter().zip(&slots).enumerate() {
+                    let unchanged = matches!(a.kind, ExprKind::Var { var: VarRef::Local(id), .. } if !boxed && self.local_slot(id).0 == slot);
+                    if unchanged {
+                        continue;
+                    }
+                    let simple = matches!(
+                        a.kind,
+                        ExprKind::Prim(..) | ExprKind::Const(_) | ExprKind::Var { .. } | ExprKind::Call(..)
+                    );
+                    if i + 1 == args.len() && !boxed && simple {
+                        self.expr(a, slot as usize)?;
+                        continue;
+                    }
+                    let r = self.alloc()?;
+                    self.expr(a, r)?;
+                    moves.push((slot, boxed, r as Reg));
+                }
+                for (slot, boxed, t) in moves {
                     self.emit(Instr::Move { dst: slot, src: t }, span);
                     if boxed {
                         self.emit(Instr::MakeCell { slot }, span);
@@ -442,7 +455,16 @@ impl<'a> FnCompiler<'a> {
             ExprKind::Var { var: VarRef::Global(index), .. } if args.len() <= u8::MAX as usize => Some(index),
             _ => None,
         };
-        if global.is_none() {
+        // A callee in a plain local register is called from there (no copy to `base`).
+        let local = match callee.kind {
+            ExprKind::Var { var: VarRef::Local(id), .. }
+                if args.len() <= u8::MAX as usize && !self.local_slot(id).1 =>
+            {
+                Some(self.local_slot(id).0)
+            }
+            _ => None,
+        };
+        if global.is_none() && local.is_none() {
             self.expr(callee, base)?;
         }
         for a in args {
@@ -452,11 +474,13 @@ impl<'a> FnCompiler<'a> {
         let argc = u16::try_from(args.len()).map_err(|_| SlightError::syntax("too many arguments", e.span))?;
         let tail = e.tail && self.proto.ret.is_none();
         let base = base as Reg;
-        let ins = match (global, tail) {
-            (Some(index), true) => Instr::TailCallGlobal { base, argc: argc as u8, index },
-            (Some(index), false) => Instr::CallGlobal { base, argc: argc as u8, index },
-            (None, true) => Instr::TailCall { base, argc },
-            (None, false) => Instr::Call { base, argc },
+        let ins = match (global, local, tail) {
+            (Some(index), _, true) => Instr::TailCallGlobal { base, argc: argc as u8, index },
+            (Some(index), _, false) => Instr::CallGlobal { base, argc: argc as u8, index },
+            (None, Some(func), true) => Instr::TailCallLocal { base, argc: argc as u8, func },
+            (None, Some(func), false) => Instr::CallLocal { base, argc: argc as u8, func },
+            (None, None, true) => Instr::TailCall { base, argc },
+            (None, None, false) => Instr::Call { base, argc },
         };
         self.emit(ins, e.span);
         if tail {

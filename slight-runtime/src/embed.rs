@@ -44,8 +44,7 @@ where
 }
 
 fn arg<T: FromValue>(name: &str, args: &[Value], i: usize) -> Result<T, ErrorValue> {
-    T::from_value(&args[i])
-        .map_err(|e| {
+    T::from_value(&args[i]).map_err(|e| {
         let message = format!("{name}: argument {}: {}", i + 1, e.message);
         e.with_message(message)
     })

@@ -82,10 +82,11 @@ impl Drop for Cons {
     // Rust stack.
     fn drop(&mut self) {
         let mut next = self.tail.take();
-        while let Some(rc) = next {
-            match Rc::try_unwrap(rc) {
-                Ok(mut cell) => next = cell.tail.take(),
-                Err(_) => break,
+        while let Some(mut rc) = next {
+            match Rc::get_mut(&mut rc) {
+                // Unlink the tail first, so dropping this cell does not recurse.
+                Some(cell) => next = cell.tail.take(),
+                None => break,
             }
         }
     }

@@ -841,6 +841,45 @@ impl Vm {
                             Err(e) => fail!(e),
                         }
                     }
+                    Instr::CallLocal { base: cb, argc, func } => {
+                        self.frames[fi].pc = pc;
+                        let fpos = base + cb as usize;
+                        if let Value::Func(callee) = rd!(func) {
+                            let p = &callee.proto;
+                            let need = fpos + 1 + p.nregs as usize + 1;
+                            if !p.variadic
+                                && p.nparams == argc as u16
+                                && self.frames.len() < MAX_FRAMES
+                                && need <= self.stack.len()
+                            {
+                                let callee = callee.clone();
+                                push_frame(&mut self.frames, callee, fpos + 1, fpos);
+                                continue 'frame;
+                            }
+                        }
+                        let callee = rd!(func).clone();
+                        wr!(cb, callee);
+                        match self.enter(fpos, argc as usize, fpos) {
+                            Ok(Entered::Frame) => continue 'frame,
+                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
+                            Err(e) => fail!(e),
+                        }
+                    }
+                    Instr::TailCallLocal { base: cb, argc, func } => {
+                        let fpos = base + cb as usize;
+                        let callee = rd!(func).clone();
+                        if let Value::Func(callee) = callee {
+                            check!(self.tail_call(fi, fpos, callee, argc as usize));
+                            continue 'frame;
+                        }
+                        wr!(cb, callee);
+                        self.frames[fi].pc = pc;
+                        match self.enter(fpos, argc as usize, fpos) {
+                            Ok(Entered::Frame) => continue 'frame,
+                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
+                            Err(e) => fail!(e),
+                        }
+                    }
                     Instr::CallGlobal { base: cb, argc, index } => {
                         self.frames[fi].pc = pc;
                         let fpos = base + cb as usize;
@@ -873,8 +912,25 @@ impl Vm {
                         let fpos = base + cb as usize;
                         let callee = match &self.globals[index as usize] {
                             Some(Value::Func(callee)) => {
+                                let p = &callee.proto;
+                                let argc = argc as usize;
+                                // Fast path: fixed arity and room for the callee's registers.
+                                if !p.variadic
+                                    && p.nparams as usize == argc
+                                    && (base + p.nregs as usize) < self.stack.len()
+                                {
+                                    let callee = callee.clone();
+                                    for i in 0..argc {
+                                        let v = take!(cb as usize + 1 + i);
+                                        wr!(i, v);
+                                    }
+                                    let frame = &mut self.frames[fi];
+                                    frame.closure = callee;
+                                    frame.pc = 0;
+                                    continue 'frame;
+                                }
                                 let callee = callee.clone();
-                                check!(self.tail_call(fi, fpos, callee, argc as usize));
+                                check!(self.tail_call(fi, fpos, callee, argc));
                                 continue 'frame;
                             }
                             Some(v) => v.clone(),
