@@ -63,7 +63,19 @@ fn read_file(path: &PathBuf) -> Result<String, ExitCode> {
     })
 }
 
+/// Stack for the thread that runs Slight. The VM keeps Slight calls off the Rust stack, but the
+/// reader, expander and compiler recurse over nested forms; a large reserved stack (committed
+/// only as used) keeps deeply nested input an error rather than a crash.
+const STACK_SIZE: usize = 512 << 20;
+
 fn main() -> ExitCode {
+    match std::thread::Builder::new().name("slight".into()).stack_size(STACK_SIZE).spawn(real_main) {
+        Ok(handle) => handle.join().unwrap_or(ExitCode::from(70)),
+        Err(_) => real_main(),
+    }
+}
+
+fn real_main() -> ExitCode {
     let cli = Cli::parse();
     if let Some(expr) = cli.expr {
         let mut vm = Vm::new();
@@ -81,12 +93,15 @@ fn main() -> ExitCode {
     }
     match cli.command {
         None | Some(Command::Repl) => repl::run(),
-        Some(Command::Run { file, echo, include: _ }) => {
+        Some(Command::Run { file, echo, include }) => {
             let src = match read_file(&file) {
                 Ok(s) => s,
                 Err(code) => return code,
             };
             let mut vm = Vm::new();
+            for dir in include {
+                vm.add_include_path(dir);
+            }
             let outcome = run_source(&mut vm, &file.display().to_string(), &src, echo);
             vm.flush();
             for e in &outcome.errors {

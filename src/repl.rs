@@ -66,7 +66,15 @@ pub fn run() -> ExitCode {
                 buffer.clear();
                 println!("(input cleared; Ctrl-D exits)");
             }
-            Err(ReadlineError::Eof) => break,
+            Err(ReadlineError::Eof) => {
+                if !buffer.trim().is_empty() {
+                    // Say why the unfinished input was not evaluated.
+                    if let Err(e) = Reader::read_all(&buffer, 0) {
+                        eprintln!("error: input ended inside a form ({}) at line {}, column {}", e.message, e.span.line, e.span.col);
+                    }
+                }
+                break;
+            }
             Err(e) => {
                 eprintln!("error: {e}");
                 break;

@@ -79,6 +79,7 @@ pub struct Vm {
     gensym: u64,
     capabilities: Capabilities,
     arg_buf: Vec<Value>,
+    include_paths: Vec<std::path::PathBuf>,
 }
 
 impl Default for Vm {
@@ -112,6 +113,7 @@ impl Vm {
             gensym: 0,
             capabilities,
             arg_buf: Vec::new(),
+            include_paths: Vec::new(),
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
@@ -120,6 +122,15 @@ impl Vm {
             unreachable!("the prelude is tested and must compile: {e}");
         }
         vm
+    }
+
+    /// Adds a directory searched by `include` (after the including file's own directory).
+    pub fn add_include_path(&mut self, dir: impl Into<std::path::PathBuf>) {
+        self.include_paths.push(dir.into());
+    }
+
+    pub fn include_paths(&self) -> &[std::path::PathBuf] {
+        &self.include_paths
     }
 
     pub fn capabilities(&self) -> Capabilities {
