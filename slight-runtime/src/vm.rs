@@ -524,6 +524,33 @@ impl Vm {
                     }
                 };
             }
+            // Integer fast path of an arithmetic instruction, falling back to `ops` for the rest.
+            macro_rules! arith {
+                ($dst:expr, $a:expr, $b:expr, $checked:ident, $slow:path) => {{
+                    let (x, y) = ($a, $b);
+                    if let (Value::Int(i), Value::Int(j)) = (x, y) {
+                        match i.$checked(*j) {
+                            Some(v) => wr!($dst, Value::Int(v)),
+                            None => fail!(ops::overflow()),
+                        }
+                    } else {
+                        let r = $slow(x, y);
+                        wr!($dst, check!(r));
+                    }
+                }};
+            }
+            // Compare-and-jump: jumps when the comparison is false.
+            macro_rules! compare_jump {
+                ($a:expr, $b:expr, $op:tt, $slow:path, $offset:expr) => {{
+                    let r = match ($a, $b) {
+                        (Value::Int(x), Value::Int(y)) => Ok(x $op y),
+                        (x, y) => $slow(x, y),
+                    };
+                    if !check!(r) {
+                        jump!($offset);
+                    }
+                }};
+            }
             macro_rules! jump {
                 ($off:expr) => {
                     pc = (pc as isize + $off as isize) as usize
@@ -593,64 +620,18 @@ impl Vm {
                         self.globals[index as usize] = Some(rd!(src).clone());
                     }
                     Instr::DefGlobal { index, src } => self.globals[index as usize] = Some(rd!(src).clone()),
-                    Instr::Add { dst, a, b } => {
-                        if let (Value::Int(x), Value::Int(y)) = (rd!(a), rd!(b)) {
-                            match x.checked_add(*y) {
-                                Some(v) => wr!(dst, Value::Int(v)),
-                                None => fail!(ops::overflow()),
-                            }
-                        } else {
-                            let r = ops::add(rd!(a), rd!(b));
-                            wr!(dst, check!(r));
-                        }
-                    }
-                    Instr::Sub { dst, a, b } => {
-                        if let (Value::Int(x), Value::Int(y)) = (rd!(a), rd!(b)) {
-                            match x.checked_sub(*y) {
-                                Some(v) => wr!(dst, Value::Int(v)),
-                                None => fail!(ops::overflow()),
-                            }
-                        } else {
-                            let r = ops::sub(rd!(a), rd!(b));
-                            wr!(dst, check!(r));
-                        }
-                    }
-                    Instr::Mul { dst, a, b } => {
-                        if let (Value::Int(x), Value::Int(y)) = (rd!(a), rd!(b)) {
-                            match x.checked_mul(*y) {
-                                Some(v) => wr!(dst, Value::Int(v)),
-                                None => fail!(ops::overflow()),
-                            }
-                        } else {
-                            let r = ops::mul(rd!(a), rd!(b));
-                            wr!(dst, check!(r));
-                        }
-                    }
+                    Instr::Add { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_add, ops::add),
+                    Instr::Sub { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_sub, ops::sub),
+                    Instr::Mul { dst, a, b } => arith!(dst, rd!(a), rd!(b), checked_mul, ops::mul),
                     Instr::Div { dst, a, b } => {
                         let r = ops::div(rd!(a), rd!(b));
                         wr!(dst, check!(r));
                     }
                     Instr::AddInt { dst, a, value } => {
-                        if let Value::Int(x) = rd!(a) {
-                            match x.checked_add(value as i64) {
-                                Some(v) => wr!(dst, Value::Int(v)),
-                                None => fail!(ops::overflow()),
-                            }
-                        } else {
-                            let r = ops::add(rd!(a), &Value::Int(value as i64));
-                            wr!(dst, check!(r));
-                        }
+                        arith!(dst, rd!(a), &Value::Int(value as i64), checked_add, ops::add)
                     }
                     Instr::SubInt { dst, a, value } => {
-                        if let Value::Int(x) = rd!(a) {
-                            match x.checked_sub(value as i64) {
-                                Some(v) => wr!(dst, Value::Int(v)),
-                                None => fail!(ops::overflow()),
-                            }
-                        } else {
-                            let r = ops::sub(rd!(a), &Value::Int(value as i64));
-                            wr!(dst, check!(r));
-                        }
+                        arith!(dst, rd!(a), &Value::Int(value as i64), checked_sub, ops::sub)
                     }
                     Instr::Eq { dst, a, b } => wr!(dst, Value::Bool(rd!(a).equals(rd!(b)))),
                     Instr::Ne { dst, a, b } => wr!(dst, Value::Bool(!rd!(a).equals(rd!(b)))),
@@ -730,59 +711,19 @@ impl Vm {
                             jump!(offset);
                         }
                     }
-                    Instr::JumpIfNotLt { a, b, offset } => {
-                        let r = match (rd!(a), rd!(b)) {
-                            (Value::Int(x), Value::Int(y)) => Ok(x < y),
-                            (x, y) => ops::lt(x, y),
-                        };
-                        if !check!(r) {
-                            jump!(offset);
-                        }
-                    }
-                    Instr::JumpIfNotLe { a, b, offset } => {
-                        let r = match (rd!(a), rd!(b)) {
-                            (Value::Int(x), Value::Int(y)) => Ok(x <= y),
-                            (x, y) => ops::le(x, y),
-                        };
-                        if !check!(r) {
-                            jump!(offset);
-                        }
-                    }
+                    Instr::JumpIfNotLt { a, b, offset } => compare_jump!(rd!(a), rd!(b), <, ops::lt, offset),
+                    Instr::JumpIfNotLe { a, b, offset } => compare_jump!(rd!(a), rd!(b), <=, ops::le, offset),
                     Instr::JumpIfNotLtInt { a, value, offset } => {
-                        let r = match rd!(a) {
-                            Value::Int(x) => Ok(*x < value as i64),
-                            x => ops::lt(x, &Value::Int(value as i64)),
-                        };
-                        if !check!(r) {
-                            jump!(offset);
-                        }
+                        compare_jump!(rd!(a), &Value::Int(value as i64), <, ops::lt, offset)
                     }
                     Instr::JumpIfNotLeInt { a, value, offset } => {
-                        let r = match rd!(a) {
-                            Value::Int(x) => Ok(*x <= value as i64),
-                            x => ops::le(x, &Value::Int(value as i64)),
-                        };
-                        if !check!(r) {
-                            jump!(offset);
-                        }
+                        compare_jump!(rd!(a), &Value::Int(value as i64), <=, ops::le, offset)
                     }
                     Instr::JumpIfNotGtInt { a, value, offset } => {
-                        let r = match rd!(a) {
-                            Value::Int(x) => Ok(*x > value as i64),
-                            x => ops::gt(x, &Value::Int(value as i64)),
-                        };
-                        if !check!(r) {
-                            jump!(offset);
-                        }
+                        compare_jump!(rd!(a), &Value::Int(value as i64), >, ops::gt, offset)
                     }
                     Instr::JumpIfNotGeInt { a, value, offset } => {
-                        let r = match rd!(a) {
-                            Value::Int(x) => Ok(*x >= value as i64),
-                            x => ops::ge(x, &Value::Int(value as i64)),
-                        };
-                        if !check!(r) {
-                            jump!(offset);
-                        }
+                        compare_jump!(rd!(a), &Value::Int(value as i64), >=, ops::ge, offset)
                     }
                     Instr::JumpIfNotEqInt { a, value, offset } => {
                         let eq = match rd!(a) {
