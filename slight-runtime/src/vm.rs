@@ -551,6 +551,54 @@ impl Vm {
                     }
                 }};
             }
+            // Call fast path: a closure of fixed arity with room on the stack gets a frame and
+            // the loop continues in it.
+            macro_rules! push_frame_if_fast {
+                ($callee:expr, $argc:expr, $fpos:expr) => {{
+                    let c: &Rc<Closure> = $callee;
+                    let p = &c.proto;
+                    if !p.variadic
+                        && p.nparams as usize == $argc as usize
+                        && self.frames.len() < MAX_FRAMES
+                        && $fpos + p.nregs as usize + 2 <= self.stack.len()
+                    {
+                        let c = c.clone();
+                        push_frame(&mut self.frames, c, $fpos + 1, $fpos);
+                        continue 'frame;
+                    }
+                }};
+            }
+            // Any other call: closures (variadic, first use of the stack), builtins, `apply`.
+            macro_rules! generic_call {
+                ($fpos:expr, $argc:expr) => {
+                    match self.enter($fpos, $argc as usize, $fpos) {
+                        Ok(Entered::Frame) => continue 'frame,
+                        Ok(Entered::Value(v)) => self.stack[$fpos] = v,
+                        Err(e) => fail!(e),
+                    }
+                };
+            }
+            // Proper tail call of a closure: this frame is reused (arguments slide down to its
+            // base). Never falls through.
+            macro_rules! reuse_frame {
+                ($callee:expr, $argc:expr, $cb:expr, $fpos:expr) => {{
+                    let callee: Rc<Closure> = $callee;
+                    let p = &callee.proto;
+                    let argc = $argc as usize;
+                    if !p.variadic && p.nparams as usize == argc && (base + p.nregs as usize) < self.stack.len() {
+                        for i in 0..argc {
+                            let v = take!($cb as usize + 1 + i);
+                            wr!(i, v);
+                        }
+                        let frame = &mut self.frames[fi];
+                        frame.closure = callee;
+                        frame.pc = 0;
+                    } else {
+                        check!(self.tail_call(fi, $fpos, callee, argc));
+                    }
+                    continue 'frame;
+                }};
+            }
             macro_rules! jump {
                 ($off:expr) => {
                     pc = (pc as isize + $off as isize) as usize
@@ -755,146 +803,67 @@ impl Vm {
                     Instr::Call { base: cb, argc } => {
                         self.frames[fi].pc = pc;
                         let fpos = base + cb as usize;
-                        // Fast path: a closure with a fixed arity and room on the stack.
                         if let Value::Func(callee) = rd!(cb) {
-                            let p = &callee.proto;
-                            let nb = fpos + 1;
-                            let need = nb + p.nregs as usize + 1;
-                            if !p.variadic
-                                && p.nparams == argc
-                                && self.frames.len() < MAX_FRAMES
-                                && need <= self.stack.len()
-                            {
-                                // The callee register is dead after the call (the result lands
-                                // there), so the frame takes its reference instead of cloning it.
-                                let Value::Func(callee) = take!(cb) else { unreachable!() };
-                                push_frame(&mut self.frames, callee, nb, fpos);
-                                continue 'frame;
-                            }
+                            push_frame_if_fast!(callee, argc, fpos);
                         }
-                        match self.enter(fpos, argc as usize, fpos) {
-                            Ok(Entered::Frame) => continue 'frame,
-                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
-                            Err(e) => fail!(e),
-                        }
-                    }
-                    Instr::TailCall { base: cb, argc } => {
-                        let fpos = base + cb as usize;
-                        if let Value::Func(callee) = rd!(cb) {
-                            let callee = callee.clone();
-                            check!(self.tail_call(fi, fpos, callee, argc as usize));
-                            continue 'frame;
-                        }
-                        // Builtins in tail position: a plain call; the next instruction returns.
-                        self.frames[fi].pc = pc;
-                        match self.enter(fpos, argc as usize, fpos) {
-                            Ok(Entered::Frame) => continue 'frame,
-                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
-                            Err(e) => fail!(e),
-                        }
+                        generic_call!(fpos, argc);
                     }
                     Instr::CallLocal { base: cb, argc, func } => {
                         self.frames[fi].pc = pc;
                         let fpos = base + cb as usize;
                         if let Value::Func(callee) = rd!(func) {
-                            let p = &callee.proto;
-                            let need = fpos + 1 + p.nregs as usize + 1;
-                            if !p.variadic
-                                && p.nparams == argc as u16
-                                && self.frames.len() < MAX_FRAMES
-                                && need <= self.stack.len()
-                            {
-                                let callee = callee.clone();
-                                push_frame(&mut self.frames, callee, fpos + 1, fpos);
-                                continue 'frame;
-                            }
+                            push_frame_if_fast!(callee, argc, fpos);
                         }
                         let callee = rd!(func).clone();
                         wr!(cb, callee);
-                        match self.enter(fpos, argc as usize, fpos) {
-                            Ok(Entered::Frame) => continue 'frame,
-                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
-                            Err(e) => fail!(e),
-                        }
-                    }
-                    Instr::TailCallLocal { base: cb, argc, func } => {
-                        let fpos = base + cb as usize;
-                        let callee = rd!(func).clone();
-                        if let Value::Func(callee) = callee {
-                            check!(self.tail_call(fi, fpos, callee, argc as usize));
-                            continue 'frame;
-                        }
-                        wr!(cb, callee);
-                        self.frames[fi].pc = pc;
-                        match self.enter(fpos, argc as usize, fpos) {
-                            Ok(Entered::Frame) => continue 'frame,
-                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
-                            Err(e) => fail!(e),
-                        }
+                        generic_call!(fpos, argc);
                     }
                     Instr::CallGlobal { base: cb, argc, index } => {
                         self.frames[fi].pc = pc;
                         let fpos = base + cb as usize;
                         let callee = match &self.globals[index as usize] {
-                            Some(Value::Func(callee)) => {
-                                let p = &callee.proto;
-                                let need = fpos + 1 + p.nregs as usize + 1;
-                                if !p.variadic
-                                    && p.nparams == argc as u16
-                                    && self.frames.len() < MAX_FRAMES
-                                    && need <= self.stack.len()
-                                {
-                                    let callee = callee.clone();
-                                    push_frame(&mut self.frames, callee, fpos + 1, fpos);
-                                    continue 'frame;
-                                }
-                                Value::Func(callee.clone())
-                            }
-                            Some(v) => v.clone(),
+                            Some(v) => v,
                             None => fail!(undefined(&self.names, index)),
                         };
-                        wr!(cb, callee);
-                        match self.enter(fpos, argc as usize, fpos) {
-                            Ok(Entered::Frame) => continue 'frame,
-                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
-                            Err(e) => fail!(e),
+                        if let Value::Func(callee) = callee {
+                            push_frame_if_fast!(callee, argc, fpos);
                         }
+                        let callee = callee.clone();
+                        wr!(cb, callee);
+                        generic_call!(fpos, argc);
+                    }
+                    Instr::TailCall { base: cb, argc } => {
+                        let fpos = base + cb as usize;
+                        if let Value::Func(callee) = rd!(cb) {
+                            let callee = callee.clone();
+                            reuse_frame!(callee, argc, cb, fpos);
+                        }
+                        self.frames[fi].pc = pc;
+                        generic_call!(fpos, argc);
+                    }
+                    Instr::TailCallLocal { base: cb, argc, func } => {
+                        let fpos = base + cb as usize;
+                        if let Value::Func(callee) = rd!(func) {
+                            let callee = callee.clone();
+                            reuse_frame!(callee, argc, cb, fpos);
+                        }
+                        let callee = rd!(func).clone();
+                        wr!(cb, callee);
+                        self.frames[fi].pc = pc;
+                        generic_call!(fpos, argc);
                     }
                     Instr::TailCallGlobal { base: cb, argc, index } => {
                         let fpos = base + cb as usize;
                         let callee = match &self.globals[index as usize] {
-                            Some(Value::Func(callee)) => {
-                                let p = &callee.proto;
-                                let argc = argc as usize;
-                                // Fast path: fixed arity and room for the callee's registers.
-                                if !p.variadic
-                                    && p.nparams as usize == argc
-                                    && (base + p.nregs as usize) < self.stack.len()
-                                {
-                                    let callee = callee.clone();
-                                    for i in 0..argc {
-                                        let v = take!(cb as usize + 1 + i);
-                                        wr!(i, v);
-                                    }
-                                    let frame = &mut self.frames[fi];
-                                    frame.closure = callee;
-                                    frame.pc = 0;
-                                    continue 'frame;
-                                }
-                                let callee = callee.clone();
-                                check!(self.tail_call(fi, fpos, callee, argc));
-                                continue 'frame;
-                            }
                             Some(v) => v.clone(),
                             None => fail!(undefined(&self.names, index)),
                         };
+                        if let Value::Func(callee) = callee {
+                            reuse_frame!(callee, argc, cb, fpos);
+                        }
                         wr!(cb, callee);
                         self.frames[fi].pc = pc;
-                        match self.enter(fpos, argc as usize, fpos) {
-                            Ok(Entered::Frame) => continue 'frame,
-                            Ok(Entered::Value(v)) => self.stack[fpos] = v,
-                            Err(e) => fail!(e),
-                        }
+                        generic_call!(fpos, argc);
                     }
                     Instr::Return { src } => {
                         let v = take!(src);
