@@ -7,9 +7,41 @@ use crate::error::{Result, SlightError};
 use crate::sexp::{Sexp, SexpKind};
 use crate::span::{FileId, Span};
 
-/// Deepest nesting of lists (and quote prefixes) a form may have. Deeper input is a read error
-/// rather than a Rust stack overflow in the reader or in the passes that recurse on the form.
-pub const MAX_NESTING: usize = 256;
+/// Deepest nesting the front end accepts: lists and quote prefixes when reading, expressions
+/// when expanding and resolving. Deeper input is an error ("nested too deeply") instead of a
+/// Rust stack overflow in these passes or in the back ends that recurse on their output.
+///
+/// The levels are counted per thread across all passes, so passes that re-enter each other (a
+/// macro that calls `eval` while it is being expanded) share one budget. The value keeps every
+/// pass within a 2 MiB thread stack (the default for spawned threads) in unoptimised builds.
+pub const MAX_NESTING: usize = 128;
+
+thread_local! {
+    static NESTING: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// One level of front-end nesting on this thread, released when dropped.
+pub(crate) struct Nest(());
+
+impl Nest {
+    /// Takes a level, or `None` when [`MAX_NESTING`] levels are already taken.
+    pub(crate) fn enter() -> Option<Nest> {
+        NESTING.with(|n| {
+            let depth = n.get();
+            if depth >= MAX_NESTING {
+                return None;
+            }
+            n.set(depth + 1);
+            Some(Nest(()))
+        })
+    }
+}
+
+impl Drop for Nest {
+    fn drop(&mut self) {
+        NESTING.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
 
 /// Streaming reader over one source text.
 pub struct Reader<'a> {
@@ -18,8 +50,6 @@ pub struct Reader<'a> {
     line: u32,
     col: u32,
     file: FileId,
-    /// Lists and quote prefixes currently open.
-    depth: usize,
 }
 
 /// Characters that may appear in a symbol (besides letters and digits).
@@ -29,7 +59,7 @@ fn is_symbol_char(c: char) -> bool {
 
 impl<'a> Reader<'a> {
     pub fn new(src: &'a str, file: FileId) -> Self {
-        Reader { src, pos: 0, line: 1, col: 1, file, depth: 0 }
+        Reader { src, pos: 0, line: 1, col: 1, file }
     }
 
     /// Reads every form of a text (convenience for tests and `expand`).
@@ -138,13 +168,10 @@ impl<'a> Reader<'a> {
 
     /// Reads one datum, one nesting level deeper.
     fn read(&mut self) -> Result<Sexp> {
-        if self.depth >= MAX_NESTING {
+        let Some(_level) = Nest::enter() else {
             return Err(too_deep(self.here()));
-        }
-        self.depth += 1;
-        let result = self.read_datum();
-        self.depth -= 1;
-        result
+        };
+        self.read_datum()
     }
 
     fn read_datum(&mut self) -> Result<Sexp> {
@@ -192,54 +219,68 @@ impl<'a> Reader<'a> {
         let open = self.bump().unwrap_or('(');
         let close = if open == '[' { ']' } else { ')' };
         let mut items = Vec::new();
-        let mut tail: Option<Sexp> = None;
+        let mut tail: Option<Box<Sexp>> = None;
         loop {
             self.skip_trivia()?;
             let Some(c) = self.peek() else {
-                return Err(SlightError::read(
-                    format!("unexpected end of input: unclosed '{open}'"),
-                    Span { end: start.start + 1, ..start },
-                ));
+                return Err(unclosed(open, start));
             };
             if c == close {
                 self.bump();
                 break;
             }
             if c == ')' || c == ']' {
-                let here = self.here();
-                self.bump();
-                return Err(SlightError::read(format!("mismatched '{c}': expected '{close}'"), self.span_from(here)));
+                return Err(self.mismatched(c, close));
             }
             if c == '.' && self.peek2().is_none_or(|n| n.is_whitespace() || n == '(' || n == ')') {
-                let dot = self.here();
-                self.bump();
                 if tail.is_some() {
-                    return Err(SlightError::read("more than one '.' in a list", self.span_from(dot)));
+                    return Err(self.second_dot());
                 }
-                let t = self.read()?;
-                tail = Some(t);
-                self.skip_trivia()?;
-                if self.peek() != Some(close) {
-                    if self.peek().is_none() {
-                        return Err(SlightError::read(
-                            format!("unexpected end of input: unclosed '{open}'"),
-                            Span { end: start.start + 1, ..start },
-                        ));
-                    }
-                    return Err(SlightError::read("expected ')' after the tail of a dotted list", self.here()));
-                }
+                tail = Some(self.read_dotted_tail(open, close, start)?);
                 continue;
             }
             if tail.is_some() {
-                return Err(SlightError::read("expected ')' after the tail of a dotted list", self.here()));
+                return Err(self.expected_close_after_tail());
             }
-            items.push(self.read()?);
+            let item = self.read()?;
+            items.push(item);
         }
         let span = self.span_from(start);
         Ok(match tail {
-            Some(t) => Sexp::new(SexpKind::Dotted(items, Box::new(t)), span),
+            Some(t) => Sexp::new(SexpKind::Dotted(items, t), span),
             None => Sexp::list(items, span),
         })
+    }
+
+    /// After a ` . ` in a list: the tail datum, which must be followed by the closing bracket.
+    fn read_dotted_tail(&mut self, open: char, close: char, start: Span) -> Result<Box<Sexp>> {
+        self.bump();
+        let t = self.read().map(Box::new)?;
+        self.skip_trivia()?;
+        match self.peek() {
+            Some(c) if c == close => Ok(t),
+            None => Err(unclosed(open, start)),
+            Some(_) => Err(self.expected_close_after_tail()),
+        }
+    }
+
+    #[cold]
+    fn mismatched(&mut self, c: char, close: char) -> SlightError {
+        let here = self.here();
+        self.bump();
+        SlightError::read(format!("mismatched '{c}': expected '{close}'"), self.span_from(here))
+    }
+
+    #[cold]
+    fn second_dot(&mut self) -> SlightError {
+        let dot = self.here();
+        self.bump();
+        SlightError::read("more than one '.' in a list", self.span_from(dot))
+    }
+
+    #[cold]
+    fn expected_close_after_tail(&self) -> SlightError {
+        SlightError::read("expected ')' after the tail of a dotted list", self.here())
     }
 
     fn read_string(&mut self) -> Result<Sexp> {
@@ -307,6 +348,11 @@ impl<'a> Reader<'a> {
         let span = self.span_from(start);
         Ok(Sexp::new(classify_atom(text, span)?, span))
     }
+}
+
+#[cold]
+fn unclosed(open: char, start: Span) -> SlightError {
+    SlightError::read(format!("unexpected end of input: unclosed '{open}'"), Span { end: start.start + 1, ..start })
 }
 
 #[cold]
@@ -395,7 +441,7 @@ mod tests {
         assert!(matches!(read1("1_000").kind, SexpKind::Int(1000)));
         assert!(matches!(read1("0xff").kind, SexpKind::Int(255)));
         assert!(matches!(read1("-9223372036854775808").kind, SexpKind::Int(i64::MIN)));
-        assert!(matches!(read1("3.14").kind, SexpKind::Float(f) if f == 3.14));
+        assert!(matches!(read1("2.75").kind, SexpKind::Float(f) if f == 2.75));
         assert!(matches!(read1("1e9").kind, SexpKind::Float(f) if f == 1e9));
         assert!(matches!(read1("1.5e-3").kind, SexpKind::Float(f) if f == 1.5e-3));
         assert!(matches!(read1("-").kind, SexpKind::Sym(ref s) if s == "-"));

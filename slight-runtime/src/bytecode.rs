@@ -410,13 +410,6 @@ fn format_instr(ins: &Instr) -> String {
     }
 }
 
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn instructions_are_8_bytes() {
-        assert_eq!(std::mem::size_of::<super::Instr>(), 8);
-    }
-}
 
 impl Instr {
     /// The register operands of an instruction and, for register ranges, the end of the range
@@ -544,5 +537,13 @@ impl Proto {
             }
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn instructions_are_8_bytes() {
+        assert_eq!(std::mem::size_of::<super::Instr>(), 8);
     }
 }

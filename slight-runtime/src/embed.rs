@@ -131,7 +131,7 @@ mod tests {
         m.insert("k".to_string(), 1i64);
         vm.set("m", m.clone());
         assert_eq!(vm.get::<HashMap<String, i64>>("m").unwrap(), m);
-        assert_eq!(vm.get::<Option<i64>>("nothing").is_err(), true);
+        assert!(vm.get::<Option<i64>>("nothing").is_err());
     }
 
     #[test]
