@@ -78,16 +78,38 @@ pub struct Cons {
 }
 
 impl Drop for Cons {
-    // Long lists are dropped iteratively so freeing a million-element list cannot overflow the
-    // Rust stack.
+    // Lists are dropped iteratively: the tail chain in a loop, uniquely owned nested lists via
+    // a work list (allocated only when there are any). Freeing a million-element list, or a
+    // list nested a million deep, cannot overflow the Rust stack.
     fn drop(&mut self) {
+        let mut nested: Vec<Rc<Cons>> = Vec::new();
+        take_nested(&mut self.head, &mut nested);
         let mut next = self.tail.take();
-        while let Some(mut rc) = next {
-            match Rc::get_mut(&mut rc) {
-                // Unlink the tail first, so dropping this cell does not recurse.
-                Some(cell) => next = cell.tail.take(),
+        loop {
+            while let Some(mut rc) = next {
+                match Rc::get_mut(&mut rc) {
+                    Some(cell) => {
+                        // Unlink the children first, so dropping this cell does not recurse.
+                        next = cell.tail.take();
+                        take_nested(&mut cell.head, &mut nested);
+                    }
+                    None => break, // shared: dropping our reference only decrements
+                }
+            }
+            match nested.pop() {
+                Some(rc) => next = Some(rc),
                 None => break,
             }
+        }
+    }
+}
+
+/// Moves a uniquely owned nested list out of a head slot onto the work list.
+#[inline]
+fn take_nested(head: &mut Value, work: &mut Vec<Rc<Cons>>) {
+    if matches!(head, Value::List(Some(h)) if Rc::strong_count(h) == 1) {
+        if let Value::List(Some(h)) = std::mem::take(head) {
+            work.push(h);
         }
     }
 }
@@ -135,8 +157,13 @@ fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         Value::Sym(s) => (1u8, s).hash(state),
         Value::Keyword(s) => (2u8, s).hash(state),
         Value::List(_) => {
+            // Elements only one level deep: enough to spread keys, and no deep recursion.
+            v.list_len().hash(state);
             for x in v.list_iter() {
-                hash_value(&x, state);
+                match x {
+                    Value::List(_) => x.list_len().hash(state),
+                    other => hash_value(&other, state),
+                }
             }
         }
         Value::Pid(p) => p.hash(state),
@@ -226,17 +253,7 @@ impl Value {
             (Float(a), Float(b)) => a == b,
             (Int(a), Float(b)) | (Float(b), Int(a)) => (*a as f64) == *b && (*b as i128) == (*a as i128),
             (Str(a), Str(b)) | (Sym(a), Sym(b)) | (Keyword(a), Keyword(b)) => a == b,
-            (List(a), List(b)) => {
-                if self.list_len() != other.list_len() {
-                    return false;
-                }
-                if let (Some(x), Some(y)) = (a, b) {
-                    if Rc::ptr_eq(x, y) {
-                        return true;
-                    }
-                }
-                self.list_iter().zip(other.list_iter()).all(|(x, y)| x.equals(&y))
-            }
+            (List(_), List(_)) => lists_equal(self, other),
             (Map(a), Map(b)) => {
                 if Rc::ptr_eq(a, b) {
                     return true;
@@ -274,14 +291,14 @@ impl Value {
     /// The `print`/`say` form: strings raw.
     pub fn to_print_string(&self) -> String {
         let mut s = String::new();
-        let _ = write_value(&mut s, self, false);
+        let _ = write_value(&mut s, self, false, 0);
         s
     }
 
     /// The REPL form: strings quoted with escapes.
     pub fn repr(&self) -> String {
         let mut s = String::new();
-        let _ = write_value(&mut s, self, true);
+        let _ = write_value(&mut s, self, true, 0);
         s
     }
 }
@@ -299,6 +316,36 @@ impl Iterator for ListIter<'_> {
     }
 }
 
+/// Structural equality of two lists, iterative over nesting (a work list of pairs), so deeply
+/// nested lists cannot overflow the Rust stack.
+fn lists_equal(a: &Value, b: &Value) -> bool {
+    let mut work: Vec<(Value, Value)> = vec![(a.clone(), b.clone())];
+    while let Some((x, y)) = work.pop() {
+        match (&x, &y) {
+            (Value::List(p), Value::List(q)) => {
+                if x.list_len() != y.list_len() {
+                    return false;
+                }
+                if let (Some(p), Some(q)) = (p, q) {
+                    if Rc::ptr_eq(p, q) {
+                        continue;
+                    }
+                }
+                work.extend(x.list_iter().zip(y.list_iter()));
+            }
+            _ => {
+                if !x.equals(&y) {
+                    return false;
+                }
+            }
+        }
+    }
+    true
+}
+
+/// Nesting deeper than this prints as `...` (printing recurses on nesting).
+pub const PRINT_DEPTH_LIMIT: usize = 1_000;
+
 /// `#<fun name/arity>` with `N+` for variadic functions.
 pub fn function_label(name: &str, arity: usize, variadic: bool) -> String {
     if variadic {
@@ -308,7 +355,10 @@ pub fn function_label(name: &str, arity: usize, variadic: bool) -> String {
     }
 }
 
-fn write_value(out: &mut String, v: &Value, quoted: bool) -> fmt::Result {
+fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize) -> fmt::Result {
+    if depth > PRINT_DEPTH_LIMIT {
+        return out.write_str("...");
+    }
     match v {
         Value::Nil => out.write_str("nil"),
         Value::Bool(b) => write!(out, "{b}"),
@@ -324,7 +374,7 @@ fn write_value(out: &mut String, v: &Value, quoted: bool) -> fmt::Result {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_value(out, &x, quoted)?;
+                write_value(out, &x, quoted, depth + 1)?;
             }
             out.write_str(")")
         }
@@ -334,9 +384,9 @@ fn write_value(out: &mut String, v: &Value, quoted: bool) -> fmt::Result {
                 if i > 0 {
                     out.push(' ');
                 }
-                write_value(out, &k.0, true)?;
+                write_value(out, &k.0, true, depth + 1)?;
                 out.push(' ');
-                write_value(out, val, quoted)?;
+                write_value(out, val, quoted, depth + 1)?;
             }
             out.write_str("}")
         }
@@ -351,7 +401,7 @@ fn write_value(out: &mut String, v: &Value, quoted: bool) -> fmt::Result {
         Value::Native(n) => out.write_str(&function_label(&n.name, n.arity.unwrap_or(0), n.arity.is_none())),
         Value::Pid(p) => write!(out, "#<pid {p}>"),
         Value::Error(e) => write!(out, "#<error {}: {}>", e.etype, e.message),
-        Value::Cell(c) => write_value(out, &c.borrow(), quoted),
+        Value::Cell(c) => write_value(out, &c.borrow(), quoted, depth + 1),
     }
 }
 
@@ -392,6 +442,22 @@ mod tests {
         assert_eq!(Value::EMPTY.type_name(), "NIL");
         let m = Value::map_from(vec![(Value::keyword("a"), Value::Int(1)), (Value::str("b"), Value::Int(2))]);
         assert_eq!(m.repr(), "{:a 1 \"b\" 2}");
+    }
+
+    #[test]
+    fn deeply_nested_lists_drop_compare_and_print_without_recursion() {
+        let build = || {
+            let mut v = Value::EMPTY;
+            for _ in 0..1_000_000 {
+                v = Value::list_from(vec![v]);
+            }
+            v
+        };
+        let (a, b) = (build(), build());
+        assert!(a.equals(&b));
+        assert!(a.repr().contains("(((...)))"));
+        drop(a);
+        drop(b);
     }
 
     #[test]
