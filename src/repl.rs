@@ -70,7 +70,10 @@ pub fn run() -> ExitCode {
                 if !buffer.trim().is_empty() {
                     // Say why the unfinished input was not evaluated.
                     if let Err(e) = Reader::read_all(&buffer, 0) {
-                        eprintln!("error: input ended inside a form ({}) at line {}, column {}", e.message, e.span.line, e.span.col);
+                        eprintln!(
+                            "error: input ended inside a form ({}) at line {}, column {}",
+                            e.message, e.span.line, e.span.col
+                        );
                     }
                 }
                 break;

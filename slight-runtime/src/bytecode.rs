@@ -410,7 +410,6 @@ fn format_instr(ins: &Instr) -> String {
     }
 }
 
-
 impl Instr {
     /// The register operands of an instruction and, for register ranges, the end of the range
     /// (exclusive). Used by [`Proto::verify`].
