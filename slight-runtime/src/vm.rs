@@ -2,7 +2,8 @@
 //! exception handlers are plain data in the [`Vm`], so deep recursion ends in a catchable
 //! `stack overflow` error and a process can later be suspended at any instruction.
 
-use crate::builtins::{self, Host, BUILTINS};
+pub use crate::builtins::Capabilities;
+use crate::builtins::{self, BuiltinState, Host, BUILTINS};
 use crate::bytecode::{CaptureSrc, Instr, Proto};
 use crate::compiler::{compile_toplevel, type_mismatch};
 use crate::convert::{sexp_to_value, value_to_sexp};
@@ -24,19 +25,6 @@ const PRELUDE: &str = include_str!("prelude.sl");
 pub const MAX_FRAMES: usize = 200_000;
 /// Most registers (values) on the VM stack before `stack overflow`.
 pub const MAX_STACK: usize = 16_000_000;
-
-/// What sandboxable builtins a VM may use.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub struct Capabilities {
-    pub fs: bool,
-    pub sys: bool,
-    pub include: bool,
-}
-
-impl Capabilities {
-    pub const ALL: Capabilities = Capabilities { fs: true, sys: true, include: true };
-    pub const NONE: Capabilities = Capabilities { fs: false, sys: false, include: false };
-}
 
 /// Where program output goes.
 #[derive(Clone, Debug)]
@@ -76,8 +64,7 @@ pub struct Vm {
     pub sources: SourceMap,
     output: Output,
     at_line_start: bool,
-    gensym: u64,
-    capabilities: Capabilities,
+    state: BuiltinState,
     arg_buf: Vec<Value>,
     include_paths: Vec<std::path::PathBuf>,
 }
@@ -110,8 +97,7 @@ impl Vm {
             sources: SourceMap::new(),
             output: Output::Stdout,
             at_line_start: true,
-            gensym: 0,
-            capabilities,
+            state: BuiltinState::new(capabilities),
             arg_buf: Vec::new(),
             include_paths: Vec::new(),
         };
@@ -134,7 +120,17 @@ impl Vm {
     }
 
     pub fn capabilities(&self) -> Capabilities {
-        self.capabilities
+        self.state.capabilities
+    }
+
+    /// Grants or withdraws capabilities (`fs`, `sys`, `include`) separately.
+    pub fn set_capabilities(&mut self, capabilities: Capabilities) {
+        self.state.capabilities = capabilities;
+    }
+
+    /// Restricts `fs/*` to paths inside `root` (`None`: no restriction).
+    pub fn set_fs_root(&mut self, root: Option<std::path::PathBuf>) {
+        self.state.fs_root = root;
     }
 
     /// Sends program output to `output` from now on.
@@ -1074,9 +1070,8 @@ impl Host for Vm {
         }
     }
 
-    fn next_gensym(&mut self) -> u64 {
-        self.gensym += 1;
-        self.gensym
+    fn state(&mut self) -> &mut BuiltinState {
+        &mut self.state
     }
 }
 

@@ -1,49 +1,13 @@
-//! The builtin table: every builtin is defined once here and called by id from the VM (and,
-//! later, by direct call from compiled code). A builtin gets a [`Host`] — output sink, callbacks
-//! into Slight, counters — never an environment.
+//! Core builtins: arithmetic and comparison, printing, errors, `type/of`, and the list basics
+//! the core language needs.
 
+use super::{def, expect_list, BuiltinDef, Host};
 use crate::error::{type_error, ErrorValue};
 use crate::ops;
 use crate::value::Value;
 
-/// What a builtin may ask of whoever runs it (the VM, or compiled code's runtime).
-pub trait Host {
-    /// Writes program output (to stdout, or to the embedder's capture buffer).
-    fn write_out(&mut self, text: &str);
-    /// Writes diagnostics (`warn`).
-    fn write_err(&mut self, text: &str);
-    /// Calls a Slight function value.
-    fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue>;
-    /// A fresh number for `gensym`.
-    fn next_gensym(&mut self) -> u64;
-}
-
-pub type BuiltinFn = fn(&mut dyn Host, &[Value]) -> Result<Value, ErrorValue>;
-
-pub struct BuiltinDef {
-    pub name: &'static str,
-    pub min_args: usize,
-    /// `None`: variadic.
-    pub max_args: Option<usize>,
-    pub func: BuiltinFn,
-    pub doc: &'static str,
-}
-
-const fn def(
-    name: &'static str,
-    min_args: usize,
-    max_args: Option<usize>,
-    func: BuiltinFn,
-    doc: &'static str,
-) -> BuiltinDef {
-    BuiltinDef { name, min_args, max_args, func, doc }
-}
-
-/// Index of `apply` in [`BUILTINS`]: the VM performs it as a call (no Rust recursion).
-pub const APPLY: u32 = 0;
-
-/// The table. Order matters only for [`APPLY`].
-pub static BUILTINS: &[BuiltinDef] = &[
+/// The core table. `apply` must stay first (see [`super::APPLY`]).
+pub const TABLE: &[BuiltinDef] = &[
     def("apply", 2, None, apply_unreachable, "(apply f a... list) calls f with the arguments and the list's elements"),
     def("+", 0, None, b_add, "sum of numbers; (+) is 0"),
     def("-", 1, None, b_sub, "difference; (- x) negates"),
@@ -214,7 +178,9 @@ fn b_gensym(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
         }
         None => "g".to_string(),
     };
-    Ok(Value::sym(format!("{prefix}__{}", h.next_gensym())))
+    let state = h.state();
+    state.gensym_counter += 1;
+    Ok(Value::sym(format!("{prefix}__{}", state.gensym_counter)))
 }
 fn b_error(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let message = a[0].to_print_string();
@@ -238,12 +204,6 @@ fn error_field(v: &Value, field: &str) -> Result<Value, ErrorValue> {
     }
 }
 
-fn expect_list<'a>(name: &str, pos: usize, v: &'a Value) -> Result<&'a Value, ErrorValue> {
-    match v {
-        Value::List(_) | Value::Nil => Ok(v),
-        other => type_error(format!("Type error: {name} expects a list as argument {pos}, got {}", other.type_name())),
-    }
-}
 fn b_length(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     Ok(Value::Int(expect_list("list/length", 1, &a[0])?.list_len() as i64))
 }
@@ -326,9 +286,4 @@ fn b_strlen(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
         Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
         other => type_error(format!("Type error: string/length expects a string, got {}", other.type_name())),
     }
-}
-
-/// Looks a builtin up by name.
-pub fn builtin_id(name: &str) -> Option<u32> {
-    BUILTINS.iter().position(|b| b.name == name).map(|i| i as u32)
 }

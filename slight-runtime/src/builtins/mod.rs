@@ -1,0 +1,167 @@
+//! The builtin table: every builtin is defined once and called by id from the VM (and by
+//! direct call from compiled code). A builtin gets a [`Host`] — output sink, callbacks into
+//! Slight, capabilities, per-VM state — never an environment.
+//!
+//! Each namespace lives in its own module with a `TABLE` of [`BuiltinDef`]s; [`BUILTINS`]
+//! concatenates them once. Argument checks use the `arg_*` helpers so every builtin reports
+//! wrong types the same way: `Type error: NAME expects a TYPE as argument N, got ACTUAL`.
+
+mod core;
+
+pub use self::core::{apply_args, join_print};
+use crate::error::{type_error, ErrorValue};
+use crate::value::Value;
+use once_cell::sync::Lazy;
+use std::path::PathBuf;
+
+/// What a builtin may ask of whoever runs it (the VM, or compiled code's runtime).
+pub trait Host {
+    /// Writes program output (to stdout, or to the embedder's capture buffer).
+    fn write_out(&mut self, text: &str);
+    /// Writes diagnostics (`warn`).
+    fn write_err(&mut self, text: &str);
+    /// Calls a Slight function value.
+    fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue>;
+    /// Per-VM builtin state: capabilities, fs root, log settings, counters.
+    fn state(&mut self) -> &mut BuiltinState;
+}
+
+pub type BuiltinFn = fn(&mut dyn Host, &[Value]) -> Result<Value, ErrorValue>;
+
+#[derive(Clone)]
+pub struct BuiltinDef {
+    pub name: &'static str,
+    pub min_args: usize,
+    /// `None`: variadic.
+    pub max_args: Option<usize>,
+    pub func: BuiltinFn,
+    pub doc: &'static str,
+}
+
+pub const fn def(
+    name: &'static str,
+    min_args: usize,
+    max_args: Option<usize>,
+    func: BuiltinFn,
+    doc: &'static str,
+) -> BuiltinDef {
+    BuiltinDef { name, min_args, max_args, func, doc }
+}
+
+/// What sandboxable builtins a VM may use.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct Capabilities {
+    pub fs: bool,
+    pub sys: bool,
+    pub include: bool,
+}
+
+impl Capabilities {
+    pub const ALL: Capabilities = Capabilities { fs: true, sys: true, include: true };
+    pub const NONE: Capabilities = Capabilities { fs: false, sys: false, include: false };
+}
+
+/// Per-VM state that builtins read and change (through [`Host::state`]).
+#[derive(Clone, Debug)]
+pub struct BuiltinState {
+    pub capabilities: Capabilities,
+    /// When set, `fs/*` may only touch paths inside this directory.
+    pub fs_root: Option<PathBuf>,
+    pub log_enabled: bool,
+    /// Lowest level printed by `log/*`: 0 debug, 1 info, 2 warn, 3 error.
+    pub log_level: u8,
+    pub gensym_counter: u64,
+}
+
+impl BuiltinState {
+    pub fn new(capabilities: Capabilities) -> Self {
+        BuiltinState { capabilities, fs_root: None, log_enabled: true, log_level: 1, gensym_counter: 0 }
+    }
+}
+
+/// Index of `apply` in [`BUILTINS`]: the VM performs it as a call (no Rust recursion).
+pub const APPLY: u32 = 0;
+
+/// Every builtin, in id order.
+pub static BUILTINS: Lazy<Vec<BuiltinDef>> = Lazy::new(|| {
+    let tables: &[&[BuiltinDef]] = &[core::TABLE];
+    tables.iter().flat_map(|t| t.iter()).map(BuiltinDef::clone).collect()
+});
+
+/// Looks a builtin up by name.
+pub fn builtin_id(name: &str) -> Option<u32> {
+    BUILTINS.iter().position(|b| b.name == name).map(|i| i as u32)
+}
+
+/// Checks that argument `pos` (1-based) of builtin `name` is a list (or nil).
+pub fn expect_list<'a>(name: &str, pos: usize, v: &'a Value) -> Result<&'a Value, ErrorValue> {
+    match v {
+        Value::List(_) | Value::Nil => Ok(v),
+        other => wrong_type(name, pos, "list", other),
+    }
+}
+
+/// The standard wrong-argument-type error.
+pub fn wrong_type<T>(name: &str, pos: usize, expected: &str, got: &Value) -> Result<T, ErrorValue> {
+    type_error(format!(
+        "Type error: {name} expects {} {expected} as argument {pos}, got {}",
+        article(expected),
+        got.type_name()
+    ))
+}
+
+fn article(word: &str) -> &'static str {
+    if word.starts_with(['a', 'e', 'i', 'o', 'u']) {
+        "an"
+    } else {
+        "a"
+    }
+}
+
+/// Argument `pos` (1-based) as an integer.
+pub fn arg_int(name: &str, args: &[Value], pos: usize) -> Result<i64, ErrorValue> {
+    match &args[pos - 1] {
+        Value::Int(i) => Ok(*i),
+        other => wrong_type(name, pos, "integer", other),
+    }
+}
+
+/// Argument `pos` (1-based) as a number (integers widen to floats).
+pub fn arg_num(name: &str, args: &[Value], pos: usize) -> Result<f64, ErrorValue> {
+    match &args[pos - 1] {
+        Value::Int(i) => Ok(*i as f64),
+        Value::Float(f) => Ok(*f),
+        other => wrong_type(name, pos, "number", other),
+    }
+}
+
+/// Argument `pos` (1-based) as a string.
+pub fn arg_str<'a>(name: &str, args: &'a [Value], pos: usize) -> Result<&'a str, ErrorValue> {
+    match &args[pos - 1] {
+        Value::Str(s) => Ok(s.as_str()),
+        other => wrong_type(name, pos, "string", other),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn names_are_unique_and_apply_is_first() {
+        let mut seen = std::collections::HashSet::new();
+        for b in BUILTINS.iter() {
+            assert!(seen.insert(b.name), "duplicate builtin {}", b.name);
+            assert!(b.max_args.is_none_or(|m| m >= b.min_args), "{}: max < min", b.name);
+        }
+        assert_eq!(BUILTINS[APPLY as usize].name, "apply");
+    }
+
+    #[test]
+    fn wrong_type_message_names_builtin_position_and_types() {
+        let e = arg_str("string/upper", &[Value::Int(1)], 1).unwrap_err();
+        assert_eq!(e.message, "Type error: string/upper expects a string as argument 1, got NUMBER");
+        let e = arg_int("list/nth", &[Value::EMPTY, Value::Float(1.5)], 2).unwrap_err();
+        assert_eq!(e.message, "Type error: list/nth expects an integer as argument 2, got NUMBER");
+    }
+}
