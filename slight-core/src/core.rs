@@ -278,6 +278,54 @@ pub enum ExprKind {
 }
 
 impl Expr {
+    /// The direct subexpressions of this form, in evaluation order, not looking into function
+    /// bodies (a lambda's body runs later, in another frame).
+    pub fn children(&self) -> Vec<&Expr> {
+        match &self.kind {
+            ExprKind::Const(_) | ExprKind::Var { .. } | ExprKind::Lambda(_) | ExprKind::DefMacro(..) => vec![],
+            ExprKind::Set { value, .. } | ExprKind::Define { value, .. } | ExprKind::Throw(value) => vec![value],
+            ExprKind::Eval(form, _) => vec![form],
+            ExprKind::If(a, b, c) => vec![a, b, c],
+            ExprKind::Call(f, args) => std::iter::once(&**f).chain(args.iter()).collect(),
+            ExprKind::Prim(_, args)
+            | ExprKind::Seq(args)
+            | ExprKind::And(args)
+            | ExprKind::Or(args)
+            | ExprKind::Recur(args) => args.iter().collect(),
+            ExprKind::Let(bindings, body) | ExprKind::Loop(bindings, body) => {
+                bindings.iter().map(|(_, e)| e).chain(std::iter::once(&**body)).collect()
+            }
+            ExprKind::Try { body, catch, finally } => {
+                let mut v: Vec<&Expr> = vec![body];
+                v.extend(catch.iter().map(|(_, h)| &**h));
+                v.extend(finally.iter().map(|f| &**f));
+                v
+            }
+            ExprKind::Match(value, clauses) => {
+                let mut v: Vec<&Expr> = vec![value];
+                for c in clauses {
+                    v.extend(c.guard.iter());
+                    v.push(&c.body);
+                }
+                v
+            }
+        }
+    }
+
+    /// True if this form (outside nested function bodies) assigns local `id` with `set!`,
+    /// `def`, or (conservatively) any `recur` or `eval`.
+    pub fn may_assign_local(&self, id: LocalId) -> bool {
+        match &self.kind {
+            ExprKind::Set { var: VarRef::Local(l), .. } | ExprKind::Define { var: VarRef::Local(l), .. }
+                if *l == id =>
+            {
+                true
+            }
+            ExprKind::Recur(_) | ExprKind::Eval(..) => true,
+            _ => self.children().into_iter().any(|c| c.may_assign_local(id)),
+        }
+    }
+
     pub fn new(kind: ExprKind, span: Span) -> Self {
         Expr { kind, span, tail: false }
     }

@@ -49,6 +49,11 @@ impl GlobalNames {
         self.user_defined[index as usize] = true;
     }
 
+    /// Undoes [`mark_user_defined`](Self::mark_user_defined) for a definition that failed to compile.
+    pub fn unmark_user_defined(&mut self, index: u32) {
+        self.user_defined[index as usize] = false;
+    }
+
     pub fn is_user_defined(&self, name: &str) -> bool {
         self.lookup(name).is_some_and(|i| self.user_defined[i as usize])
     }

@@ -526,6 +526,9 @@ impl Proto {
         if !matches!(self.code.last(), Some(Instr::Return { .. } | Instr::Jump { .. })) {
             return Err(format!("{}: code does not end in a return", self.display_name()));
         }
+        for child in &self.protos {
+            child.verify()?;
+        }
         let captured_regs =
             self.protos.iter().flat_map(|p| p.captures.iter()).chain(self.eval_envs.iter().flatten().map(|(_, c)| c));
         for c in captured_regs {

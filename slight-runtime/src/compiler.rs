@@ -25,7 +25,13 @@ struct FnCompiler<'a> {
     predeclared: HashSet<u32>,
     loops: Vec<LoopInfo>,
     span: Span,
+    /// Fused compare-and-jump instructions have 16-bit offsets; a function whose branches are
+    /// too long for them is compiled again with plain (32-bit) conditional jumps.
+    wide_jumps: bool,
 }
+
+/// The message of the error that makes a function compile again with wide jumps.
+const JUMP_TOO_FAR: &str = "function too large: jump out of range";
 
 struct LoopInfo {
     start: usize,
@@ -36,13 +42,24 @@ type CResult<T> = Result<T, SlightError>;
 
 /// Compiles a resolved top-level form into a zero-argument script function.
 pub fn compile_toplevel(expr: &Expr, info: &FnInfo, eval_captures: usize) -> CResult<Rc<Proto>> {
-    let mut c = FnCompiler::new(info, expr.span);
-    c.proto.name = Some("<toplevel>".into());
-    c.proto.captures = (0..eval_captures).map(|i| CaptureSrc::Capture(i as u16)).collect();
-    let r = c.alloc()?;
-    c.body(expr, r)?;
-    c.emit(Instr::Return { src: r as Reg }, expr.span);
-    Ok(Rc::new(c.finish()?))
+    with_jump_fallback(|wide| {
+        let mut c = FnCompiler::new(info, expr.span);
+        c.wide_jumps = wide;
+        c.proto.name = Some("<toplevel>".into());
+        c.proto.captures = (0..eval_captures).map(|i| CaptureSrc::Capture(i as u16)).collect();
+        let r = c.alloc()?;
+        c.body(expr, r)?;
+        c.emit(Instr::Return { src: r as Reg }, expr.span);
+        Ok(Rc::new(c.finish()?))
+    })
+}
+
+/// Compiles with fused (narrow) jumps, and once more with wide jumps if a branch was too long.
+fn with_jump_fallback(compile: impl Fn(bool) -> CResult<Rc<Proto>>) -> CResult<Rc<Proto>> {
+    match compile(false) {
+        Err(e) if e.message == JUMP_TOO_FAR => compile(true),
+        other => other,
+    }
 }
 
 impl<'a> FnCompiler<'a> {
@@ -55,6 +72,7 @@ impl<'a> FnCompiler<'a> {
             predeclared: HashSet::new(),
             loops: Vec::new(),
             span,
+            wide_jumps: false,
         }
     }
 
@@ -103,7 +121,7 @@ impl<'a> FnCompiler<'a> {
     fn patch(&mut self, at: usize) -> CResult<()> {
         let offset = self.here() as i64 - at as i64 - 1;
         if !self.proto.code[at].set_jump_offset(offset) {
-            return Err(SlightError::syntax("function too large: jump out of range", self.span));
+            return Err(SlightError::syntax(JUMP_TOO_FAR, self.span));
         }
         Ok(())
     }
@@ -125,6 +143,29 @@ impl<'a> FnCompiler<'a> {
         let r = self.alloc()?;
         self.expr(e, r)?;
         Ok(r as Reg)
+    }
+
+    /// Compiles operands left to right into registers. A plain local is used in place unless
+    /// a later operand may assign it (then its current value is copied first, so evaluation
+    /// order is kept: `(+ x (begin (set! x 10) x))` adds the old `x`).
+    fn operands(&mut self, args: &[Expr]) -> CResult<Vec<Reg>> {
+        let mut regs = Vec::with_capacity(args.len());
+        for (i, a) in args.iter().enumerate() {
+            let clobbered = match a.kind {
+                ExprKind::Var { var: VarRef::Local(id), .. } => {
+                    args[i + 1..].iter().any(|later| later.may_assign_local(id))
+                }
+                _ => false,
+            };
+            if clobbered {
+                let r = self.alloc()?;
+                self.expr(a, r)?;
+                regs.push(r as Reg);
+            } else {
+                regs.push(self.operand(a)?);
+            }
+        }
+        Ok(regs)
     }
 
     /// A body: gives predeclared `def`s their homes, then compiles the forms.
@@ -408,7 +449,9 @@ impl<'a> FnCompiler<'a> {
 
     /// Compiles a test and returns the index of the jump taken when it is false.
     fn condition(&mut self, c: &Expr) -> CResult<usize> {
-        if let ExprKind::Prim(p @ (Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge | Prim::Eq), args) = &c.kind {
+        if let (false, ExprKind::Prim(p @ (Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge | Prim::Eq), args)) =
+            (self.wide_jumps, &c.kind)
+        {
             if let Some(value) = small_int(&args[1]) {
                 let a = self.operand(&args[0])?;
                 let ins = match p {
@@ -420,8 +463,7 @@ impl<'a> FnCompiler<'a> {
                 };
                 return Ok(self.emit(ins, c.span));
             }
-            let a = self.operand(&args[0])?;
-            let b = self.operand(&args[1])?;
+            let [a, b] = self.operands(args)?[..] else { unreachable!("binary comparison") };
             let ins = match p {
                 Prim::Lt => Instr::JumpIfNotLt { a, b, offset: 0 },
                 Prim::Le => Instr::JumpIfNotLe { a, b, offset: 0 },
@@ -458,7 +500,9 @@ impl<'a> FnCompiler<'a> {
         // A callee in a plain local register is called from there (no copy to `base`).
         let local = match callee.kind {
             ExprKind::Var { var: VarRef::Local(id), .. }
-                if args.len() <= u8::MAX as usize && !self.local_slot(id).1 =>
+                if args.len() <= u8::MAX as usize
+                    && !self.local_slot(id).1
+                    && !args.iter().any(|a| a.may_assign_local(id)) =>
             {
                 Some(self.local_slot(id).0)
             }
@@ -472,7 +516,10 @@ impl<'a> FnCompiler<'a> {
             self.expr(a, r)?;
         }
         let argc = u16::try_from(args.len()).map_err(|_| SlightError::syntax("too many arguments", e.span))?;
-        let tail = e.tail && self.proto.ret.is_none();
+        // A function with a return type checks its result, so only a call of itself (which
+        // checks the same type) may replace its frame.
+        let self_call = matches!(&callee.kind, ExprKind::Var { name, var: VarRef::Global(_) } if self.proto.name.as_ref() == Some(name));
+        let tail = e.tail && (self.proto.ret.is_none() || self_call);
         let base = base as Reg;
         let ins = match (global, local, tail) {
             (Some(index), _, true) => Instr::TailCallGlobal { base, argc: argc as u8, index },
@@ -485,6 +532,9 @@ impl<'a> FnCompiler<'a> {
         self.emit(ins, e.span);
         if tail {
             // Reached only when the callee was not a closure (builtins return here).
+            if let Some(ty) = self.proto.ret {
+                self.emit(Instr::CheckType { reg: base, ty }, e.span);
+            }
             self.emit(Instr::Return { src: base }, e.span);
         } else {
             self.move_to(dst as Reg, base, e.span);
@@ -521,7 +571,7 @@ impl<'a> FnCompiler<'a> {
                 return Ok(());
             }
         }
-        let regs: Vec<Reg> = args.iter().map(|a| self.operand(a)).collect::<CResult<_>>()?;
+        let regs = self.operands(args)?;
         let ins = match (prim, regs.as_slice()) {
             (Prim::Add, &[a, b]) => Instr::Add { dst: d, a, b },
             (Prim::Sub, &[a, b]) => Instr::Sub { dst: d, a, b },
@@ -660,7 +710,12 @@ impl<'a> FnCompiler<'a> {
 
 /// Compiles a function literal; `parent` describes the enclosing function for its captures.
 fn compile_lambda(lambda: &Lambda, parent: &FnInfo) -> CResult<Rc<Proto>> {
+    with_jump_fallback(|wide| compile_lambda_with(lambda, parent, wide))
+}
+
+fn compile_lambda_with(lambda: &Lambda, parent: &FnInfo, wide_jumps: bool) -> CResult<Rc<Proto>> {
     let mut c = FnCompiler::new(&lambda.info, lambda.span);
+    c.wide_jumps = wide_jumps;
     c.proto.name = lambda.name.clone();
     c.proto.nparams = lambda.params.len() as u16;
     c.proto.variadic = lambda.rest.is_some();

@@ -115,9 +115,25 @@ fn take_nested(head: &mut Value, work: &mut Vec<Rc<Cons>>) {
 }
 
 /// A closure: compiled function plus captured values (cells for shared variables).
+///
+/// Only the VM builds closures, and only from prototypes the compiler produced and
+/// `Proto::verify` accepted: the fields are crate-private, so safe code outside this crate
+/// cannot make the VM run unverified bytecode (the VM's register access relies on it).
 pub struct Closure {
-    pub proto: Rc<Proto>,
-    pub captures: Box<[Value]>,
+    pub(crate) proto: Rc<Proto>,
+    pub(crate) captures: Box<[Value]>,
+}
+
+impl Closure {
+    /// The compiled function.
+    pub fn proto(&self) -> &Proto {
+        &self.proto
+    }
+
+    /// The captured values (cells for variables shared with the enclosing scope).
+    pub fn captures(&self) -> &[Value] {
+        &self.captures
+    }
 }
 
 /// A Rust function registered by the embedder.

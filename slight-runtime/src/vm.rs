@@ -67,6 +67,8 @@ pub struct Vm {
     state: BuiltinState,
     arg_buf: Vec<Value>,
     include_paths: Vec<std::path::PathBuf>,
+    /// The source file of `prelude.sl`, so error positions can skip its frames.
+    prelude_file: Option<slight_core::FileId>,
 }
 
 impl Default for Vm {
@@ -100,10 +102,12 @@ impl Vm {
             state: BuiltinState::new(capabilities),
             arg_buf: Vec::new(),
             include_paths: Vec::new(),
+            prelude_file: None,
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
         }
+        vm.prelude_file = Some(vm.sources.len() as slight_core::FileId);
         if let Err(e) = vm.eval_named("<prelude>", PRELUDE) {
             unreachable!("the prelude is tested and must compile: {e}");
         }
@@ -323,24 +327,10 @@ impl Vm {
     /// Sets up a call of the value at `stack[fpos]` with `argc` arguments after it.
     /// Pushes a frame for closures; calls anything else directly.
     fn enter(&mut self, fpos: usize, argc: usize, ret: usize) -> Result<Entered, ErrorValue> {
-        let callee = &self.stack[fpos];
-        let closure = match callee {
+        let argc = self.resolve_callee(fpos, argc)?;
+        let closure = match &self.stack[fpos] {
             Value::Func(c) => c.clone(),
-            Value::Builtin(id) if *id == builtins::APPLY => {
-                check_builtin_arity(&BUILTINS[builtins::APPLY as usize], argc)?;
-                let args: Vec<Value> = self.stack[fpos + 1..fpos + 1 + argc].to_vec();
-                let spread = builtins::apply_args(&args)?;
-                let need = fpos + 1 + spread.len();
-                if self.stack.len() < need {
-                    self.stack.resize(need, Value::Nil);
-                }
-                self.stack[fpos] = args[0].clone();
-                for (i, v) in spread.into_iter().enumerate() {
-                    self.stack[fpos + 1 + i] = v;
-                }
-                return self.enter(fpos, need - fpos - 1, ret);
-            }
-            _ => {
+            callee => {
                 let f = callee.clone();
                 let mut args = std::mem::take(&mut self.arg_buf);
                 args.clear();
@@ -374,6 +364,39 @@ impl Vm {
         Ok(Entered::Frame)
     }
 
+    /// Rewrites the call at `stack[fpos]` in place until its callee is not `apply` or a quoted
+    /// function name: `(apply f a (list b c))` becomes `(f a b c)`, `('f x)` becomes `(f x)`.
+    /// Returns the new argument count. Keeps such calls in the VM loop (no Rust recursion, and
+    /// proper tail calls through `apply`).
+    fn resolve_callee(&mut self, fpos: usize, mut argc: usize) -> Result<usize, ErrorValue> {
+        loop {
+            match &self.stack[fpos] {
+                Value::Builtin(id) if *id == builtins::APPLY => {
+                    check_builtin_arity(&BUILTINS[builtins::APPLY as usize], argc)?;
+                    let args: Vec<Value> = self.stack[fpos + 1..fpos + 1 + argc].to_vec();
+                    let spread = builtins::apply_args(&args)?;
+                    argc = spread.len();
+                    let need = fpos + 1 + argc + 1;
+                    if need > MAX_STACK {
+                        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+                    }
+                    if self.stack.len() < need {
+                        self.stack.resize(need, Value::Nil);
+                    }
+                    self.stack[fpos] = args[0].clone();
+                    for (i, v) in spread.into_iter().enumerate() {
+                        self.stack[fpos + 1 + i] = v;
+                    }
+                }
+                Value::Sym(name) | Value::Str(name) => match self.global(name) {
+                    Some(f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_))) => self.stack[fpos] = f,
+                    _ => return Ok(argc),
+                },
+                _ => return Ok(argc),
+            }
+        }
+    }
+
     /// Fills in an error's position and Slight stack from the current frames, if missing.
     fn attach(&self, e: ErrorValue, at: Option<(usize, usize)>) -> Rc<ErrorValue> {
         let mut e = e;
@@ -391,7 +414,10 @@ impl Vm {
                 }
             }
             if e.span.is_none() {
-                e.span = trace.first().map(|t| t.span);
+                // Point at user code: an error raised inside a prelude builtin (say, a callback
+                // of the wrong arity) is reported where the user called that builtin.
+                let user = trace.iter().find(|t| Some(t.span.file) != self.prelude_file);
+                e.span = user.or(trace.first()).map(|t| t.span);
             }
             if e.trace.is_empty() {
                 e.trace = trace;
@@ -593,6 +619,21 @@ impl Vm {
                         check!(self.tail_call(fi, $fpos, callee, argc));
                     }
                     continue 'frame;
+                }};
+            }
+            // A tail call of something that is not (yet) a closure: `apply` and quoted names
+            // are rewritten in place and, if they lead to a closure, still replace this frame;
+            // builtins are called normally and the next instruction returns their result.
+            macro_rules! tail_call_other {
+                ($fpos:expr, $argc:expr) => {{
+                    self.frames[fi].pc = pc;
+                    let argc = check!(self.resolve_callee($fpos, $argc as usize));
+                    if let Value::Func(callee) = &self.stack[$fpos] {
+                        let callee = callee.clone();
+                        check!(self.tail_call(fi, $fpos, callee, argc));
+                        continue 'frame;
+                    }
+                    generic_call!($fpos, argc);
                 }};
             }
             macro_rules! jump {
@@ -834,8 +875,7 @@ impl Vm {
                             let callee = callee.clone();
                             reuse_frame!(callee, argc, cb, fpos);
                         }
-                        self.frames[fi].pc = pc;
-                        generic_call!(fpos, argc);
+                        tail_call_other!(fpos, argc);
                     }
                     Instr::TailCallLocal { base: cb, argc, func } => {
                         let fpos = base + cb as usize;
@@ -845,8 +885,7 @@ impl Vm {
                         }
                         let callee = rd!(func).clone();
                         wr!(cb, callee);
-                        self.frames[fi].pc = pc;
-                        generic_call!(fpos, argc);
+                        tail_call_other!(fpos, argc);
                     }
                     Instr::TailCallGlobal { base: cb, argc, index } => {
                         let fpos = base + cb as usize;
@@ -858,8 +897,7 @@ impl Vm {
                             reuse_frame!(callee, argc, cb, fpos);
                         }
                         wr!(cb, callee);
-                        self.frames[fi].pc = pc;
-                        generic_call!(fpos, argc);
+                        tail_call_other!(fpos, argc);
                     }
                     Instr::Return { src } => {
                         let v = take!(src);
