@@ -7,6 +7,16 @@
 //! wrong types the same way: `Type error: NAME expects a TYPE as argument N, got ACTUAL`.
 
 mod core;
+mod fs;
+mod json;
+mod list;
+mod log;
+mod map;
+mod math;
+mod string;
+mod sys;
+mod timer;
+mod types;
 
 pub use self::core::{apply_args, join_print};
 use crate::error::{type_error, ErrorValue};
@@ -35,17 +45,26 @@ pub struct BuiltinDef {
     /// `None`: variadic.
     pub max_args: Option<usize>,
     pub func: BuiltinFn,
+    /// What it does, its result and its errors (one or two sentences).
     pub doc: &'static str,
+    /// How it is called, e.g. `(list/nth list index)`.
+    pub signature: &'static str,
+    /// `(call ...) => printed result`, checked by the test suite (`=> ...` only checks that
+    /// the call succeeds, for results that vary).
+    pub example: &'static str,
 }
 
+/// A table entry: name, arity (`max_args: None` for variadic), function, doc, signature, example.
 pub const fn def(
     name: &'static str,
     min_args: usize,
     max_args: Option<usize>,
     func: BuiltinFn,
     doc: &'static str,
+    signature: &'static str,
+    example: &'static str,
 ) -> BuiltinDef {
-    BuiltinDef { name, min_args, max_args, func, doc }
+    BuiltinDef { name, min_args, max_args, func, doc, signature, example }
 }
 
 /// What sandboxable builtins a VM may use.
@@ -84,9 +103,108 @@ pub const APPLY: u32 = 0;
 
 /// Every builtin, in id order.
 pub static BUILTINS: Lazy<Vec<BuiltinDef>> = Lazy::new(|| {
-    let tables: &[&[BuiltinDef]] = &[core::TABLE];
+    let tables: &[&[BuiltinDef]] = &[
+        core::TABLE,
+        list::TABLE,
+        string::TABLE,
+        map::TABLE,
+        math::TABLE,
+        types::TABLE,
+        json::TABLE,
+        log::TABLE,
+        timer::TABLE,
+        fs::TABLE,
+        sys::TABLE,
+    ];
     tables.iter().flat_map(|t| t.iter()).map(BuiltinDef::clone).collect()
 });
+
+/// Builtins written in Slight (`prelude.sl`): name, signature, doc, example.
+pub const PRELUDE_DOCS: &[(&str, &str, &str, &str)] = &[
+    (
+        "list/map",
+        "(list/map f list)",
+        "A new list of (f x) for each element, in order.",
+        "(list/map (fun (x) (* x x)) (list 1 2 3)) => (1 4 9)",
+    ),
+    (
+        "list/filter",
+        "(list/filter pred list)",
+        "The elements for which (pred x) is true, in order.",
+        "(list/filter (fun (x) (> x 1)) (list 1 2 3)) => (2 3)",
+    ),
+    (
+        "list/reduce",
+        "(list/reduce f init list)",
+        "Folds from the left, calling (f acc x); init for ().",
+        "(list/reduce + 0 (list 1 2 3)) => 6",
+    ),
+];
+
+/// One entry of the builtin reference.
+pub struct DocEntry {
+    pub name: &'static str,
+    pub signature: &'static str,
+    pub arity: String,
+    pub doc: &'static str,
+    pub example: &'static str,
+}
+
+/// Every documented builtin (the table, then the prelude), sorted by name.
+pub fn doc_entries() -> Vec<DocEntry> {
+    let arity = |min: usize, max: Option<usize>| match max {
+        Some(m) if m == min => format!("{min}"),
+        Some(m) => format!("{min}–{m}"),
+        None => format!("{min}+"),
+    };
+    let mut out: Vec<DocEntry> = BUILTINS
+        .iter()
+        .filter(|b| !b.name.starts_with('%'))
+        .map(|b| DocEntry {
+            name: b.name,
+            signature: b.signature,
+            arity: arity(b.min_args, b.max_args),
+            doc: b.doc,
+            example: b.example,
+        })
+        .collect();
+    for &(name, signature, doc, example) in PRELUDE_DOCS {
+        let params = signature.split_whitespace().count() - 1;
+        out.push(DocEntry { name, signature, arity: format!("{params}"), doc, example });
+    }
+    out.sort_by(|a, b| namespace(a.name).cmp(namespace(b.name)).then(a.name.cmp(b.name)));
+    out
+}
+
+fn namespace(name: &str) -> &str {
+    match name.split_once('/') {
+        Some((ns, rest)) if !ns.is_empty() && !rest.is_empty() => ns,
+        _ => "",
+    }
+}
+
+/// The builtin reference as Markdown (`docs/BUILTINS.md` is this text; a test keeps it so).
+pub fn reference_markdown() -> String {
+    let mut out = String::from(
+        "# Builtin reference\n\nGenerated from the builtin table (`slight-runtime/src/builtins/`) by \
+         `SLIGHT_BLESS=1 cargo test -p slight-runtime --test builtin_docs`; the same test fails when this \
+         file and the table disagree, and runs every example.\n",
+    );
+    let mut current = None;
+    for e in doc_entries() {
+        let ns = namespace(e.name);
+        if current != Some(ns) {
+            current = Some(ns);
+            let title = if ns.is_empty() { "core".to_string() } else { format!("{ns}/") };
+            out.push_str(&format!(
+                "\n## {title}\n\n| builtin | arguments | what it does | example |\n|---|---|---|---|\n"
+            ));
+        }
+        let cell = |t: &str| t.replace('|', "\\|");
+        out.push_str(&format!("| `{}` | {} | {} | `{}` |\n", cell(e.signature), e.arity, cell(e.doc), cell(e.example)));
+    }
+    out
+}
 
 /// Looks a builtin up by name.
 pub fn builtin_id(name: &str) -> Option<u32> {

@@ -1,0 +1,5 @@
+//! `math/` builtins.
+
+use super::BuiltinDef;
+
+pub const TABLE: &[BuiltinDef] = &[];

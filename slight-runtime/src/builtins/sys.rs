@@ -1,0 +1,5 @@
+//! `sys/` builtins (capability `sys`).
+
+use super::BuiltinDef;
+
+pub const TABLE: &[BuiltinDef] = &[];

@@ -1,0 +1,5 @@
+//! `timer/` builtins.
+
+use super::BuiltinDef;
+
+pub const TABLE: &[BuiltinDef] = &[];
