@@ -6,6 +6,7 @@
 
 use crate::core::{Binding, Expr, ExprKind, Lambda, MatchClause, Pattern, Prim, Type, VarRef};
 use crate::error::{Result, SlightError};
+use crate::reader::Nest;
 use crate::sexp::{Sexp, SexpKind};
 use crate::span::Span;
 
@@ -65,21 +66,53 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "receive",
 ];
 
+/// Most macro calls running at once on a thread. A macro's code can itself expand macros (by
+/// calling `eval`), and each such level runs the VM again on the Rust stack.
+pub const MAX_RUNNING_MACROS: usize = 16;
+
+thread_local! {
+    static RUNNING_MACROS: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// A macro call in progress on this thread, released when dropped.
+struct RunningMacro(());
+
+impl RunningMacro {
+    fn enter() -> Option<RunningMacro> {
+        RUNNING_MACROS.with(|n| {
+            let running = n.get();
+            if running >= MAX_RUNNING_MACROS {
+                return None;
+            }
+            n.set(running + 1);
+            Some(RunningMacro(()))
+        })
+    }
+}
+
+impl Drop for RunningMacro {
+    fn drop(&mut self) {
+        RUNNING_MACROS.with(|n| n.set(n.get().saturating_sub(1)));
+    }
+}
+
 /// Deepest nesting of forms the front end accepts (the reader checks it for source text, the
 /// expander for everything, including macro expansions and forms given to `eval`). A `cond`
 /// clause and a quasiquoted list count as a level too. Every later pass recurses on the
 /// expanded tree, so this bounds their Rust stack use as well.
-pub const MAX_NESTING: usize = crate::reader::MAX_NESTING;
+pub use crate::reader::MAX_NESTING;
+
+/// A `cond` with more clauses than this is flattened (see `Expander::flat_cond`).
+const FLAT_COND_CLAUSES: usize = 16;
 
 pub struct Expander<'h> {
     host: &'h mut dyn MacroHost,
     depth: usize,
-    nesting: usize,
 }
 
 /// Expands one top-level form.
 pub fn expand(form: &Sexp, host: &mut dyn MacroHost) -> Result<Expr> {
-    Expander { host, depth: 0, nesting: 0 }.expr(form)
+    Expander { host, depth: 0 }.expr(form)
 }
 
 fn err<T>(msg: impl Into<String>, span: Span) -> Result<T> {
@@ -90,9 +123,101 @@ fn quote_form(args: &[Sexp], span: Span) -> Result<Expr> {
     let [datum] = args else {
         return err("quote expects exactly one form", span);
     };
+    check_datum(datum)?;
     Ok(Expr::new(ExprKind::Const(datum.clone()), span))
 }
 
+/// Rejects a quoted datum nested deeper than [`MAX_NESTING`]: later passes copy and convert
+/// data recursively. (Source text cannot nest that deep; a form built at run time and given to
+/// `eval`, or returned by a macro, can.)
+fn check_datum(datum: &Sexp) -> Result<()> {
+    match too_deep_part(datum) {
+        Some(part) => err(format!("quoted data nested too deeply (limit {MAX_NESTING} levels)"), part.span),
+        None => Ok(()),
+    }
+}
+
+/// The first part of `form` nested [`MAX_NESTING`] lists deep, found without recursion.
+fn too_deep_part(form: &Sexp) -> Option<&Sexp> {
+    let mut pending: Vec<(&Sexp, usize)> = vec![(form, 1)];
+    while let Some((d, depth)) = pending.pop() {
+        let (items, rest) = match &d.kind {
+            SexpKind::List(items) => (items, None),
+            SexpKind::Dotted(items, rest) => (items, Some(&**rest)),
+            _ => continue,
+        };
+        if depth >= MAX_NESTING {
+            return Some(d);
+        }
+        pending.extend(items.iter().chain(rest).map(|x| (x, depth + 1)));
+    }
+    None
+}
+
+#[cold]
+fn expects<T>(head: &str, what: &str, span: Span) -> Result<T> {
+    err(format!("{head} expects {what}"), span)
+}
+
+#[cold]
+fn not_a_parameter_list<T>(params: &Sexp) -> Result<T> {
+    err(format!("expected a parameter list, got {params}"), params.span)
+}
+
+/// Parses the fixed parameters and the rest parameter of a parameter list.
+fn parameters(fixed: &[Sexp], rest: Option<&Sexp>) -> Result<(Vec<Binding>, Option<Binding>)> {
+    let params = fixed.iter().map(parse_binding).collect::<Result<Vec<_>>>()?;
+    let rest = rest.map(parse_binding).transpose()?;
+    let mut seen = std::collections::HashSet::new();
+    for p in params.iter().chain(rest.iter()) {
+        if !seen.insert(p.name.as_str()) {
+            return err(format!("duplicate parameter {}", p.name), p.span);
+        }
+    }
+    Ok((params, rest))
+}
+
+#[cold]
+fn bad_binding<T>(head: &str, what: &str, form: &Sexp) -> Result<T> {
+    err(format!("{head} {what}, got {form}"), form.span)
+}
+
+#[cold]
+fn bad_clause<T>(what: &str, form: &Sexp) -> Result<T> {
+    err(format!("{what}, got {form}"), form.span)
+}
+
+#[cold]
+fn dotted(form: &Sexp) -> Result<Expr> {
+    err(format!("cannot evaluate a dotted list: {form}"), form.span)
+}
+
+/// Takes one nesting level (see [`MAX_NESTING`]) for as long as the result lives.
+pub(crate) fn enter(span: Span) -> Result<Nest> {
+    Nest::enter().ok_or_else(|| too_deep(span))
+}
+
+#[cold]
+fn too_deep(span: Span) -> SlightError {
+    SlightError::syntax(format!("expression nested too deeply (limit {MAX_NESTING} levels)"), span)
+}
+
+#[cold]
+fn splice_outside_list(span: Span) -> Result<Expr> {
+    err("unquote-splicing (,@) must be an element of a list inside quasiquote", span)
+}
+
+#[cold]
+fn outside_quasiquote(head: &str, span: Span) -> Result<Expr> {
+    err(format!("{head} outside of quasiquote"), span)
+}
+
+#[cold]
+fn bad_if(n: usize, span: Span) -> Result<Expr> {
+    err(format!("if expects a test, a then branch and an optional else branch, got {n} forms"), span)
+}
+
+#[cold]
 fn unsupported(head: &str, span: Span) -> Result<Expr> {
     err(format!("{head} is not supported yet by this implementation"), span)
 }
@@ -120,22 +245,11 @@ pub fn parse_binding(form: &Sexp) -> Result<Binding> {
 
 impl Expander<'_> {
     /// Expands one form, one nesting level deeper. Every recursion of the expander goes
-    /// through here (or through [`Expander::enter`]), so no input can nest deep enough to
+    /// through here (or takes a level with [`enter`]), so no input can nest deep enough to
     /// overflow the Rust stack here or in the later passes.
     fn expr(&mut self, form: &Sexp) -> Result<Expr> {
-        self.enter(form.span)?;
-        let result = self.expr_inner(form);
-        self.nesting -= 1;
-        result
-    }
-
-    /// Counts one nesting level; the caller decrements `nesting` when done.
-    fn enter(&mut self, span: Span) -> Result<()> {
-        if self.nesting >= MAX_NESTING {
-            return err(format!("expression nested too deeply (limit {MAX_NESTING} levels)"), span);
-        }
-        self.nesting += 1;
-        Ok(())
+        let _level = enter(form.span)?;
+        self.expr_inner(form)
     }
 
     fn expr_inner(&mut self, form: &Sexp) -> Result<Expr> {
@@ -144,7 +258,7 @@ impl Expander<'_> {
             SexpKind::Sym(name) => Ok(Expr::new(ExprKind::Var { name: name.clone(), var: VarRef::Unresolved }, span)),
             SexpKind::List(items) if items.is_empty() => Ok(Expr::new(ExprKind::Const(form.clone()), span)),
             SexpKind::List(items) => self.list_form(form, items),
-            SexpKind::Dotted(..) => err(format!("cannot evaluate a dotted list: {form}"), span),
+            SexpKind::Dotted(..) => dotted(form),
             _ => Ok(Expr::new(ExprKind::Const(form.clone()), span)),
         }
     }
@@ -170,17 +284,15 @@ impl Expander<'_> {
             match head {
                 "quote" => return quote_form(args, span),
                 "quasiquote" => return self.quasiquote_form(args, span),
-                "unquote" | "unquote-splicing" => return err(format!("{head} outside of quasiquote"), span),
+                "unquote" | "unquote-splicing" => return outside_quasiquote(head, span),
                 "def" | "defvar" | "defun" => return self.define(head, args, span),
                 "fun" | "lambda" => return self.fun_form(head, args, span),
                 "let" | "loop" => return self.let_form(head, args, span),
-                "recur" => return Ok(Expr::new(ExprKind::Recur(self.exprs(args)?), span)),
+                "recur" | "and" | "or" => return self.variadic_form(head, args, span),
                 "begin" | "do" => return self.begin_form(args, span),
                 "if" => return self.if_form(args, span),
                 "when" | "unless" => return self.when_form(head, args, span),
                 "cond" => return self.cond(args, span),
-                "and" => return Ok(Expr::new(ExprKind::And(self.exprs(args)?), span)),
-                "or" => return Ok(Expr::new(ExprKind::Or(self.exprs(args)?), span)),
                 "set!" => return self.set_form(args, span),
                 "defmacro" => return self.defmacro_form(args, span),
                 "try" => return self.try_form(args, span),
@@ -191,9 +303,29 @@ impl Expander<'_> {
                 _ => {}
             }
         }
-        let callee = self.expr(&items[0])?;
-        let args = self.exprs(args)?;
-        Ok(Expr::new(ExprKind::Call(Box::new(callee), args), span))
+        self.call_form(items, span)
+    }
+
+    fn call_form(&mut self, items: &[Sexp], span: Span) -> Result<Expr> {
+        let callee = self.boxed(&items[0])?;
+        let args = self.exprs(&items[1..])?;
+        Ok(Expr::new(ExprKind::Call(callee, args), span))
+    }
+
+    /// `recur`, `and` and `or`: a head and any number of expressions.
+    fn variadic_form(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Expr> {
+        let exprs = self.exprs(args)?;
+        let kind = match head {
+            "recur" => ExprKind::Recur(exprs),
+            "and" => ExprKind::And(exprs),
+            _ => ExprKind::Or(exprs),
+        };
+        Ok(Expr::new(kind, span))
+    }
+
+    /// Expands a subform straight into a box (a smaller result to pass around than an `Expr`).
+    fn boxed(&mut self, form: &Sexp) -> Result<Box<Expr>> {
+        self.expr(form).map(Box::new)
     }
 
     fn quasiquote_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
@@ -212,12 +344,9 @@ impl Expander<'_> {
     }
 
     fn let_form(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Expr> {
-        let (bindings, body) = self.bindings(head, args, span)?;
-        let kind = if head == "loop" {
-            ExprKind::Loop(bindings, Box::new(body))
-        } else {
-            ExprKind::Let(bindings, Box::new(body))
-        };
+        let bindings = self.binding_list(head, args, span)?;
+        let body = self.body(&args[1..], span).map(Box::new)?;
+        let kind = if head == "loop" { ExprKind::Loop(bindings, body) } else { ExprKind::Let(bindings, body) };
         Ok(Expr::new(kind, span))
     }
 
@@ -226,27 +355,27 @@ impl Expander<'_> {
     }
 
     fn if_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
-        let (c, t, e) = match args {
-            [c, t] => (self.expr(c)?, self.expr(t)?, Expr::nil(span)),
-            [c, t, e] => (self.expr(c)?, self.expr(t)?, self.expr(e)?),
-            _ => {
-                return err(
-                    format!("if expects a test, a then branch and an optional else branch, got {} forms", args.len()),
-                    span,
-                )
-            }
+        if !(2..=3).contains(&args.len()) {
+            return bad_if(args.len(), span);
+        }
+        let c = self.boxed(&args[0])?;
+        let t = self.boxed(&args[1])?;
+        let e = match args.get(2) {
+            Some(e) => self.boxed(e)?,
+            None => Box::new(Expr::nil(span)),
         };
-        Ok(Expr::new(ExprKind::If(Box::new(c), Box::new(t), Box::new(e)), span))
+        Ok(Expr::new(ExprKind::If(c, t, e), span))
     }
 
     fn when_form(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Expr> {
         let Some(test) = args.first() else {
             return err(format!("{head} expects a test"), span);
         };
-        let test = self.expr(test)?;
-        let body = self.body(&args[1..], span)?;
-        let (t, e) = if head == "when" { (body, Expr::nil(span)) } else { (Expr::nil(span), body) };
-        Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(t), Box::new(e)), span))
+        let test = self.boxed(test)?;
+        let body = self.body(&args[1..], span).map(Box::new)?;
+        let nil = Box::new(Expr::nil(span));
+        let (t, e) = if head == "when" { (body, nil) } else { (nil, body) };
+        Ok(Expr::new(ExprKind::If(test, t, e), span))
     }
 
     fn set_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
@@ -299,10 +428,20 @@ impl Expander<'_> {
     fn macro_call(&mut self, name: &str, args: &[Sexp], span: Span) -> Result<Expr> {
         let mut expansion = self.expand_once(name, args, span)?;
         let mut steps = 1;
+        let mut current = name.to_string();
         while let Some(next) = expansion.head_sym().filter(|h| self.host.is_macro(h)).map(str::to_string) {
+            // Checked before the expansion's parts go to the next macro call: a macro whose
+            // expansion grows a level each time would otherwise only be stopped by the
+            // expansion limit, after converting ever deeper forms recursively.
+            if too_deep_part(&expansion).is_some() {
+                self.depth -= steps - 1;
+                let msg = format!("macro {current}: expansion nested too deeply (limit {MAX_NESTING} levels)");
+                return err(msg, span);
+            }
             self.depth += 1;
             steps += 1;
             let result = self.expand_once(&next, &expansion.as_list().unwrap_or_default()[1..], expansion.span);
+            current = next;
             expansion = match result {
                 Ok(e) => e,
                 Err(e) => {
@@ -321,29 +460,34 @@ impl Expander<'_> {
         if self.depth >= MACRO_DEPTH_LIMIT {
             return err(format!("macro expansion too deep (limit {MACRO_DEPTH_LIMIT}) while expanding {name}"), span);
         }
+        let Some(_running) = RunningMacro::enter() else {
+            return err(
+                format!(
+                    "macro expansion nested too deeply: {name} is expanded while {MAX_RUNNING_MACROS} macro calls are \
+                     running (a macro that evaluates code which uses macros?)"
+                ),
+                span,
+            );
+        };
         self.host.expand_macro(name, args, span)
     }
 
     fn define(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Expr> {
         let Some(target) = args.first() else {
-            return err(format!("{head} expects a name"), span);
+            return expects(head, "a name", span);
         };
-        let binding = parse_binding(target)?;
+        let mut binding = parse_binding(target)?;
         let value = match &args[1..] {
-            [] => Expr::nil(span),
-            [value] => self.expr(value)?,
+            [] => Box::new(Expr::nil(span)),
+            [value] => self.boxed(value)?,
             [params, body @ ..] if head != "defvar" => {
-                let lambda = self.lambda(Some(binding.name.clone()), binding.ty, params, body, span)?;
-                let expr = Expr::new(ExprKind::Lambda(Box::new(lambda)), span);
-                let binding = Binding { ty: None, ..binding };
-                return Ok(Expr::new(
-                    ExprKind::Define { binding, var: VarRef::Unresolved, value: Box::new(expr) },
-                    span,
-                ));
+                let lambda = self.lambda(Some(binding.name.clone()), binding.ty, params, body, span).map(Box::new)?;
+                binding.ty = None;
+                Box::new(Expr::new(ExprKind::Lambda(lambda), span))
             }
-            _ => return err(format!("{head} expects a name and one value"), span),
+            _ => return expects(head, "a name and one value", span),
         };
-        Ok(Expr::new(ExprKind::Define { binding, var: VarRef::Unresolved, value: Box::new(value) }, span))
+        Ok(Expr::new(ExprKind::Define { binding, var: VarRef::Unresolved, value }, span))
     }
 
     fn lambda(
@@ -358,48 +502,86 @@ impl Expander<'_> {
             SexpKind::List(items) => (items, None),
             SexpKind::Dotted(items, rest) => (items, Some(rest)),
             SexpKind::Nil => (&[], None),
-            _ => return err(format!("expected a parameter list, got {params}"), params.span),
+            _ => return not_a_parameter_list(params),
         };
-        let params = fixed.iter().map(parse_binding).collect::<Result<Vec<_>>>()?;
-        let rest = rest.map(parse_binding).transpose()?;
-        let mut seen = std::collections::HashSet::new();
-        for p in params.iter().chain(rest.iter()) {
-            if !seen.insert(p.name.as_str()) {
-                return err(format!("duplicate parameter {}", p.name), p.span);
-            }
-        }
-        let body = self.body(body, span)?;
-        Ok(Lambda { name, params, rest, ret, body: Box::new(body), span, info: Default::default() })
+        let (params, rest) = parameters(fixed, rest)?;
+        let body = self.body(body, span).map(Box::new)?;
+        Ok(Lambda { name, params, rest, ret, body, span, info: Default::default() })
     }
 
-    fn bindings(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<(Vec<(Binding, Expr)>, Expr)> {
+    fn binding_list(&mut self, head: &str, args: &[Sexp], span: Span) -> Result<Vec<(Binding, Expr)>> {
         let Some(list) = args.first() else {
-            return err(format!("{head} expects a binding list"), span);
+            return expects(head, "a binding list", span);
         };
         let items: &[Sexp] = match &list.kind {
             SexpKind::List(items) => items,
             SexpKind::Nil => &[],
-            _ => return err(format!("{head} expects a binding list like ((name value) ...), got {list}"), list.span),
+            _ => return bad_binding(head, "expects a binding list like ((name value) ...)", list),
         };
-        let mut out = Vec::new();
+        let mut out = Vec::with_capacity(items.len());
         for item in items {
-            match item.as_list() {
-                Some([name, value]) => out.push((parse_binding(name)?, self.expr(value)?)),
-                Some([name]) => out.push((parse_binding(name)?, Expr::nil(item.span))),
-                _ if item.as_sym().is_some() => out.push((parse_binding(item)?, Expr::nil(item.span))),
-                _ => return err(format!("{head} binding must be (name value), got {item}"), item.span),
-            }
+            let b = self.binding(head, item)?;
+            out.push(b);
         }
-        let body = self.body(&args[1..], span)?;
-        Ok((out, body))
+        Ok(out)
+    }
+
+    /// One `(name value)` of a `let` or `loop`; `(name)` and `name` bind nil.
+    fn binding(&mut self, head: &str, item: &Sexp) -> Result<(Binding, Expr)> {
+        let (name, value) = match item.as_list() {
+            Some([name, value]) => (name, Some(value)),
+            Some([name]) => (name, None),
+            _ if item.as_sym().is_some() => (item, None),
+            _ => return bad_binding(head, "binding must be (name value)", item),
+        };
+        let binding = parse_binding(name)?;
+        let value = match value {
+            Some(v) => self.expr(v)?,
+            None => Expr::nil(item.span),
+        };
+        Ok((binding, value))
     }
 
     fn cond(&mut self, clauses: &[Sexp], span: Span) -> Result<Expr> {
-        // Clauses become nested ifs, so each one is a nesting level.
-        self.enter(span)?;
-        let result = self.cond_clauses(clauses, span);
-        self.nesting -= 1;
-        result
+        // Clauses become nested ifs, so each one is a nesting level; a long cond is flattened.
+        let _level = enter(span)?;
+        if clauses.len() > FLAT_COND_CLAUSES {
+            return self.flat_cond(clauses, span);
+        }
+        self.cond_clauses(clauses, span)
+    }
+
+    /// A long `cond` as one `match` on nil with a guarded clause per test, instead of one
+    /// nested `if` per clause. A clause with a test and no body needs the test's value: it
+    /// becomes `(or test <the rest of the cond>)`.
+    fn flat_cond(&mut self, clauses: &[Sexp], span: Span) -> Result<Expr> {
+        let mut out = Vec::with_capacity(clauses.len() + 1);
+        let mut done = false;
+        for (i, clause) in clauses.iter().enumerate() {
+            let Some(items) = clause.as_list().filter(|l| !l.is_empty()) else {
+                return bad_clause("cond clause must be (test body...)", clause);
+            };
+            let is_else = items[0].is_sym("else") || matches!(&items[0].kind, SexpKind::Keyword(k) if k == "else");
+            let (guard, body) = if is_else {
+                (None, self.body(&items[1..], clause.span)?)
+            } else if items.len() == 1 {
+                let test = self.expr(&items[0])?;
+                let rest = self.cond(&clauses[i + 1..], span)?;
+                (None, Expr::new(ExprKind::Or(vec![test, rest]), clause.span))
+            } else {
+                (Some(self.expr(&items[0])?), self.body(&items[1..], clause.span)?)
+            };
+            done = guard.is_none();
+            out.push(MatchClause { pattern: Pattern::Wildcard, guard, body });
+            if done {
+                break;
+            }
+        }
+        if !done {
+            let no_match = Expr::constant(SexpKind::Bool(false), span);
+            out.push(MatchClause { pattern: Pattern::Wildcard, guard: None, body: no_match });
+        }
+        Ok(Expr::new(ExprKind::Match(Box::new(Expr::nil(span)), out), span))
     }
 
     fn cond_clauses(&mut self, clauses: &[Sexp], span: Span) -> Result<Expr> {
@@ -407,19 +589,19 @@ impl Expander<'_> {
             return Ok(Expr::constant(SexpKind::Bool(false), span));
         };
         let Some(items) = first.as_list().filter(|l| !l.is_empty()) else {
-            return err(format!("cond clause must be (test body...), got {first}"), first.span);
+            return bad_clause("cond clause must be (test body...)", first);
         };
         let is_else = items[0].is_sym("else") || matches!(&items[0].kind, SexpKind::Keyword(k) if k == "else");
         if is_else {
             return self.body(&items[1..], first.span);
         }
-        let test = self.expr(&items[0])?;
-        let otherwise = self.cond(rest, span)?;
+        let test = self.boxed(&items[0])?;
+        let otherwise = self.cond(rest, span).map(Box::new)?;
         if items.len() == 1 {
-            return Ok(Expr::new(ExprKind::Or(vec![test, otherwise]), first.span));
+            return Ok(Expr::new(ExprKind::Or(vec![*test, *otherwise]), first.span));
         }
-        let then = self.body(&items[1..], first.span)?;
-        Ok(Expr::new(ExprKind::If(Box::new(test), Box::new(then), Box::new(otherwise)), first.span))
+        let then = self.body(&items[1..], first.span).map(Box::new)?;
+        Ok(Expr::new(ExprKind::If(test, then, otherwise), first.span))
     }
 
     fn try_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
@@ -430,7 +612,7 @@ impl Expander<'_> {
             match form.head_sym() {
                 Some("finally") if finally.is_none() && catch.is_none() && i + 1 == body_end => {
                     let items = form.as_list().unwrap_or_default();
-                    finally = Some(Box::new(self.body(&items[1..], form.span)?));
+                    finally = Some(self.body(&items[1..], form.span).map(Box::new)?);
                     body_end = i;
                 }
                 Some("catch") if catch.is_none() && i + 1 == body_end => {
@@ -439,7 +621,7 @@ impl Expander<'_> {
                         return err("catch expects a name for the error", form.span);
                     };
                     let binding = parse_binding(name)?;
-                    catch = Some((binding, Box::new(self.body(&items[2..], form.span)?)));
+                    catch = Some((binding, self.body(&items[2..], form.span).map(Box::new)?));
                     body_end = i;
                 }
                 _ => break,
@@ -448,38 +630,41 @@ impl Expander<'_> {
         if let Some(stray) = args[..body_end].iter().find(|f| matches!(f.head_sym(), Some("catch" | "finally"))) {
             return err("catch and finally must come last in try, catch before finally", stray.span);
         }
-        let body = self.body(&args[..body_end], span)?;
-        Ok(Expr::new(ExprKind::Try { body: Box::new(body), catch, finally }, span))
+        let body = self.body(&args[..body_end], span).map(Box::new)?;
+        Ok(Expr::new(ExprKind::Try { body, catch, finally }, span))
     }
 
     fn match_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
         let Some((value, clauses)) = args.split_first() else {
             return err("match expects a value and clauses", span);
         };
-        let value = self.expr(value)?;
-        let mut out = Vec::new();
+        let value = self.boxed(value)?;
+        let mut out = Vec::with_capacity(clauses.len());
         for clause in clauses {
-            let Some(items) = clause.as_list().filter(|l| !l.is_empty()) else {
-                return err(format!("match clause must be (pattern body...), got {clause}"), clause.span);
-            };
-            let pattern = self.pattern(&items[0])?;
-            let (guard, body) = match &items[1..] {
-                [kw, guard, body @ ..] if matches!(&kw.kind, SexpKind::Keyword(k) if k == "when") => {
-                    (Some(self.expr(guard)?), body)
-                }
-                body => (None, body),
-            };
-            let body = self.body(body, clause.span)?;
-            out.push(MatchClause { pattern, guard, body });
+            let c = self.match_clause(clause)?;
+            out.push(c);
         }
-        Ok(Expr::new(ExprKind::Match(Box::new(value), out), span))
+        Ok(Expr::new(ExprKind::Match(value, out), span))
+    }
+
+    fn match_clause(&mut self, clause: &Sexp) -> Result<MatchClause> {
+        let Some(items) = clause.as_list().filter(|l| !l.is_empty()) else {
+            return bad_clause("match clause must be (pattern body...)", clause);
+        };
+        let pattern = self.pattern(&items[0])?;
+        let (guard, body) = match &items[1..] {
+            [kw, guard, body @ ..] if matches!(&kw.kind, SexpKind::Keyword(k) if k == "when") => {
+                (Some(self.expr(guard)?), body)
+            }
+            body => (None, body),
+        };
+        let body = self.body(body, clause.span)?;
+        Ok(MatchClause { pattern, guard, body })
     }
 
     fn pattern(&mut self, form: &Sexp) -> Result<Pattern> {
-        self.enter(form.span)?;
-        let result = self.pattern_inner(form);
-        self.nesting -= 1;
-        result
+        let _level = enter(form.span)?;
+        self.pattern_inner(form)
     }
 
     fn pattern_inner(&mut self, form: &Sexp) -> Result<Pattern> {
@@ -487,7 +672,10 @@ impl Expander<'_> {
             SexpKind::Sym(s) if s == "_" => Pattern::Wildcard,
             SexpKind::Sym(_) => Pattern::Bind(parse_binding(form)?),
             SexpKind::List(items) => match items.first().and_then(Sexp::as_sym) {
-                Some("quote") if items.len() == 2 => Pattern::Literal(items[1].clone()),
+                Some("quote") if items.len() == 2 => {
+                    check_datum(&items[1])?;
+                    Pattern::Literal(items[1].clone())
+                }
                 Some("list") => Pattern::List(items[1..].iter().map(|p| self.pattern(p)).collect::<Result<_>>()?),
                 _ => Pattern::List(items.iter().map(|p| self.pattern(p)).collect::<Result<_>>()?),
             },
@@ -501,35 +689,26 @@ impl Expander<'_> {
 
     /// Quasiquote at nesting `depth` (1 = outermost).
     fn quasi(&mut self, form: &Sexp, depth: usize) -> Result<Expr> {
-        self.enter(form.span)?;
-        let result = self.quasi_inner(form, depth);
-        self.nesting -= 1;
-        result
+        let _level = enter(form.span)?;
+        self.quasi_inner(form, depth)
     }
 
     fn quasi_inner(&mut self, form: &Sexp, depth: usize) -> Result<Expr> {
-        let span = form.span;
-        let quoted = |f: &Sexp| Expr::new(ExprKind::Const(f.clone()), f.span);
         match &form.kind {
             SexpKind::List(items) if !items.is_empty() => {
-                match (items[0].as_sym(), items.len()) {
-                    (Some("unquote"), 2) if depth == 1 => return self.expr(&items[1]),
-                    (Some(k @ ("unquote" | "unquote-splicing")), 2) => {
-                        let inner = self.quasi(&items[1], depth - 1)?;
-                        return Ok(Expr::new(
-                            ExprKind::Prim(Prim::List, vec![quoted(&Sexp::sym(k, items[0].span)), inner]),
-                            span,
-                        ));
+                if let ([_, x], Some(k)) = (&items[..], items[0].as_sym()) {
+                    match k {
+                        "unquote" if depth == 1 => return self.expr(x),
+                        "unquote-splicing" if depth == 1 => return splice_outside_list(form.span),
+                        // Kept as data, with `x` one level out (or in): `(unquote ,@e)` splices.
+                        "unquote" | "unquote-splicing" => return self.quasi_list(items, None, depth - 1, form.span),
+                        "quasiquote" => return self.quasi_list(items, None, depth + 1, form.span),
+                        _ => {}
                     }
-                    (Some("quasiquote"), 2) => {
-                        let inner = self.quasi(&items[1], depth + 1)?;
-                        return Ok(Expr::new(ExprKind::Prim(Prim::List, vec![quoted(&items[0]), inner]), span));
-                    }
-                    _ => {}
                 }
-                self.quasi_list(items, None, depth, span)
+                self.quasi_list(items, None, depth, form.span)
             }
-            SexpKind::Dotted(items, rest) => self.quasi_list(items, Some(rest), depth, span),
+            SexpKind::Dotted(items, rest) => self.quasi_list(items, Some(rest), depth, form.span),
             _ => Ok(quoted(form)),
         }
     }
@@ -538,34 +717,64 @@ impl Expander<'_> {
         let mut segments: Vec<Expr> = Vec::new();
         let mut run: Vec<Expr> = Vec::new();
         for item in items {
-            let splice = item.as_list().filter(|l| l.len() == 2 && l[0].is_sym("unquote-splicing") && depth == 1);
-            if let Some(l) = splice {
+            self.quasi_item(item, depth, &mut segments, &mut run, span)?;
+        }
+        let tail = match rest {
+            Some(rest) => Some(self.quasi(rest, depth)?),
+            None => None,
+        };
+        Ok(assemble_quasi(segments, run, tail, span))
+    }
+
+    /// One element of a quasiquoted list: spliced (a new segment) or added to the current run.
+    fn quasi_item(
+        &mut self,
+        item: &Sexp,
+        depth: usize,
+        segments: &mut Vec<Expr>,
+        run: &mut Vec<Expr>,
+        span: Span,
+    ) -> Result<()> {
+        match item.as_list() {
+            Some([head, x]) if depth == 1 && head.is_sym("unquote-splicing") => {
                 if !run.is_empty() {
-                    segments.push(Expr::new(ExprKind::Prim(Prim::List, std::mem::take(&mut run)), span));
+                    segments.push(Expr::new(ExprKind::Prim(Prim::List, std::mem::take(run)), span));
                 }
-                segments.push(self.expr(&l[1])?);
-            } else {
-                run.push(self.quasi(item, depth)?);
+                let e = self.expr(x)?;
+                segments.push(e);
+            }
+            _ => {
+                let e = self.quasi(item, depth)?;
+                run.push(e);
             }
         }
-        if let Some(rest) = rest {
-            // (a b . rest): cons the fixed part onto the tail.
-            let mut tail = self.quasi(rest, depth)?;
-            if run.len() > 8 {
-                // A long fixed part would make a deep chain of conses: append it instead.
-                segments.push(Expr::new(ExprKind::Prim(Prim::List, std::mem::take(&mut run)), span));
-            }
-            for e in run.drain(..).rev() {
-                tail = Expr::new(ExprKind::Prim(Prim::Cons, vec![e, tail]), span);
-            }
-            segments.push(tail);
-        } else if !run.is_empty() {
-            segments.push(Expr::new(ExprKind::Prim(Prim::List, run), span));
+        Ok(())
+    }
+}
+
+fn quoted(f: &Sexp) -> Expr {
+    Expr::new(ExprKind::Const(f.clone()), f.span)
+}
+
+/// Builds a quasiquoted list from its spliced segments, the pending run of plain elements and
+/// the tail of a dotted list.
+fn assemble_quasi(mut segments: Vec<Expr>, mut run: Vec<Expr>, tail: Option<Expr>, span: Span) -> Expr {
+    if let Some(mut tail) = tail {
+        // (a b . rest): cons the fixed part onto the tail; a long fixed part is appended instead
+        // of making a deep chain of conses.
+        if run.len() > 8 {
+            segments.push(Expr::new(ExprKind::Prim(Prim::List, std::mem::take(&mut run)), span));
         }
-        Ok(match segments.len() {
-            0 => Expr::new(ExprKind::Const(Sexp::list(vec![], span)), span),
-            1 if matches!(segments[0].kind, ExprKind::Prim(Prim::List, _)) => segments.pop().unwrap(),
-            _ => Expr::new(ExprKind::Prim(Prim::Append, segments), span),
-        })
+        for e in run.drain(..).rev() {
+            tail = Expr::new(ExprKind::Prim(Prim::Cons, vec![e, tail]), span);
+        }
+        segments.push(tail);
+    } else if !run.is_empty() {
+        segments.push(Expr::new(ExprKind::Prim(Prim::List, run), span));
+    }
+    match segments.len() {
+        0 => Expr::new(ExprKind::Const(Sexp::list(vec![], span)), span),
+        1 if matches!(segments[0].kind, ExprKind::Prim(Prim::List, _)) => segments.pop().expect("one segment"),
+        _ => Expr::new(ExprKind::Prim(Prim::Append, segments), span),
     }
 }

@@ -4,9 +4,11 @@
 //! [`FnInfo`]. After it runs there is no name lookup left for the back ends to do.
 
 use crate::core::{
-    Binding, CaptureFrom, CaptureInfo, Expr, ExprKind, FnInfo, Lambda, LocalId, LocalInfo, Pattern, Prim, VarRef,
+    Binding, CaptureFrom, CaptureInfo, Expr, ExprKind, FnInfo, Lambda, LocalId, LocalInfo, MatchClause, Pattern, Prim,
+    VarRef,
 };
 use crate::error::{ErrorKind, Result, SlightError};
+use crate::expander::enter;
 use crate::globals::GlobalNames;
 use crate::sexp::SexpKind;
 
@@ -258,13 +260,8 @@ impl Resolver<'_> {
     /// nesting of what it produces; this check also covers the chains this pass builds itself
     /// (folded arithmetic), so the back ends' recursion on the result stays bounded.
     fn expr(&mut self, e: &mut Expr, ctx: &Ctx) -> Result<()> {
-        if self.nesting >= MAX_NESTING {
-            return err(ErrorKind::Syntax, format!("expression nested too deeply (limit {MAX_NESTING} levels)"), e.span);
-        }
-        self.nesting += 1;
-        let result = self.expr_inner(e, ctx);
-        self.nesting -= 1;
-        result
+        let _level = enter(e.span)?;
+        self.expr_inner(e, ctx)
     }
 
     // Each kind of expression has its own function so that this dispatcher, which is on the
@@ -295,11 +292,11 @@ impl Resolver<'_> {
             ExprKind::Prim(_, args) => self.exprs(args, &value),
             ExprKind::Seq(items) => self.seq_expr(items, ctx, &value),
             ExprKind::And(items) | ExprKind::Or(items) => self.and_or_expr(items, ctx),
-            ExprKind::Let(bindings, body) => self.let_expr(bindings, body, ctx, &value, None),
+            ExprKind::Let(bindings, body) => self.let_expr(bindings, body, ctx, &value),
             ExprKind::Loop(bindings, body) => {
                 let n = bindings.len();
                 let body_ctx = Ctx { tail: ctx.tail, recur: Some(n), in_loop: true };
-                self.let_expr(bindings, body, &body_ctx, &value, Some(()))
+                self.let_expr(bindings, body, &body_ctx, &value)
             }
             ExprKind::Recur(args) => self.recur_expr(args, ctx, &value, span),
             ExprKind::Try { body, catch, finally } => self.try_expr(body, catch, finally, &value),
@@ -357,17 +354,19 @@ impl Resolver<'_> {
     fn define_expr(&mut self, binding: &mut Binding, var: &mut VarRef, v: &mut Expr, value: &Ctx) -> Result<()> {
         if self.at_top_level() {
             let index = self.globals.intern(&binding.name);
+            let was_user_defined = self.globals.is_user_defined(&binding.name);
             self.globals.mark_user_defined(index);
             *var = VarRef::Global(index);
-            return self.expr(v, value);
+            let result = self.expr(v, value);
+            if result.is_err() && !was_user_defined {
+                // A definition that does not compile must not stop core operators being inlined.
+                self.globals.unmark_user_defined(index);
+            }
+            return result;
         }
         let top = self.fns.len() - 1;
-        let in_this_block = self
-            .cur()
-            .blocks
-            .last()
-            .and_then(|b| b.iter().rev().find(|(n, _)| *n == binding.name))
-            .map(|&(_, id)| id);
+        let in_this_block =
+            self.cur().blocks.last().and_then(|b| b.iter().rev().find(|(n, _)| *n == binding.name)).map(|&(_, id)| id);
         let id = match in_this_block {
             Some(id) => id,
             None => {
@@ -411,16 +410,14 @@ impl Resolver<'_> {
         Ok(())
     }
 
-    /// `let` (`is_loop` none) and `loop`: `body_ctx` is the context of the body.
+    /// `let` and `loop`: `body_ctx` is the context of the body.
     fn let_expr(
         &mut self,
         bindings: &mut [(Binding, Expr)],
         body: &mut Expr,
         body_ctx: &Ctx,
         value: &Ctx,
-        is_loop: Option<()>,
     ) -> Result<()> {
-        let _ = is_loop;
         let saved = self.open_block();
         for (b, init) in bindings.iter_mut() {
             self.expr(init, value)?;
@@ -515,6 +512,9 @@ impl Resolver<'_> {
 
     fn prim_call(name: &str, argc: usize) -> Option<Prim> {
         match (name, argc) {
+            // Longer calls stay calls of the variadic builtin: folding them would build a
+            // chain of primitives as deep as the argument list is long.
+            ("+" | "*" | "-", n) if n > MAX_FOLDED_ARGS => None,
             ("+" | "*", n) if n > 2 => Prim::for_call(name, 2),
             ("-", n) if n > 2 => Some(Prim::Sub),
             _ => Prim::for_call(name, argc),
@@ -557,6 +557,9 @@ impl Resolver<'_> {
         Ok(())
     }
 }
+
+/// Most arguments of a `+`, `*` or `-` call that is folded into binary primitives.
+const MAX_FOLDED_ARGS: usize = 4;
 
 /// `(+ a b c)` → `(+ (+ a b) c)`: variadic arithmetic folds into binary primitives.
 fn fold_prim(prim: Prim, name: &str, args: Vec<Expr>, span: crate::span::Span) -> ExprKind {
