@@ -784,7 +784,8 @@ fn dropping_deep_closure_chains() {
                  (recur (+ i 1) (let ((g f)) (fun () (set! g 1) g))) f)))";
     check_all(&[
         (&format!("{chain} 1"), "ok 1"),
-        (&format!("{chain} (c)"), "StackOverflow: stack overflow"),
+        // Each closure calls the next in tail position: the chain runs in one frame.
+        (&format!("{chain} (c)"), "ok 0"),
         (&format!("{cells} 1"), "ok 1"),
     ]);
 }

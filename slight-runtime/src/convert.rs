@@ -29,7 +29,15 @@ pub fn sexp_to_value(s: &Sexp) -> Value {
 }
 
 /// A value as code (a macro's expansion). Every node gets `span`, the macro call's position.
+/// Data nested deeper than the reader allows is an error (the expander would refuse it too).
 pub fn value_to_sexp(v: &Value, span: Span) -> Result<Sexp, String> {
+    to_sexp(v, span, 0)
+}
+
+fn to_sexp(v: &Value, span: Span, depth: usize) -> Result<Sexp, String> {
+    if depth > slight_core::reader::MAX_NESTING {
+        return Err(format!("code nested too deeply (limit {} levels)", slight_core::reader::MAX_NESTING));
+    }
     let kind = match v {
         Value::Nil => SexpKind::Nil,
         Value::Bool(b) => SexpKind::Bool(*b),
@@ -39,7 +47,7 @@ pub fn value_to_sexp(v: &Value, span: Span) -> Result<Sexp, String> {
         Value::Sym(s) => SexpKind::Sym(s.to_string()),
         Value::Keyword(k) => SexpKind::Keyword(k.to_string()),
         Value::List(_) => {
-            let mut items = v.list_iter().map(|x| value_to_sexp(&x, span)).collect::<Result<Vec<_>, _>>()?;
+            let mut items = v.list_iter().map(|x| to_sexp(&x, span, depth + 1)).collect::<Result<Vec<_>, _>>()?;
             let n = items.len();
             if n >= 2 && items[n - 2].is_sym(".") {
                 let rest = items.pop().expect("tail");
@@ -49,7 +57,7 @@ pub fn value_to_sexp(v: &Value, span: Span) -> Result<Sexp, String> {
                 SexpKind::List(items)
             }
         }
-        Value::Cell(c) => return value_to_sexp(&c.borrow(), span),
+        Value::Cell(c) => return to_sexp(&c.borrow(), span, depth + 1),
         other => return Err(format!("a macro expansion cannot contain {}", other.repr())),
     };
     Ok(Sexp::new(kind, span))

@@ -78,38 +78,78 @@ pub struct Cons {
 }
 
 impl Drop for Cons {
-    // Lists are dropped iteratively: the tail chain in a loop, uniquely owned nested lists via
-    // a work list (allocated only when there are any). Freeing a million-element list, or a
-    // list nested a million deep, cannot overflow the Rust stack.
+    // Lists are dropped iteratively: the tail chain in a loop, anything nested through
+    // `dismantle`. Freeing a million-element list, or one nested a million deep, cannot
+    // overflow the Rust stack.
     fn drop(&mut self) {
-        let mut nested: Vec<Rc<Cons>> = Vec::new();
-        take_nested(&mut self.head, &mut nested);
+        let mut nested: Vec<Value> = Vec::new();
+        dismantle_into(std::mem::take(&mut self.head), &mut nested);
         let mut next = self.tail.take();
         loop {
-            while let Some(mut rc) = next {
+            while let Some(mut rc) = next.take() {
                 match Rc::get_mut(&mut rc) {
                     Some(cell) => {
                         // Unlink the children first, so dropping this cell does not recurse.
                         next = cell.tail.take();
-                        take_nested(&mut cell.head, &mut nested);
+                        dismantle_into(std::mem::take(&mut cell.head), &mut nested);
                     }
                     None => break, // shared: dropping our reference only decrements
                 }
             }
             match nested.pop() {
-                Some(rc) => next = Some(rc),
+                Some(Value::List(l)) => next = l,
+                Some(other) => dismantle_into(other, &mut nested),
                 None => break,
             }
         }
     }
 }
 
-/// Moves a uniquely owned nested list out of a head slot onto the work list.
+/// Takes a value apart for iterative dropping: if it is the last reference to a list, closure
+/// or cell, its children go onto `work` (lists as themselves) instead of being dropped
+/// recursively; everything else is dropped here.
 #[inline]
-fn take_nested(head: &mut Value, work: &mut Vec<Rc<Cons>>) {
-    if matches!(head, Value::List(Some(h)) if Rc::strong_count(h) == 1) {
-        if let Value::List(Some(h)) = std::mem::take(head) {
-            work.push(h);
+fn dismantle_into(v: Value, work: &mut Vec<Value>) {
+    match v {
+        Value::List(Some(ref rc)) if Rc::strong_count(rc) == 1 => work.push(v),
+        Value::Func(mut rc) => {
+            if let Some(c) = Rc::get_mut(&mut rc) {
+                work.extend(std::mem::take(&mut c.captures).into_vec());
+            }
+        }
+        Value::Cell(mut rc) => {
+            if let Some(c) = Rc::get_mut(&mut rc) {
+                work.push(std::mem::take(c.get_mut()));
+            }
+        }
+        _ => {}
+    }
+}
+
+impl Drop for Closure {
+    // Chains of closures capturing closures (or lists) are freed without recursion.
+    fn drop(&mut self) {
+        if self.captures.iter().all(|v| matches!(v, Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_))) {
+            return;
+        }
+        let mut work: Vec<Value> = std::mem::take(&mut self.captures).into_vec();
+        while let Some(v) = work.pop() {
+            match v {
+                Value::List(Some(rc)) if Rc::strong_count(&rc) == 1 => {
+                    // Drop the list with its own iterative logic, but pull nested closures out first.
+                    let mut cur = Some(rc);
+                    while let Some(mut cell) = cur {
+                        match Rc::get_mut(&mut cell) {
+                            Some(c) => {
+                                cur = c.tail.take();
+                                dismantle_into(std::mem::take(&mut c.head), &mut work);
+                            }
+                            None => break,
+                        }
+                    }
+                }
+                other => dismantle_into(other, &mut work),
+            }
         }
     }
 }

@@ -607,6 +607,14 @@ impl Vm {
                     let callee: Rc<Closure> = $callee;
                     let p = &callee.proto;
                     let argc = $argc as usize;
+                    if Some(p.span.file) == self.prelude_file {
+                        // Prelude builtins keep the caller's frame, so their errors can point
+                        // at the user's call. (The next instruction returns the result.)
+                        self.frames[fi].pc = pc;
+                        self.stack[$fpos] = Value::Func(callee);
+                        generic_call!($fpos, argc);
+                        continue;
+                    }
                     if !p.variadic && p.nparams as usize == argc && (base + p.nregs as usize) < self.stack.len() {
                         for i in 0..argc {
                             let v = take!($cb as usize + 1 + i);

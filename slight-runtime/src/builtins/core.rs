@@ -463,6 +463,9 @@ fn b_check_list(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     Ok(Value::Nil)
 }
 
+/// Most elements `list/range` builds (a list of this many integers takes about 2 GB).
+pub const MAX_RANGE: u64 = 50_000_000;
+
 fn b_range(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let ints: Vec<i64> = a
         .iter()
@@ -485,18 +488,18 @@ fn b_range(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     if step == 0 {
         return Err(ErrorValue::new("Error", "list/range: step must not be 0"));
     }
-    let mut out = Vec::new();
-    let mut i = start;
-    while (step > 0 && i < end) || (step < 0 && i > end) {
-        out.push(Value::Int(i));
-        if out.len() > 100_000_000 {
-            return Err(ErrorValue::new("Error", "list/range: too many elements"));
-        }
-        i = match i.checked_add(step) {
-            Some(n) => n,
-            None => break,
-        };
+    // Count first (in i128, no overflow), so a huge range fails at once instead of after
+    // allocating gigabytes.
+    let span = end as i128 - start as i128;
+    let count = if (step > 0 && span > 0) || (step < 0 && span < 0) {
+        ((span.abs() + step.unsigned_abs() as i128 - 1) / step.unsigned_abs() as i128) as u128
+    } else {
+        0
+    };
+    if count > MAX_RANGE as u128 {
+        return Err(ErrorValue::new("Error", format!("list/range: too many elements ({count}; at most {MAX_RANGE})")));
     }
+    let out: Vec<Value> = (0..count as i128).map(|k| Value::Int((start as i128 + k * step as i128) as i64)).collect();
     Ok(Value::list_from(out))
 }
 fn b_concat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
