@@ -377,3 +377,25 @@ fn repl_prints_output_then_results() {
     assert!(body[3].ends_with("=> 7"), "{run:?}");
     assert!(body[4].ends_with("=> \"s\""), "{run:?}");
 }
+
+/// `-I DIR` adds a directory that `include` searches after the including file's own directory.
+#[test]
+fn run_with_include_path() {
+    let out = Command::new(env!("CARGO_BIN_EXE_slight"))
+        .args(["run", "-I", "tests/lang/include/libdir", "tests/lang/include/basic.sl"])
+        .output()
+        .expect("run slight");
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    let dir = std::env::temp_dir().join(format!("slight-cli-include-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prog = dir.join("main.sl");
+    std::fs::write(&prog, "(include \"_greet.sl\")\n(print (greet \"ada\"))\n").unwrap();
+    let lib = std::fs::canonicalize("tests/lang/include/libdir").unwrap();
+    let without = Command::new(env!("CARGO_BIN_EXE_slight")).arg("run").arg(&prog).output().unwrap();
+    assert!(!without.status.success());
+    assert!(String::from_utf8_lossy(&without.stderr).contains("cannot find \"_greet.sl\""));
+    let with = Command::new(env!("CARGO_BIN_EXE_slight")).arg("run").arg("-I").arg(&lib).arg(&prog).output().unwrap();
+    std::fs::remove_dir_all(&dir).ok();
+    assert!(with.status.success(), "{}", String::from_utf8_lossy(&with.stderr));
+    assert_eq!(String::from_utf8_lossy(&with.stdout), "hello, ada\n");
+}

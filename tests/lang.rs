@@ -5,6 +5,7 @@
 //!
 //! Programs run in-process through `slight::runner`, the same code the `slight` CLI uses.
 //! `cargo test --test lang -- FILTER` runs only the programs whose path contains FILTER.
+//! Files whose name starts with `_` are helpers (included by other programs), not tests.
 
 use slight::runner::run_source;
 use slight::Vm;
@@ -18,7 +19,9 @@ fn collect(dir: &Path, out: &mut Vec<PathBuf>) {
         let p = e.path();
         if p.is_dir() {
             collect(&p, out);
-        } else if p.extension().is_some_and(|x| x == "sl") {
+        } else if p.extension().is_some_and(|x| x == "sl")
+            && !p.file_name().is_some_and(|n| n.to_string_lossy().starts_with('_'))
+        {
             out.push(p);
         }
     }

@@ -299,7 +299,13 @@ impl Expander<'_> {
                 "throw" => return self.throw_form(args, span),
                 "match" => return self.match_form(args, span),
                 "eval" => return self.eval_form(args, span),
-                "include" | "defclass" | "new" | "receive" => return unsupported(head, span),
+                "include" => {
+                    return err(
+                        "include must be a top-level form with one string argument: (include \"file.sl\")",
+                        span,
+                    )
+                }
+                "defclass" | "new" | "receive" => return unsupported(head, span),
                 _ => {}
             }
         }

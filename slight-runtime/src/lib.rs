@@ -7,6 +7,7 @@ pub mod compiler;
 pub mod convert;
 pub mod embed;
 pub mod error;
+mod include;
 pub mod ops;
 pub mod value;
 pub mod vm;

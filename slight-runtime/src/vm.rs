@@ -67,6 +67,9 @@ pub struct Vm {
     state: BuiltinState,
     arg_buf: Vec<Value>,
     include_paths: Vec<std::path::PathBuf>,
+    /// The files being included, innermost last (cycle detection): canonical path and the
+    /// path as shown in messages.
+    pub(crate) include_stack: Vec<(std::path::PathBuf, String)>,
     /// The source file of `prelude.sl`, so error positions can skip its frames.
     prelude_file: Option<slight_core::FileId>,
 }
@@ -103,6 +106,7 @@ impl Vm {
             arg_buf: Vec::new(),
             include_paths: Vec::new(),
             prelude_file: None,
+            include_stack: Vec::new(),
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
@@ -121,6 +125,10 @@ impl Vm {
 
     pub fn include_paths(&self) -> &[std::path::PathBuf] {
         &self.include_paths
+    }
+
+    pub(crate) fn builtin_state(&self) -> &BuiltinState {
+        &self.state
     }
 
     pub fn capabilities(&self) -> Capabilities {
@@ -222,7 +230,11 @@ impl Vm {
         let mut reader = Reader::new(&text, file);
         while let Some(form) = reader.next_form() {
             let result = match form {
-                Ok(form) => self.eval_form(&form).map_err(|e| self.to_error(&e)),
+                Ok(form) => match crate::include::include_target(&form) {
+                    Some(target) => self.include(target, name, form.span),
+                    None => self.eval_form(&form),
+                }
+                .map_err(|e| self.to_error(&e)),
                 Err(e) => Err(self.to_error(&Rc::new(ErrorValue::from_front(&e)))),
             };
             let failed = result.is_err();

@@ -1,0 +1,4 @@
+(defun ok () 1)
+
+(defun bad () (+ 1 "x"))
+(bad)

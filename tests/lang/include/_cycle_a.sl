@@ -1,0 +1,1 @@
+(include "_cycle_b.sl")

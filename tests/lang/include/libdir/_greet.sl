@@ -1,0 +1,1 @@
+(defun greet (name) (string/concat "hello, " name))

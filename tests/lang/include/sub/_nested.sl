@@ -1,0 +1,3 @@
+; Includes a file relative to its own directory.
+(include "_leaf.sl")
+(defun nested () (list :nested (leaf)))
