@@ -81,6 +81,9 @@ pub fn format_float(f: f64) -> String {
         }
     } else if f == f.trunc() && f.abs() < 1e16 {
         format!("{f:.1}")
+    } else if f.abs() >= 1e16 || f.abs() < 1e-6 {
+        // Shortest round-trip digits in exponent form (`1e16`, `2.5e-7`): reads back as a float.
+        format!("{f:e}")
     } else {
         format!("{f}")
     }

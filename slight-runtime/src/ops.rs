@@ -107,9 +107,28 @@ pub fn compare(op: &str, a: &Value, b: &Value) -> Result<Option<Ordering>, Error
     match (a, b) {
         (Value::Int(x), Value::Int(y)) => Ok(Some(x.cmp(y))),
         (Value::Float(x), Value::Float(y)) => Ok(x.partial_cmp(y)),
-        (Value::Int(x), Value::Float(y)) => Ok((*x as f64).partial_cmp(y)),
-        (Value::Float(x), Value::Int(y)) => Ok(x.partial_cmp(&(*y as f64))),
+        (Value::Int(x), Value::Float(y)) => Ok(cmp_int_float(*x, *y)),
+        (Value::Float(x), Value::Int(y)) => Ok(cmp_int_float(*y, *x).map(Ordering::reverse)),
         _ => Err(bad_pair(op, a, b)),
+    }
+}
+
+/// Exact ordering of an integer and a float (converting the integer to a float would round
+/// large integers: 2^53 + 1 is not equal to, nor less than, 2^53 as a float).
+fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
+    if f.is_nan() {
+        return None;
+    }
+    if f >= 9.223372036854775808e18 {
+        return Some(Ordering::Less);
+    }
+    if f < -9.223372036854775808e18 {
+        return Some(Ordering::Greater);
+    }
+    let whole = f.trunc();
+    match (i as i128).cmp(&(whole as i128)) {
+        Ordering::Equal => 0.0f64.partial_cmp(&(f - whole)),
+        other => Some(other),
     }
 }
 

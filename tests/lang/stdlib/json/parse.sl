@@ -1,0 +1,38 @@
+; json/parse: numbers, strings, booleans, null
+(json/parse "42")
+(json/parse "-17")
+(json/parse "2.5")
+(json/parse "5.0")
+(json/parse "1e3")
+(json/parse "1E-2")
+(json/parse "0.1")
+(json/parse "-0")
+(json/parse "9223372036854775807")
+(json/parse "-9223372036854775808")
+; integers beyond i64 become the nearest float
+(== (json/parse "9223372036854775808") 9223372036854775808.0)
+(json/stringify (json/parse "9223372036854775808"))
+(json/stringify (json/parse "123456789012345678901234567890"))
+(json/parse "true")
+(json/parse "false")
+(json/parse "null")
+(json/parse "\"hi\"")
+(json/parse "  [ 1 , 2 ]\n\t")
+; arrays become lists, objects maps with string keys
+(json/parse "[]")
+(json/parse "{}")
+(type/of (json/parse "{}"))
+(json/parse "[1, \"a\", true, null, [2, [3]], {\"k\": 1.5}]")
+; objects keep their key order
+(json/parse "{\"z\": 1, \"a\": 2, \"m\": 3}")
+; a repeated key keeps its first position and its last value
+(json/parse "{\"a\": 1, \"b\": 2, \"a\": 3}")
+(== (json/parse "{\"a\": 1, \"b\": [2]}") (json/parse "{\"b\": [2], \"a\": 1}"))
+(json/parse "{\"\": {\"nested\": {\"deep\": []}}}")
+; escapes and Unicode
+(json/parse "\"line\\nnext \\\"q\\\" \\\\ \\/ \\t\"")
+(json/parse "\"\\u00e9\\ud83d\\ude00\"")
+(string/length (json/parse "\"\\ud83d\\ude00\""))
+(json/parse "\"a\\u0000b\"")
+(json/parse "\"héllo 😀\"")
+(json/parse "{\"clé\": \"ü\"}")
