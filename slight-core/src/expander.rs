@@ -726,6 +726,17 @@ impl Expander<'_> {
             self.quasi_item(item, depth, &mut segments, &mut run, span)?;
         }
         let tail = match rest {
+            // A literal atom tail, as in `(x . rest)` parameter lists: the list keeps the `.`
+            // marker, exactly like the quoted datum '(x . rest).
+            Some(atom) if atom.as_list().is_none() && !matches!(atom.kind, SexpKind::Dotted(..)) => {
+                if !run.is_empty() || segments.is_empty() {
+                    run.push(quoted(&Sexp::sym(".", atom.span)));
+                    run.push(quoted(atom));
+                } else {
+                    run.extend([quoted(&Sexp::sym(".", atom.span)), quoted(atom)]);
+                }
+                None
+            }
             Some(rest) => Some(self.quasi(rest, depth)?),
             None => None,
         };
@@ -765,16 +776,14 @@ fn quoted(f: &Sexp) -> Expr {
 /// Builds a quasiquoted list from its spliced segments, the pending run of plain elements and
 /// the tail of a dotted list.
 fn assemble_quasi(mut segments: Vec<Expr>, mut run: Vec<Expr>, tail: Option<Expr>, span: Span) -> Expr {
-    if let Some(mut tail) = tail {
-        // (a b . rest): cons the fixed part onto the tail; a long fixed part is appended instead
-        // of making a deep chain of conses.
-        if run.len() > 8 {
+    if let Some(tail) = tail {
+        // (a b . ,rest): the fixed part, then the tail — spliced if it is a list, otherwise
+        // kept after a `.` marker (the quasiquote append does that at run time).
+        if !run.is_empty() {
             segments.push(Expr::new(ExprKind::Prim(Prim::List, std::mem::take(&mut run)), span));
         }
-        for e in run.drain(..).rev() {
-            tail = Expr::new(ExprKind::Prim(Prim::Cons, vec![e, tail]), span);
-        }
         segments.push(tail);
+        return Expr::new(ExprKind::Prim(Prim::Append, segments), span);
     } else if !run.is_empty() {
         segments.push(Expr::new(ExprKind::Prim(Prim::List, run), span));
     }

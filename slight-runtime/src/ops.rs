@@ -204,6 +204,20 @@ pub fn append(parts: &[Value]) -> Result<Value, ErrorValue> {
     Ok(Value::list_from(items))
 }
 
+/// Quasiquote's append: like [`append`], but a last part that is not a list is a dotted tail,
+/// kept after a `.` marker — `` `(x . ,p) `` with `p` = `rest` gives `(x . rest)`.
+pub fn append_quasi(parts: &[Value]) -> Result<Value, ErrorValue> {
+    match parts.split_last() {
+        Some((last, init)) if !matches!(last, Value::List(_) | Value::Nil) => {
+            let mut items = append(init)?.list_iter().collect::<Vec<_>>();
+            items.push(Value::sym("."));
+            items.push(last.clone());
+            Ok(Value::list_from(items))
+        }
+        _ => append(parts),
+    }
+}
+
 /// `e.message` / `e.type` on errors (compat field access), and map lookup by keyword or string.
 pub fn field(obj: &Value, name: &Value) -> Result<Value, ErrorValue> {
     let Value::Str(n) = name else {

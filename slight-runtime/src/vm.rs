@@ -798,7 +798,7 @@ impl Vm {
                     }
                     Instr::Append { dst, start, count } => {
                         let s = base + start as usize;
-                        let r = ops::append(&self.stack[s..s + count as usize]);
+                        let r = ops::append_quasi(&self.stack[s..s + count as usize]);
                         wr!(dst, check!(r));
                     }
                     Instr::Field { dst, a, b } => {

@@ -1309,8 +1309,6 @@ fn quasiquote_builds_lists() {
 }
 
 #[test]
-#[ignore = "bug: quasiquote of a dotted list with a symbol tail conses onto the symbol (TypeError), although \
-            '(a . b) works; macros cannot build dotted parameter lists with quasiquote"]
 fn quasiquote_builds_dotted_parameter_lists() {
     assert_eq!(eval1("`(a . b)"), "(a . b)");
     assert_eq!(eval1("(defmacro vfun () `(fun (x . rest) rest)) ((vfun) 1 2 3)"), "(2 3)");
