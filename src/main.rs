@@ -35,6 +35,9 @@ enum Command {
         /// Directories searched by `include`.
         #[arg(short = 'I', value_name = "DIR")]
         include: Vec<PathBuf>,
+        /// Arguments for the program (`sys/args`).
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
     },
     /// Print the bytecode of a program, with its source lines.
     Disasm { file: PathBuf },
@@ -93,7 +96,7 @@ fn real_main() -> ExitCode {
     }
     match cli.command {
         None | Some(Command::Repl) => repl::run(),
-        Some(Command::Run { file, echo, include }) => {
+        Some(Command::Run { file, echo, include, args: _ }) => {
             let src = match read_file(&file) {
                 Ok(s) => s,
                 Err(code) => return code,
@@ -104,14 +107,15 @@ fn real_main() -> ExitCode {
             }
             let outcome = run_source(&mut vm, &file.display().to_string(), &src, echo);
             vm.flush();
+            let mut status = if outcome.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
             for e in &outcome.errors {
-                eprint!("{}", e.rendered);
+                // `(sys/exit n)` raises an `Exit` error that ends the program with status n.
+                match exit_code(e) {
+                    Some(code) => status = ExitCode::from(code),
+                    None => eprint!("{}", e.rendered),
+                }
             }
-            if outcome.errors.is_empty() {
-                ExitCode::SUCCESS
-            } else {
-                ExitCode::FAILURE
-            }
+            status
         }
         Some(Command::Disasm { file }) => {
             let src = match read_file(&file) {
@@ -161,6 +165,15 @@ fn disasm(name: &str, src: &str) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
+}
+
+/// The status of an uncaught `(sys/exit n)` (its error message is `exit n`).
+fn exit_code(e: &slight::Error) -> Option<u8> {
+    if e.kind != "Exit" {
+        return None;
+    }
+    let code: i64 = e.message.strip_prefix("exit ")?.trim().parse().ok()?;
+    Some(code.rem_euclid(256) as u8)
 }
 
 fn is_definition(form: &slight_core::Sexp) -> bool {

@@ -119,10 +119,11 @@ fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
     if f.is_nan() {
         return None;
     }
-    if f >= 9.223372036854775808e18 {
+    let two_63 = (1u64 << 63) as f64;
+    if f >= two_63 {
         return Some(Ordering::Less);
     }
-    if f < -9.223372036854775808e18 {
+    if f < -two_63 {
         return Some(Ordering::Greater);
     }
     let whole = f.trunc();

@@ -1,0 +1,252 @@
+//! The embedding API's sandbox: a VM without the `fs` / `sys` capabilities refuses those
+//! builtins (`capability denied: ...`), capabilities can be granted one by one, and an fs root
+//! confines every `fs/*` path — `..`, absolute paths and symbolic links cannot escape it.
+//! File-system tests work in a fresh temporary directory that is removed afterwards.
+
+use slight_runtime::{Capabilities, Vm};
+use std::path::{Path, PathBuf};
+
+/// A fresh directory under the system's temp dir, removed on drop.
+struct TempDir(PathBuf);
+
+impl TempDir {
+    fn new(tag: &str) -> TempDir {
+        use std::sync::atomic::{AtomicUsize, Ordering};
+        static COUNTER: AtomicUsize = AtomicUsize::new(0);
+        let nanos = std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_nanos();
+        let n = COUNTER.fetch_add(1, Ordering::Relaxed);
+        let dir = std::env::temp_dir().join(format!("slight-sandbox-{tag}-{}-{nanos}-{n}", std::process::id()));
+        std::fs::create_dir_all(&dir).expect("create temp dir");
+        TempDir(dir)
+    }
+    fn path(&self) -> &Path {
+        &self.0
+    }
+}
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
+/// A Slight string literal for a path.
+fn lit(p: &Path) -> String {
+    let s = p.to_str().expect("temp paths are UTF-8");
+    format!("\"{}\"", s.replace('\\', "\\\\").replace('"', "\\\""))
+}
+
+/// Evaluates `src`, expecting an error; returns (type, message).
+fn fails(vm: &mut Vm, src: &str) -> (String, String) {
+    match vm.eval(src) {
+        Ok(v) => panic!("`{src}` should fail, gave {}", v.repr()),
+        Err(e) => (e.kind.clone(), e.message.clone()),
+    }
+}
+
+fn ok(vm: &mut Vm, src: &str) -> String {
+    match vm.eval(src) {
+        Ok(v) => v.repr(),
+        Err(e) => panic!("`{src}` failed: {}", e.message),
+    }
+}
+
+const FS_CALLS: &[&str] = &[
+    "(fs/read \"x\")",
+    "(fs/write \"x\" \"y\")",
+    "(fs/write! \"x\" \"y\")",
+    "(fs/append \"x\" \"y\")",
+    "(fs/append! \"x\" \"y\")",
+    "(fs/exists? \"x\")",
+    "(fs/delete! \"x\")",
+    "(fs/resolve \"x\")",
+    "(fs/mkdir! \"x\")",
+    "(fs/readdir \"x\")",
+    "(fs/stat \"x\")",
+    "(fs/copy! \"x\" \"y\")",
+    "(fs/move! \"x\" \"y\")",
+    "(read-file \"x\")",
+    "(write-file! \"x\" \"y\")",
+    "(file-exists? \"x\")",
+    // The capability is checked before the arguments.
+    "(fs/read 42)",
+];
+
+const SYS_CALLS: &[&str] = &[
+    "(sys/env \"HOME\")",
+    "(get-env \"HOME\")",
+    "(sys/exit 1)",
+    "(sys/args)",
+    "(sys/cwd)",
+    "(sys/chdir! \".\")",
+    "(sys/platform)",
+    "(sys/arch)",
+    "(sys/homedir)",
+    "(sys/tmpdir)",
+    "(sys/env 42)",
+];
+
+#[test]
+fn a_sandboxed_vm_denies_fs_and_sys() {
+    let mut vm = Vm::sandboxed();
+    let _out = vm.capture_output();
+    for call in FS_CALLS {
+        assert_eq!(fails(&mut vm, call), ("CapabilityError".into(), "capability denied: fs".into()), "{call}");
+    }
+    for call in SYS_CALLS {
+        assert_eq!(fails(&mut vm, call), ("CapabilityError".into(), "capability denied: sys".into()), "{call}");
+    }
+    // The denial is an ordinary error: a program can catch it.
+    assert_eq!(
+        ok(&mut vm, "(try (fs/read \"x\") (catch e (list (error/type e) (error/message e))))"),
+        "(\"CapabilityError\" \"capability denied: fs\")"
+    );
+    // Builtins that need no capability still work.
+    assert_eq!(ok(&mut vm, "(begin (log/info \"hi\") (timer/sleep 0) (+ 1 2))"), "3");
+}
+
+#[test]
+fn capabilities_are_granted_separately() {
+    let dir = TempDir::new("caps");
+    let mut vm = Vm::sandboxed();
+    vm.set_capabilities(Capabilities { fs: true, sys: false, include: false });
+    assert_eq!(vm.capabilities(), Capabilities { fs: true, sys: false, include: false });
+    let file = dir.path().join("a.txt");
+    assert_eq!(ok(&mut vm, &format!("(fs/write {} \"hello\")", lit(&file))), "true");
+    assert_eq!(ok(&mut vm, &format!("(fs/read {})", lit(&file))), "\"hello\"");
+    assert_eq!(fails(&mut vm, "(sys/cwd)"), ("CapabilityError".into(), "capability denied: sys".into()));
+
+    vm.set_capabilities(Capabilities { fs: false, sys: true, include: false });
+    assert_eq!(fails(&mut vm, &format!("(fs/read {})", lit(&file))).1, "capability denied: fs");
+    assert_eq!(ok(&mut vm, "(type/of (sys/cwd))"), "\"STRING\"");
+
+    // A full VM has both.
+    let mut vm = Vm::new();
+    assert_eq!(ok(&mut vm, &format!("(fs/exists? {})", lit(&file))), "true");
+    assert_eq!(ok(&mut vm, "(type/of (sys/platform))"), "\"STRING\"");
+}
+
+#[test]
+fn exit_is_an_error_for_the_embedder() {
+    let mut vm = Vm::new();
+    assert_eq!(fails(&mut vm, "(sys/exit 3)"), ("Exit".into(), "exit 3".into()));
+    assert_eq!(fails(&mut vm, "(sys/exit)"), ("Exit".into(), "exit 0".into()));
+    // The VM is still usable afterwards.
+    assert_eq!(ok(&mut vm, "(+ 1 1)"), "2");
+}
+
+/// The layout of the confinement tests:
+/// ```text
+/// base/root/inside.txt          base/root/sub/
+/// base/root/link -> base/outside        base/root/filelink -> base/outside/secret.txt
+/// base/root/dangling -> base/outside/new.txt (missing)
+/// base/root/uplink -> ..        base/outside/secret.txt     base/root-evil/f.txt
+/// ```
+#[cfg(unix)]
+#[test]
+fn an_fs_root_confines_every_path() {
+    use std::os::unix::fs::symlink;
+
+    let base = TempDir::new("root");
+    let root = base.path().join("root");
+    let outside = base.path().join("outside");
+    let evil = base.path().join("root-evil");
+    for d in [&root, &root.join("sub"), &outside, &evil] {
+        std::fs::create_dir_all(d).unwrap();
+    }
+    std::fs::write(root.join("inside.txt"), "in").unwrap();
+    std::fs::write(outside.join("secret.txt"), "secret").unwrap();
+    std::fs::write(evil.join("f.txt"), "evil").unwrap();
+    symlink(&outside, root.join("link")).unwrap();
+    symlink(outside.join("secret.txt"), root.join("filelink")).unwrap();
+    symlink(outside.join("new.txt"), root.join("dangling")).unwrap();
+    symlink("..", root.join("uplink")).unwrap();
+    let canon_root = std::fs::canonicalize(&root).unwrap();
+    let canon_outside = std::fs::canonicalize(&outside).unwrap();
+
+    let mut vm = Vm::new();
+    let _out = vm.capture_output();
+    // The root itself may be given through `..` (it is resolved before use).
+    vm.set_fs_root(Some(root.join("sub").join("..")));
+
+    // Inside the root: everything works, also with `..` that stays inside.
+    let inside = lit(&root.join("inside.txt"));
+    assert_eq!(ok(&mut vm, &format!("(fs/read {inside})")), "\"in\"");
+    assert_eq!(ok(&mut vm, &format!("(fs/read {})", lit(&root.join("sub/../inside.txt")))), "\"in\"");
+    assert_eq!(ok(&mut vm, &format!("(fs/write {} \"new\")", lit(&root.join("sub/new.txt")))), "true");
+    assert_eq!(ok(&mut vm, &format!("(fs/mkdir! {})", lit(&root.join("sub/deep/er")))), "true");
+    assert_eq!(ok(&mut vm, &format!("(fs/readdir {})", lit(&root.join("sub")))), "(\"deep\" \"new.txt\")");
+    assert_eq!(ok(&mut vm, &format!("(fs/copy! {inside} {})", lit(&root.join("sub/copy.txt")))), "true");
+    assert_eq!(
+        ok(&mut vm, &format!("(fs/resolve {})", lit(&root.join("sub/./x/../y")))),
+        lit(&canon_root.join("sub/y"))
+    );
+
+    let denied =
+        |p: &Path| format!("capability denied: fs: path {} escapes the root {}", p.display(), canon_root.display());
+    let secret = canon_outside.join("secret.txt");
+    let cases: Vec<(String, PathBuf)> = vec![
+        // `..` out of the root.
+        (format!("(fs/read {})", lit(&root.join("../outside/secret.txt"))), secret.clone()),
+        (format!("(fs/read {})", lit(&root.join("sub/../../outside/secret.txt"))), secret.clone()),
+        // An absolute path elsewhere.
+        (format!("(fs/read {})", lit(&outside.join("secret.txt"))), secret.clone()),
+        (format!("(fs/exists? {})", lit(&outside.join("secret.txt"))), secret.clone()),
+        // A sibling whose name starts with the root's name.
+        (format!("(fs/read {})", lit(&evil.join("f.txt"))), std::fs::canonicalize(evil.join("f.txt")).unwrap()),
+        // Symbolic links inside the root that point outside.
+        (format!("(fs/read {})", lit(&root.join("link/secret.txt"))), secret.clone()),
+        (format!("(fs/read {})", lit(&root.join("filelink"))), secret.clone()),
+        (format!("(fs/stat {})", lit(&root.join("filelink"))), secret.clone()),
+        (format!("(fs/readdir {})", lit(&root.join("link"))), canon_outside.clone()),
+        (format!("(fs/read {})", lit(&root.join("uplink/outside/secret.txt"))), secret.clone()),
+        (format!("(fs/write {} \"x\")", lit(&root.join("dangling"))), canon_outside.join("new.txt")),
+        (format!("(fs/append {} \"x\")", lit(&root.join("link/new.txt"))), canon_outside.join("new.txt")),
+        (format!("(fs/mkdir! {})", lit(&root.join("link/newdir"))), canon_outside.join("newdir")),
+        (format!("(fs/delete! {})", lit(&root.join("link/secret.txt"))), secret.clone()),
+        (format!("(fs/resolve {})", lit(&root.join("link"))), canon_outside.clone()),
+        (format!("(fs/copy! {} {inside})", lit(&root.join("filelink"))), secret.clone()),
+        (format!("(fs/copy! {inside} {})", lit(&root.join("dangling"))), canon_outside.join("new.txt")),
+        (format!("(fs/move! {inside} {})", lit(&root.join("link/moved.txt"))), canon_outside.join("moved.txt")),
+        (format!("(write-file! {} \"x\")", lit(&root.join("link/new.txt"))), canon_outside.join("new.txt")),
+    ];
+    for (src, escaped) in &cases {
+        assert_eq!(fails(&mut vm, src), ("CapabilityError".into(), denied(escaped)), "{src}");
+    }
+    // A relative path is relative to the current directory (not the root), so here it escapes.
+    let (kind, message) = fails(&mut vm, "(fs/read \"relative.txt\")");
+    assert_eq!(kind, "CapabilityError");
+    assert!(message.starts_with("capability denied: fs: path "), "{message}");
+
+    // Nothing outside was touched.
+    assert_eq!(std::fs::read_to_string(outside.join("secret.txt")).unwrap(), "secret");
+    assert!(!outside.join("new.txt").exists());
+    assert!(!outside.join("newdir").exists());
+    assert!(!outside.join("moved.txt").exists());
+    assert!(root.join("inside.txt").exists());
+
+    // Deleting a link inside the root removes the link, not what it points to.
+    assert_eq!(ok(&mut vm, &format!("(fs/delete! {})", lit(&root.join("filelink")))), "true");
+    assert!(std::fs::symlink_metadata(root.join("filelink")).is_err());
+    assert_eq!(std::fs::read_to_string(outside.join("secret.txt")).unwrap(), "secret");
+
+    // Without a root, the same paths are reachable again.
+    vm.set_fs_root(None);
+    assert_eq!(ok(&mut vm, &format!("(fs/read {})", lit(&root.join("link/secret.txt")))), "\"secret\"");
+}
+
+#[cfg(unix)]
+#[test]
+fn a_loop_of_links_is_an_io_error_not_a_hang() {
+    use std::os::unix::fs::symlink;
+    let base = TempDir::new("loop");
+    symlink(base.path().join("b"), base.path().join("a")).unwrap();
+    symlink(base.path().join("a"), base.path().join("b")).unwrap();
+    let mut vm = Vm::new();
+    vm.set_fs_root(Some(base.path().to_path_buf()));
+    let a = lit(&base.path().join("a"));
+    let (kind, message) = fails(&mut vm, &format!("(fs/read {a})"));
+    assert_eq!(kind, "IOError");
+    assert!(message.ends_with("too many levels of symbolic links"), "{message}");
+    assert_eq!(ok(&mut vm, &format!("(fs/exists? {a})")), "false");
+}

@@ -1,0 +1,34 @@
+; timer/: sleep blocks the calling thread; timeout, interval and clear need the process
+; scheduler and raise a clear error until it exists; now is an extension.
+(timer/sleep 0)
+(timer/sleep 1)
+(timer/sleep 0.5)
+(timer/sleep -0.0)
+(let ((t0 (timer/now)))
+  (timer/sleep 20)
+  (>= (- (timer/now) t0) 19))
+
+; now: milliseconds since the Unix epoch, a float
+(type/of (timer/now))
+(> (timer/now) 1.6e12)
+(<= (timer/now) (timer/now))
+
+; bad durations
+(timer/sleep -1)
+(timer/sleep -0.001)
+(timer/sleep (/ 0.0 0.0))
+(timer/sleep (/ 1.0 0.0))
+(timer/sleep 1e300)
+(timer/sleep "10")
+(timer/sleep nil)
+(timer/sleep)
+(timer/sleep 1 2)
+(timer/now 1)
+
+; not available yet
+(timer/timeout 10 (fun () (print "never")))
+(timer/interval 10 (fun () (print "never")))
+(timer/clear 1)
+(try (timer/timeout 1 print) (catch e (list (error/type e) (error/message e))))
+(timer/timeout 10)
+(timer/clear)
