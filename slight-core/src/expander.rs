@@ -62,7 +62,6 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "eval",
     "include",
     "defclass",
-    "new",
     "receive",
 ];
 
@@ -305,7 +304,8 @@ impl Expander<'_> {
                         span,
                     )
                 }
-                "defclass" | "new" | "receive" => return unsupported(head, span),
+                "defclass" => return self.defclass(args, span),
+                "receive" => return unsupported(head, span),
                 _ => {}
             }
         }
@@ -494,6 +494,79 @@ impl Expander<'_> {
             _ => return expects(head, "a name and one value", span),
         };
         Ok(Expr::new(ExprKind::Define { binding, var: VarRef::Unresolved, value }, span))
+    }
+
+    /// `(defclass Name (slot...) (INIT (params) body...) (:method (params) body...) ...)` →
+    /// `(def Name (%make-class "Name" '(slot...) init-or-nil (list :method fn ...)))`, where
+    /// INIT and every method are functions taking `this` first.
+    fn defclass(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        let [name, slots, clauses @ ..] = args else {
+            return err("defclass expects a name, a slot list and clauses: (defclass Name (slot...) (INIT (params) body...) (:method (params) body...))", span);
+        };
+        let Some(class_name) = name.as_sym() else {
+            return err(format!("defclass expects a class name, got {name}"), name.span);
+        };
+        match &slots.kind {
+            SexpKind::List(items) if items.iter().all(|s| s.as_sym().is_some()) => {}
+            SexpKind::Nil => {}
+            _ => {
+                return err(
+                    format!("defclass {class_name}: the slots must be a list of names, got {slots}"),
+                    slots.span,
+                )
+            }
+        }
+        let mut init = Expr::nil(span);
+        let mut methods = Vec::new();
+        for clause in clauses {
+            let (label, params, body) = match clause.as_list() {
+                Some([label, params, body @ ..]) => (label, params, body),
+                _ => return err(format!("defclass {class_name}: a clause must be (INIT (params) body...) or (:method (params) body...), got {clause}"), clause.span),
+            };
+            let with_this = |params: &Sexp| -> Result<Sexp> {
+                let this = Sexp::sym("this", params.span);
+                Ok(match &params.kind {
+                    SexpKind::List(items) => {
+                        Sexp::list(std::iter::once(this).chain(items.iter().cloned()).collect(), params.span)
+                    }
+                    SexpKind::Dotted(items, rest) => Sexp::new(
+                        SexpKind::Dotted(std::iter::once(this).chain(items.iter().cloned()).collect(), rest.clone()),
+                        params.span,
+                    ),
+                    SexpKind::Nil => Sexp::list(vec![this], params.span),
+                    _ => return not_a_parameter_list(params),
+                })
+            };
+            match &label.kind {
+                SexpKind::Sym(s) if s == "INIT" => {
+                    let lambda =
+                        self.lambda(Some(format!("{class_name}:INIT")), None, &with_this(params)?, body, clause.span)?;
+                    init = Expr::new(ExprKind::Lambda(Box::new(lambda)), clause.span);
+                }
+                SexpKind::Keyword(m) => {
+                    let lambda =
+                        self.lambda(Some(format!("{class_name}:{m}")), None, &with_this(params)?, body, clause.span)?;
+                    methods.push(Expr::constant(SexpKind::Keyword(m.clone()), label.span));
+                    methods.push(Expr::new(ExprKind::Lambda(Box::new(lambda)), clause.span));
+                }
+                _ => {
+                    return err(
+                        format!("defclass {class_name}: expected INIT or a :method keyword, got {label}"),
+                        label.span,
+                    )
+                }
+            }
+        }
+        let make = Expr::new(ExprKind::Var { name: "%make-class".into(), var: VarRef::Unresolved }, span);
+        let call_args = vec![
+            Expr::constant(SexpKind::Str(class_name.to_string()), name.span),
+            Expr::new(ExprKind::Const(slots.clone()), slots.span),
+            init,
+            Expr::new(ExprKind::Prim(Prim::List, methods), span),
+        ];
+        let value = Expr::new(ExprKind::Call(Box::new(make), call_args), span);
+        let binding = Binding::new(class_name.to_string(), None, name.span);
+        Ok(Expr::new(ExprKind::Define { binding, var: VarRef::Unresolved, value: Box::new(value) }, span))
     }
 
     fn lambda(

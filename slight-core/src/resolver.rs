@@ -278,6 +278,20 @@ impl Resolver<'_> {
         match &mut e.kind {
             ExprKind::Const(_) | ExprKind::Var { .. } | ExprKind::Call(..) => Ok(()),
             ExprKind::Set { name, var, value: v } => {
+                // `(set! obj.slot v)` on a local object sets the slot: `(object/set! obj "slot" v)`.
+                if let Some((obj, field)) = name.split_once('.').filter(|(o, f)| !o.is_empty() && !f.is_empty()) {
+                    if !self.is_local(name) && self.is_local(obj) {
+                        let (obj, field) = (obj.to_string(), field.to_string());
+                        let span = e.span;
+                        let target = Expr::new(ExprKind::Var { name: obj, var: VarRef::Unresolved }, span);
+                        let setter =
+                            Expr::new(ExprKind::Var { name: "object/set!".into(), var: VarRef::Unresolved }, span);
+                        let value_expr = std::mem::replace(&mut **v, Expr::nil(span));
+                        let args = vec![target, Expr::constant(SexpKind::Str(field), span), value_expr];
+                        e.kind = ExprKind::Call(Box::new(setter), args);
+                        return self.expr(e, ctx);
+                    }
+                }
                 self.expr(v, &value)?;
                 *var = self.resolve_var(name, true);
                 Ok(())

@@ -238,6 +238,7 @@ pub fn field(obj: &Value, name: &Value) -> Result<Value, ErrorValue> {
                 .cloned()
                 .unwrap_or(Value::Nil))
         }
+        Value::Object(_) => crate::builtins::object::get_slot("field", obj, name),
         other => Err(ErrorValue::type_error(format!("Type error: cannot read field {n} of {}", other.type_name()))),
     }
 }

@@ -29,6 +29,10 @@ pub enum Value {
     Native(Rc<NativeFn>),
     Pid(u64),
     Error(Rc<ErrorValue>),
+    /// A class made by `defclass`.
+    Class(Rc<Class>),
+    /// An instance of a class (`new`).
+    Object(Rc<Object>),
     /// A shared mutable variable (captured and assigned). Never visible to Slight code.
     Cell(Rc<RefCell<Value>>),
 }
@@ -65,6 +69,8 @@ impl Value {
             Value::Native(n) => Value::Native(n.clone()),
             Value::Pid(p) => Value::Pid(*p),
             Value::Error(e) => Value::Error(e.clone()),
+            Value::Class(c) => Value::Class(c.clone()),
+            Value::Object(o) => Value::Object(o.clone()),
             Value::Cell(c) => Value::Cell(c.clone()),
         }
     }
@@ -173,6 +179,26 @@ impl Closure {
     /// The captured values (cells for variables shared with the enclosing scope).
     pub fn captures(&self) -> &[Value] {
         &self.captures
+    }
+}
+
+/// A class: its name, slot names, `INIT` and methods (functions taking `this` first).
+pub struct Class {
+    pub name: String,
+    pub slots: Vec<String>,
+    pub init: Option<Value>,
+    pub methods: indexmap::IndexMap<String, Value>,
+}
+
+/// An instance: its class and one value per slot (mutable, like maps).
+pub struct Object {
+    pub class: Rc<Class>,
+    pub slots: RefCell<Vec<Value>>,
+}
+
+impl Object {
+    pub fn slot_index(&self, name: &str) -> Option<usize> {
+        self.class.slots.iter().position(|s| s == name)
     }
 }
 
@@ -295,6 +321,8 @@ impl Value {
             Value::Func(_) | Value::Builtin(_) | Value::Native(_) => "FUNCTION",
             Value::Pid(_) => "PID",
             Value::Error(_) => "ERROR",
+            Value::Class(_) => "CLASS",
+            Value::Object(_) => "OBJECT",
             Value::Cell(c) => c.borrow().type_name(),
         }
     }
@@ -340,6 +368,8 @@ impl Value {
             (Native(a), Native(b)) => Rc::ptr_eq(a, b),
             (Pid(a), Pid(b)) => a == b,
             (Error(a), Error(b)) => Rc::ptr_eq(a, b),
+            (Class(a), Class(b)) => Rc::ptr_eq(a, b),
+            (Object(a), Object(b)) => Rc::ptr_eq(a, b),
             _ => false,
         }
     }
@@ -456,6 +486,15 @@ fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize) -> fmt::
         }
         Value::Native(n) => out.write_str(&function_label(&n.name, n.arity.unwrap_or(0), n.arity.is_none())),
         Value::Pid(p) => write!(out, "#<pid {p}>"),
+        Value::Class(c) => write!(out, "#<class {}>", c.name),
+        Value::Object(o) => {
+            write!(out, "#<{}", o.class.name)?;
+            for (name, v) in o.class.slots.iter().zip(o.slots.borrow().iter()) {
+                write!(out, " {name}=")?;
+                write_value(out, v, true, depth + 1)?;
+            }
+            out.write_str(">")
+        }
         Value::Error(e) => write!(out, "#<error {}: {}>", e.etype, e.message),
         Value::Cell(c) => write_value(out, &c.borrow(), quoted, depth + 1),
     }

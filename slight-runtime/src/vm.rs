@@ -400,6 +400,28 @@ impl Vm {
                         self.stack[fpos + 1 + i] = v;
                     }
                 }
+                // (obj :method args...) → (method obj args...)
+                Value::Object(_) => {
+                    let key = if argc >= 1 { self.stack[fpos + 1].clone() } else { Value::Nil };
+                    let method = builtins::object::find_method(&self.stack[fpos], &key)?;
+                    let obj = std::mem::replace(&mut self.stack[fpos], method);
+                    self.stack[fpos + 1] = obj;
+                }
+                // (method/call obj :method args...) → (obj :method args...)
+                Value::Builtin(id) if *id == *builtins::METHOD_CALL => {
+                    check_builtin_arity(&BUILTINS[*id as usize], argc)?;
+                    if !matches!(self.stack[fpos + 1], Value::Object(_)) {
+                        return Err(ErrorValue::type_error(format!(
+                            "method/call: {} is not an object",
+                            self.stack[fpos + 1].repr()
+                        )));
+                    }
+                    for i in 0..argc {
+                        let v = std::mem::take(&mut self.stack[fpos + 1 + i]);
+                        self.stack[fpos + i] = v;
+                    }
+                    argc -= 1;
+                }
                 Value::Sym(name) | Value::Str(name) => match self.global(name) {
                     Some(f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_))) => self.stack[fpos] = f,
                     _ => return Ok(argc),

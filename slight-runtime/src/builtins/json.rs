@@ -127,6 +127,7 @@ fn to_json(v: &Value, depth: usize) -> Result<Json, ErrorValue> {
         Value::Func(_) | Value::Builtin(_) | Value::Native(_) => return Err(unsupported("a function")),
         Value::Pid(_) => return Err(unsupported("a pid")),
         Value::Error(_) => return Err(unsupported("an error")),
+        Value::Class(_) | Value::Object(_) => return Err(unsupported("an object")),
     })
 }
 
@@ -148,6 +149,7 @@ fn json_key(k: &Value) -> Result<String, ErrorValue> {
         Value::Func(_) | Value::Builtin(_) | Value::Native(_) => Err(bad_key("a FUNCTION")),
         Value::Pid(_) => Err(bad_key("a PID")),
         Value::Error(_) => Err(bad_key("an ERROR")),
+        Value::Class(_) | Value::Object(_) => Err(bad_key("an OBJECT")),
     }
 }
 

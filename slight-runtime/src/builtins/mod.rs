@@ -13,6 +13,7 @@ mod list;
 mod log;
 mod map;
 mod math;
+pub mod object;
 mod string;
 mod sys;
 mod timer;
@@ -115,6 +116,7 @@ pub static BUILTINS: Lazy<Vec<BuiltinDef>> = Lazy::new(|| {
         timer::TABLE,
         fs::TABLE,
         sys::TABLE,
+        object::TABLE,
     ];
     tables.iter().flat_map(|t| t.iter()).map(BuiltinDef::clone).collect()
 });
@@ -205,6 +207,9 @@ pub fn reference_markdown() -> String {
     }
     out
 }
+
+/// Id of `method/call`, which the VM performs as a call like `apply`.
+pub static METHOD_CALL: Lazy<u32> = Lazy::new(|| builtin_id("method/call").expect("method/call is in the table"));
 
 /// Looks a builtin up by name.
 pub fn builtin_id(name: &str) -> Option<u32> {

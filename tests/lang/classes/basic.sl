@@ -1,0 +1,41 @@
+; defclass with slots, INIT, methods, this, slot access and assignment
+(defclass Point (x y)
+  (INIT (x y) (set! this.x x) (set! this.y y))
+  (:norm2 () (+ (* this.x this.x) (* this.y this.y)))
+  (:move! (dx dy) (set! this.x (+ this.x dx)) (set! this.y (+ this.y dy)) this)
+  (:add (other) (new Point (+ this.x (object/get other :x)) (+ this.y (object/get other :y)))))
+(def p (new Point 3 4))
+p
+(type/of p)
+(type/of Point)
+Point
+(p :norm2)
+(p :move! 1 1)
+(p :norm2)
+(method/call p :norm2)
+((p :add (new Point 10 20)) :norm2)
+(object/slots p)
+(object/class p)
+(object/get p :x)
+(object/set! p :y 0)
+p
+; objects are mutable and compared by identity
+(def q p)
+(object/set! q :x 100)
+(object/get p :x)
+(== (new Point 1 1) (new Point 1 1))
+(eq? p q)
+; a class without INIT takes the slot values in order
+(defclass Pair (a b))
+(new Pair 1 2)
+(new Pair 1)
+(object/new Pair :x :y)
+; methods are ordinary functions: they can be passed around and called with apply
+(defclass Counter (n)
+  (INIT () (set! this.n 0))
+  (:inc () (set! this.n (+ this.n 1)))
+  (:get () this.n))
+(def c (new Counter))
+(list/map (fun (_) (c :inc)) (list 1 2 3))
+(c :get)
+(apply method/call (list c :get))
