@@ -32,5 +32,17 @@ pub fn run_source(vm: &mut Vm, name: &str, src: &str, echo: bool) -> RunOutcome 
             }
         }
     });
+    // Then the timer callbacks the program registered (unless it already failed).
+    if echo || errors.is_empty() {
+        if let Err(e) = vm.run_timers() {
+            if echo {
+                if !vm.at_line_start() {
+                    vm.write_out("\n");
+                }
+                vm.write_out(&format!("!! {}\n", e.message));
+            }
+            errors.push(e);
+        }
+    }
     RunOutcome { errors }
 }

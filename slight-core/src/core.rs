@@ -170,6 +170,9 @@ pub enum Prim {
     List,
     /// Concatenates lists (quasiquote splicing).
     Append,
+    /// Like `Append`, but the last argument is a dotted tail: a list is spliced, any other value
+    /// is kept after a `.` marker (quasiquote's `(a . ,rest)`).
+    AppendDotted,
     /// `e.message` field access on errors and objects.
     Field,
 }
@@ -219,6 +222,7 @@ impl Prim {
             Prim::IsEmpty => "empty?",
             Prim::List => "list",
             Prim::Append => "list/append",
+            Prim::AppendDotted => "quasiquote-append",
             Prim::Field => "field",
         }
     }

@@ -856,7 +856,7 @@ fn assemble_quasi(mut segments: Vec<Expr>, mut run: Vec<Expr>, tail: Option<Expr
             segments.push(Expr::new(ExprKind::Prim(Prim::List, std::mem::take(&mut run)), span));
         }
         segments.push(tail);
-        return Expr::new(ExprKind::Prim(Prim::Append, segments), span);
+        return Expr::new(ExprKind::Prim(Prim::AppendDotted, segments), span);
     } else if !run.is_empty() {
         segments.push(Expr::new(ExprKind::Prim(Prim::List, run), span));
     }

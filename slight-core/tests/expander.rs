@@ -533,10 +533,10 @@ fn quasiquote_unquote_and_splice() {
 fn quasiquote_dotted_lists() {
     // The fixed part is one list, appended to the evaluated tail (a non-list tail is kept
     // after a `.` marker at run time).
-    assert_eq!(core("`(a . ,b)"), "(prim list/append (prim list 'a) b)");
-    assert_eq!(core("`(,a b . ,c)"), "(prim list/append (prim list a 'b) c)");
-    assert_eq!(core("`(,@xs . ,c)"), "(prim list/append xs c)");
-    assert_eq!(core("`(1 2 3 4 5 6 7 8 9 . ,r)"), "(prim list/append (prim list '1 '2 '3 '4 '5 '6 '7 '8 '9) r)");
+    assert_eq!(core("`(a . ,b)"), "(prim quasiquote-append (prim list 'a) b)");
+    assert_eq!(core("`(,a b . ,c)"), "(prim quasiquote-append (prim list a 'b) c)");
+    assert_eq!(core("`(,@xs . ,c)"), "(prim quasiquote-append xs c)");
+    assert_eq!(core("`(1 2 3 4 5 6 7 8 9 . ,r)"), "(prim quasiquote-append (prim list '1 '2 '3 '4 '5 '6 '7 '8 '9) r)");
     // A literal atom tail is data, like the quoted '(x . rest).
     assert_eq!(core("`(x . rest)"), "(prim list 'x '. 'rest)");
 }

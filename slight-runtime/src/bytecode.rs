@@ -167,6 +167,12 @@ pub enum Instr {
         start: Reg,
         count: u16,
     },
+    /// `Append` whose last register is a dotted tail (quasiquote `(a . ,rest)`).
+    AppendDotted {
+        dst: Reg,
+        start: Reg,
+        count: u16,
+    },
     Field {
         dst: Reg,
         a: Reg,
@@ -436,7 +442,9 @@ impl Instr {
             Le { dst, a, b } | Ge { dst, a, b } | Cons { dst, a, b } | Field { dst, a, b } => vec![r(dst), r(a), r(b)],
             AddInt { dst, a, .. } | SubInt { dst, a, .. } | Not { dst, a } | Neg { dst, a } => vec![r(dst), r(a)],
             Head { dst, a } | Tail { dst, a } | IsEmpty { dst, a } => vec![r(dst), r(a)],
-            List { dst, start, count } | Append { dst, start, count } => vec![r(dst), start as usize + count as usize],
+            List { dst, start, count } | Append { dst, start, count } | AppendDotted { dst, start, count } => {
+                vec![r(dst), start as usize + count as usize]
+            }
             Jump { .. } | TryPop => vec![],
             JumpIfFalse { cond, .. } | JumpIfTrue { cond, .. } => vec![r(cond)],
             JumpIfNotEmpty { a, .. } => vec![r(a)],

@@ -543,17 +543,18 @@ impl<'a> FnCompiler<'a> {
     }
 
     fn prim(&mut self, prim: Prim, args: &[Expr], d: Reg, span: Span) -> CResult<()> {
-        if matches!(prim, Prim::List | Prim::Append) {
+        if matches!(prim, Prim::List | Prim::Append | Prim::AppendDotted) {
             let start = self.top;
             for a in args {
                 let r = self.alloc()?;
                 self.expr(a, r)?;
             }
             let count = args.len() as u16;
-            let ins = if prim == Prim::List {
-                Instr::List { dst: d, start: start as Reg, count }
-            } else {
-                Instr::Append { dst: d, start: start as Reg, count }
+            let start = start as Reg;
+            let ins = match prim {
+                Prim::List => Instr::List { dst: d, start, count },
+                Prim::Append => Instr::Append { dst: d, start, count },
+                _ => Instr::AppendDotted { dst: d, start, count },
             };
             self.emit(ins, span);
             return Ok(());

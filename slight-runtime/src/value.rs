@@ -234,6 +234,8 @@ fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
         Value::Nil => 0u8.hash(state),
         Value::Bool(b) => b.hash(state),
         Value::Int(i) => (*i as f64).to_bits().hash(state),
+        // -0.0 == 0 == 0.0, so they must hash alike.
+        Value::Float(f) if *f == 0.0 => 0.0f64.to_bits().hash(state),
         Value::Float(f) => f.to_bits().hash(state),
         Value::Str(s) => s.hash(state),
         Value::Sym(s) => (1u8, s).hash(state),
@@ -337,14 +339,7 @@ impl Value {
             (Float(a), Float(b)) => a == b,
             (Int(a), Float(b)) | (Float(b), Int(a)) => (*a as f64) == *b && (*b as i128) == (*a as i128),
             (Str(a), Str(b)) | (Sym(a), Sym(b)) | (Keyword(a), Keyword(b)) => a == b,
-            (List(_), List(_)) => lists_equal(self, other),
-            (Map(a), Map(b)) => {
-                if Rc::ptr_eq(a, b) {
-                    return true;
-                }
-                let (a, b) = (a.borrow(), b.borrow());
-                a.len() == b.len() && a.iter().all(|(k, v)| b.get(k).is_some_and(|w| v.equals(w)))
-            }
+            (List(_), List(_)) | (Map(_), Map(_)) => deep_equal(self, other),
             (Pid(a), Pid(b)) => a == b,
             _ => self.identical(other),
         }
@@ -402,10 +397,12 @@ impl Iterator for ListIter<'_> {
     }
 }
 
-/// Structural equality of two lists, iterative over nesting (a work list of pairs), so deeply
-/// nested lists cannot overflow the Rust stack.
-fn lists_equal(a: &Value, b: &Value) -> bool {
+/// Structural equality of lists and maps, iterative over nesting (a work list of pairs), so
+/// deeply nested data cannot overflow the Rust stack. Maps that contain themselves are handled
+/// by assuming a pair of maps already being compared is equal.
+fn deep_equal(a: &Value, b: &Value) -> bool {
     let mut work: Vec<(Value, Value)> = vec![(a.clone(), b.clone())];
+    let mut maps_seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
     while let Some((x, y)) = work.pop() {
         match (&x, &y) {
             (Value::List(p), Value::List(q)) => {
@@ -418,6 +415,21 @@ fn lists_equal(a: &Value, b: &Value) -> bool {
                     }
                 }
                 work.extend(x.list_iter().zip(y.list_iter()));
+            }
+            (Value::Map(p), Value::Map(q)) => {
+                if Rc::ptr_eq(p, q) || !maps_seen.insert((Rc::as_ptr(p) as usize, Rc::as_ptr(q) as usize)) {
+                    continue;
+                }
+                let (pm, qm) = (p.borrow(), q.borrow());
+                if pm.len() != qm.len() {
+                    return false;
+                }
+                for (k, v) in pm.iter() {
+                    match qm.get(k) {
+                        Some(w) => work.push((v.clone(), w.clone())),
+                        None => return false,
+                    }
+                }
             }
             _ => {
                 if !x.equals(&y) {

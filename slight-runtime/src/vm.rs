@@ -246,6 +246,40 @@ impl Vm {
         self.flush();
     }
 
+    /// Runs pending `timer/timeout` and `timer/interval` callbacks in due order, sleeping until
+    /// each is due, until none is left (an interval runs until it is cleared). Stops at the
+    /// first error a callback raises. Called after a program's top-level forms have finished.
+    pub fn run_timers(&mut self) -> Result<(), Error> {
+        loop {
+            let Some(next) =
+                (0..self.state.timers.len()).min_by_key(|&i| (self.state.timers[i].due, self.state.timers[i].id))
+            else {
+                return Ok(());
+            };
+            let due = self.state.timers[next].due;
+            let now = std::time::Instant::now();
+            if due > now {
+                std::thread::sleep(due - now);
+            }
+            let timer = self.state.timers[next].clone();
+            match timer.every {
+                Some(period) => self.state.timers[next].due = due + period,
+                None => {
+                    self.state.timers.remove(next);
+                }
+            }
+            let result = self.call_value(&timer.f, &[]);
+            self.flush();
+            if let Err(e) = result {
+                let mut e = Rc::unwrap_or_clone(e);
+                if e.span.is_none() {
+                    e.span = timer.origin;
+                }
+                return Err(self.to_error(&Rc::new(e)));
+            }
+        }
+    }
+
     /// Evaluates source text; the value of the last form, or the first error.
     pub fn eval_named(&mut self, name: &str, src: &str) -> Result<Value, Error> {
         let mut last = Ok(Value::Nil);
@@ -820,6 +854,11 @@ impl Vm {
                     }
                     Instr::Append { dst, start, count } => {
                         let s = base + start as usize;
+                        let r = ops::append(&self.stack[s..s + count as usize]);
+                        wr!(dst, check!(r));
+                    }
+                    Instr::AppendDotted { dst, start, count } => {
+                        let s = base + start as usize;
                         let r = ops::append_quasi(&self.stack[s..s + count as usize]);
                         wr!(dst, check!(r));
                     }
@@ -1152,6 +1191,11 @@ impl Host for Vm {
 
     fn state(&mut self) -> &mut BuiltinState {
         &mut self.state
+    }
+
+    fn call_site(&self) -> Option<Span> {
+        let f = self.frames.last()?;
+        f.closure.proto.spans.get(f.pc.checked_sub(1)?).copied()
     }
 }
 

@@ -447,6 +447,7 @@ fn samples() -> Vec<Instr> {
         IsEmpty { dst: 0, a: 0 },
         List { dst: 0, start: 0, count: 0 },
         Append { dst: 0, start: 0, count: 0 },
+        AppendDotted { dst: 0, start: 0, count: 0 },
         Field { dst: 0, a: 0, b: 0 },
         Jump { offset: 0 },
         JumpIfFalse { cond: 0, offset: 0 },
@@ -553,10 +554,11 @@ fn operands(ins: &mut Instr) -> (usize, Vec<&mut Reg>) {
         Drop { dst, src, .. } => (62, vec![dst, src]),
         Eval { dst, form, .. } => (63, vec![dst, form]),
         DefMacro { src, .. } => (64, vec![src]),
+        AppendDotted { dst, .. } => (65, vec![dst]),
     }
 }
 
-const INSTRUCTION_KINDS: usize = 65;
+const INSTRUCTION_KINDS: usize = 66;
 
 /// `[ins, Return r0]` with `ins`'s `k`-th register operand set to `r`.
 fn with_operand(sample: Instr, k: usize, r: Reg) -> Proto {
@@ -605,7 +607,11 @@ fn register_ranges_of_lists_and_calls_are_checked() {
     use Instr::*;
     let check = |ins: Instr| proto(N, vec![ins, Return { src: 0 }]).verify();
     // `List`/`Append` read registers start..start+count.
-    for make in [|s, c| List { dst: 0, start: s, count: c }, |s, c| Append { dst: 0, start: s, count: c }] {
+    for make in [
+        |s, c| List { dst: 0, start: s, count: c },
+        |s, c| Append { dst: 0, start: s, count: c },
+        |s, c| AppendDotted { dst: 0, start: s, count: c },
+    ] {
         assert_eq!(check(make(0, N)), Ok(()));
         assert_eq!(check(make(N - 1, 1)), Ok(()));
         assert_eq!(check(make(3, N - 3)), Ok(()));

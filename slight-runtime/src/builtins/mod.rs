@@ -35,6 +35,10 @@ pub trait Host {
     fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue>;
     /// Per-VM builtin state: capabilities, fs root, log settings, counters.
     fn state(&mut self) -> &mut BuiltinState;
+    /// Where the builtin was called from, if known (for errors raised later, e.g. by timers).
+    fn call_site(&self) -> Option<slight_core::Span> {
+        None
+    }
 }
 
 pub type BuiltinFn = fn(&mut dyn Host, &[Value]) -> Result<Value, ErrorValue>;
@@ -91,11 +95,34 @@ pub struct BuiltinState {
     /// Lowest level printed by `log/*`: 0 debug, 1 info, 2 warn, 3 error.
     pub log_level: u8,
     pub gensym_counter: u64,
+    /// Pending `timer/timeout` and `timer/interval` callbacks.
+    pub timers: Vec<Timer>,
+    pub next_timer_id: u64,
+}
+
+/// A pending timer callback.
+#[derive(Clone, Debug)]
+pub struct Timer {
+    pub id: u64,
+    pub due: std::time::Instant,
+    /// Set for intervals: the period.
+    pub every: Option<std::time::Duration>,
+    pub f: Value,
+    /// Where the timer was created (the position of errors its callback raises).
+    pub origin: Option<slight_core::Span>,
 }
 
 impl BuiltinState {
     pub fn new(capabilities: Capabilities) -> Self {
-        BuiltinState { capabilities, fs_root: None, log_enabled: true, log_level: 1, gensym_counter: 0 }
+        BuiltinState {
+            capabilities,
+            fs_root: None,
+            log_enabled: true,
+            log_level: 1,
+            gensym_counter: 0,
+            timers: Vec::new(),
+            next_timer_id: 0,
+        }
     }
 }
 

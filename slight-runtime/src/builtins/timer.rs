@@ -1,8 +1,8 @@
 //! `timer/` builtins. `timer/sleep` blocks the calling thread for now (once processes exist it
-//! will suspend only the calling process). `timer/timeout`, `timer/interval` and `timer/clear`
-//! need the process scheduler, which does not exist yet: they raise
-//! `timer/timeout: needs the process scheduler (not available yet)`. `timer/now` (the current
-//! time in milliseconds) is an extension of this implementation.
+//! will suspend only the calling process). `timer/timeout` and `timer/interval` register
+//! callbacks that run, in due order, after the program's top-level forms have finished (like a
+//! JavaScript event loop; `Vm::run_timers`), until none is left; `timer/clear` cancels one.
+//! `timer/now` (the current time in milliseconds) is an extension of this implementation.
 
 use super::{arg_num, def, BuiltinDef, Host};
 use crate::error::ErrorValue;
@@ -22,28 +22,28 @@ pub const TABLE: &[BuiltinDef] = &[
         "timer/timeout",
         2,
         Some(2),
-        |_, _| not_yet("timer/timeout"),
-        "Calls f once after ms milliseconds. Not available yet: always raises an error (needs the process scheduler).",
-        "(timer/timeout ms f)",
-        "(try (timer/timeout 10 (fun () 1)) (catch e (error/message e))) => \"timer/timeout: needs the process scheduler (not available yet)\"",
+        |h, a| schedule(h, a, "timer/timeout", false),
+        "Runs (f) once, ms milliseconds from now, after the program's top-level forms have finished; returns the timer id for timer/clear.",
+        "(timer/timeout f ms)",
+        "(type/of (timer/timeout (fun () 1) 10)) => \"NUMBER\"",
     ),
     def(
         "timer/interval",
         2,
         Some(2),
-        |_, _| not_yet("timer/interval"),
-        "Calls f every ms milliseconds. Not available yet: always raises an error (needs the process scheduler).",
-        "(timer/interval ms f)",
-        "(try (timer/interval 10 (fun () 1)) (catch e (error/type e))) => \"Error\"",
+        |h, a| schedule(h, a, "timer/interval", true),
+        "Runs (f) every ms milliseconds (at least 1) once the program's top-level forms have finished, until cleared; returns the timer id.",
+        "(timer/interval f ms)",
+        "(timer/clear (timer/interval (fun () 1) 10)) => true",
     ),
     def(
         "timer/clear",
         1,
         Some(1),
-        |_, _| not_yet("timer/clear"),
-        "Cancels a timeout or interval. Not available yet: always raises an error (needs the process scheduler).",
+        b_clear,
+        "Cancels a timeout or interval by id: true if it was pending, false otherwise.",
         "(timer/clear id)",
-        "(try (timer/clear 1) (catch e (error/type e))) => \"Error\"",
+        "(timer/clear (timer/timeout (fun () 1) 5)) => true",
     ),
     def(
         "timer/now",
@@ -56,8 +56,35 @@ pub const TABLE: &[BuiltinDef] = &[
     ),
 ];
 
-fn not_yet(name: &str) -> Result<Value, ErrorValue> {
-    Err(ErrorValue::new("Error", format!("{name}: needs the process scheduler (not available yet)")))
+/// `(timer/timeout f ms)` / `(timer/interval f ms)`; the arguments may come in either order.
+fn schedule(h: &mut dyn Host, a: &[Value], name: &str, repeat: bool) -> Result<Value, ErrorValue> {
+    let (f, ms) = match (&a[0], &a[1]) {
+        (f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_)), _) => (f.clone(), arg_num(name, a, 2)?),
+        (_, f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_))) => (f.clone(), arg_num(name, a, 1)?),
+        _ => return super::wrong_type(name, 1, "function", &a[0]),
+    };
+    if !ms.is_finite() || !(0.0..=1e15).contains(&ms) {
+        return Err(ErrorValue::new(
+            "Error",
+            format!("{name}: delay must be a number of milliseconds between 0 and 1e15, got {ms}"),
+        ));
+    }
+    let delay = std::time::Duration::from_secs_f64(ms / 1000.0);
+    let origin = h.call_site();
+    let state = h.state();
+    state.next_timer_id += 1;
+    let id = state.next_timer_id;
+    let every = repeat.then(|| delay.max(std::time::Duration::from_millis(1)));
+    state.timers.push(super::Timer { id, due: std::time::Instant::now() + delay, every, f, origin });
+    Ok(Value::Int(id as i64))
+}
+
+fn b_clear(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let id = super::arg_int("timer/clear", a, 1)?;
+    let timers = &mut h.state().timers;
+    let before = timers.len();
+    timers.retain(|t| t.id as i64 != id);
+    Ok(Value::Bool(timers.len() != before))
 }
 
 fn b_sleep(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {

@@ -1,5 +1,5 @@
-; timer/: sleep blocks the calling thread; timeout, interval and clear need the process
-; scheduler and raise a clear error until it exists; now is an extension.
+; timer/: sleep blocks the calling thread; now is an extension. Timeouts and intervals are
+; tested in timeouts.sl.
 (timer/sleep 0)
 (timer/sleep 1)
 (timer/sleep 0.5)
@@ -26,9 +26,6 @@
 (timer/now 1)
 
 ; not available yet
-(timer/timeout 10 (fun () (print "never")))
-(timer/interval 10 (fun () (print "never")))
-(timer/clear 1)
-(try (timer/timeout 1 print) (catch e (list (error/type e) (error/message e))))
 (timer/timeout 10)
 (timer/clear)
+(timer/clear :x)
