@@ -402,7 +402,7 @@ fn b_gensym(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let prefix = match a.first() {
         Some(Value::Str(s)) | Some(Value::Sym(s)) => s.to_string(),
         Some(other) => {
-            return type_error(format!("Type error: gensym expects a string prefix, got {}", other.type_name()))
+            return type_error(format!("Type error: gensym expects a string as argument 1, got {}", other.type_name()))
         }
         None => "g".to_string(),
     };
@@ -428,7 +428,7 @@ fn b_error(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 fn error_field(v: &Value, field: &str) -> Result<Value, ErrorValue> {
     match v {
         Value::Error(_) => ops::field(v, &Value::str(field)),
-        other => type_error(format!("Type error: error/{field} expects an error, got {}", other.type_name())),
+        other => type_error(format!("Type error: error/{field} expects an error as argument 1, got {}", other.type_name())),
     }
 }
 
@@ -438,7 +438,7 @@ fn b_length(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 fn b_nth(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let list = expect_list("list/nth", 1, &a[0])?;
     let Value::Int(i) = a[1] else {
-        return type_error(format!("Type error: list/nth expects an integer index, got {}", a[1].type_name()));
+        return type_error(format!("Type error: list/nth expects an integer as argument 2, got {}", a[1].type_name()));
     };
     if i < 0 {
         return Ok(Value::Nil);
@@ -515,6 +515,6 @@ fn b_concat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 fn b_strlen(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     match &a[0] {
         Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-        other => type_error(format!("Type error: string/length expects a string, got {}", other.type_name())),
+        other => type_error(format!("Type error: string/length expects a string as argument 1, got {}", other.type_name())),
     }
 }
