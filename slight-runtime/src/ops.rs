@@ -151,7 +151,9 @@ pub fn head(v: &Value) -> Result<Value, ErrorValue> {
     match v {
         Value::List(Some(c)) => Ok(c.head.clone()),
         Value::List(None) | Value::Nil => Ok(Value::Nil),
-        _ => Err(ErrorValue::type_error(format!("Type error: head expects a list as argument 1, got {}", v.type_name()))),
+        _ => {
+            Err(ErrorValue::type_error(format!("Type error: head expects a list as argument 1, got {}", v.type_name())))
+        }
     }
 }
 
@@ -160,7 +162,9 @@ pub fn tail(v: &Value) -> Result<Value, ErrorValue> {
     match v {
         Value::List(Some(c)) => Ok(Value::List(c.tail.clone())),
         Value::List(None) | Value::Nil => Ok(Value::EMPTY),
-        _ => Err(ErrorValue::type_error(format!("Type error: tail expects a list as argument 1, got {}", v.type_name()))),
+        _ => {
+            Err(ErrorValue::type_error(format!("Type error: tail expects a list as argument 1, got {}", v.type_name())))
+        }
     }
 }
 
@@ -183,7 +187,10 @@ pub fn is_empty(v: &Value) -> Result<bool, ErrorValue> {
         Value::Nil => Ok(true),
         Value::Str(s) => Ok(s.is_empty()),
         Value::Map(m) => Ok(m.borrow().is_empty()),
-        _ => Err(ErrorValue::type_error(format!("Type error: empty? expects a list as argument 1, got {}", v.type_name()))),
+        _ => Err(ErrorValue::type_error(format!(
+            "Type error: empty? expects a list as argument 1, got {}",
+            v.type_name()
+        ))),
     }
 }
 

@@ -97,7 +97,9 @@ impl Drop for Cons {
                     Some(cell) => {
                         // Unlink the children first, so dropping this cell does not recurse.
                         next = cell.tail.take();
-                        dismantle_into(std::mem::take(&mut cell.head), &mut nested);
+                        if may_nest(&cell.head) {
+                            dismantle_into(std::mem::take(&mut cell.head), &mut nested);
+                        }
                     }
                     None => break, // shared: dropping our reference only decrements
                 }
@@ -109,6 +111,12 @@ impl Drop for Cons {
             }
         }
     }
+}
+
+/// Values whose drop could recurse (lists, closures, cells); everything else drops flat.
+#[inline(always)]
+fn may_nest(v: &Value) -> bool {
+    matches!(v, Value::List(Some(_)) | Value::Func(_) | Value::Cell(_))
 }
 
 /// Takes a value apart for iterative dropping: if it is the last reference to a list, closure
@@ -135,7 +143,15 @@ fn dismantle_into(v: Value, work: &mut Vec<Value>) {
 impl Drop for Closure {
     // Chains of closures capturing closures (or lists) are freed without recursion.
     fn drop(&mut self) {
-        if self.captures.iter().all(|v| matches!(v, Value::Nil | Value::Bool(_) | Value::Int(_) | Value::Float(_))) {
+        // Only a capture that is the last reference to a closure, list or cell could make the
+        // drop recurse; otherwise the plain drop only decrements counts.
+        let could_recurse = self.captures.iter().any(|v| match v {
+            Value::Func(rc) => Rc::strong_count(rc) == 1,
+            Value::List(Some(rc)) => Rc::strong_count(rc) == 1,
+            Value::Cell(rc) => Rc::strong_count(rc) == 1,
+            _ => false,
+        });
+        if !could_recurse {
             return;
         }
         let mut work: Vec<Value> = std::mem::take(&mut self.captures).into_vec();

@@ -663,7 +663,7 @@ impl Vm {
                 ($fpos:expr, $argc:expr) => {
                     match self.enter($fpos, $argc as usize, $fpos) {
                         Ok(Entered::Frame) => continue 'frame,
-                        Ok(Entered::Value(v)) => self.stack[$fpos] = v,
+                        Ok(Entered::Value(v)) => store(&mut self.stack[$fpos], v),
                         Err(e) => fail!(e),
                     }
                 };
@@ -970,6 +970,17 @@ impl Vm {
                     }
                     Instr::TailCallGlobal { base: cb, argc, index } => {
                         let fpos = base + cb as usize;
+                        // Self tail call (the common loop): restart this frame, no refcounting.
+                        if let Some(Value::Func(c)) = &self.globals[index as usize] {
+                            if std::ptr::eq(&**c, closure) && !proto.variadic && proto.nparams == argc as u16 {
+                                for i in 0..argc as usize {
+                                    let v = take!(cb as usize + 1 + i);
+                                    wr!(i, v);
+                                }
+                                pc = 0;
+                                continue;
+                            }
+                        }
                         let callee = match &self.globals[index as usize] {
                             Some(v) => v.clone(),
                             None => fail!(undefined(&self.names, index)),
@@ -986,7 +997,7 @@ impl Vm {
                         if self.frames.len() == entry {
                             return Ok(v);
                         }
-                        self.stack[frame.ret] = v;
+                        store(&mut self.stack[frame.ret], v);
                         continue 'frame;
                     }
                     Instr::Closure { dst, proto: index } => {

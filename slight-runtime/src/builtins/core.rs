@@ -428,7 +428,9 @@ fn b_error(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 fn error_field(v: &Value, field: &str) -> Result<Value, ErrorValue> {
     match v {
         Value::Error(_) => ops::field(v, &Value::str(field)),
-        other => type_error(format!("Type error: error/{field} expects an error as argument 1, got {}", other.type_name())),
+        other => {
+            type_error(format!("Type error: error/{field} expects an error as argument 1, got {}", other.type_name()))
+        }
     }
 }
 
@@ -447,12 +449,17 @@ fn b_nth(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 }
 fn b_reverse(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let list = expect_list("list/reverse", 1, &a[0])?;
-    let mut out = Value::EMPTY;
-    for x in list.list_iter() {
-        let Value::List(tail) = out else { unreachable!() };
-        out = Value::cons(x, tail);
+    let Value::List(Some(first)) = list else { return Ok(Value::EMPTY) };
+    // Walk the cells directly, building the reversed list cell by cell.
+    let mut out: Option<std::rc::Rc<crate::value::Cons>> = None;
+    let mut len = 0;
+    let mut cur = Some(&**first);
+    while let Some(cell) = cur {
+        len += 1;
+        out = Some(std::rc::Rc::new(crate::value::Cons { head: cell.head.clone(), tail: out, len }));
+        cur = cell.tail.as_deref();
     }
-    Ok(out)
+    Ok(Value::List(out))
 }
 fn b_check_list(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let pos = match a[2] {
@@ -515,6 +522,8 @@ fn b_concat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 fn b_strlen(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     match &a[0] {
         Value::Str(s) => Ok(Value::Int(s.chars().count() as i64)),
-        other => type_error(format!("Type error: string/length expects a string as argument 1, got {}", other.type_name())),
+        other => {
+            type_error(format!("Type error: string/length expects a string as argument 1, got {}", other.type_name()))
+        }
     }
 }
