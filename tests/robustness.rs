@@ -911,41 +911,14 @@ impl Rng {
     }
 }
 
-const SPECIAL_FORMS: &[&str] = &[
-    "quote",
-    "quasiquote",
-    "unquote",
-    "unquote-splicing",
-    "def",
-    "defvar",
-    "defun",
-    "fun",
-    "lambda",
-    "let",
-    "begin",
-    "do",
-    "if",
-    "when",
-    "unless",
-    "cond",
-    "and",
-    "or",
-    "set!",
-    "loop",
-    "recur",
-    "defmacro",
-    "try",
-    "catch",
-    "finally",
-    "throw",
-    "match",
-    "eval",
-    "include",
-    "defclass",
-    "new",
-    "receive",
-    "else",
-];
+/// The expander's special forms plus clause keywords that only mean something inside them.
+static SPECIAL_FORMS: std::sync::LazyLock<Vec<&'static str>> = std::sync::LazyLock::new(special_forms);
+
+fn special_forms() -> Vec<&'static str> {
+    let mut forms = slight::core::expander::SPECIAL_FORMS.to_vec();
+    forms.extend_from_slice(&["catch", "finally", "new", "else"]);
+    forms
+}
 
 const ATOMS: &[&str] = &[
     "0",
@@ -1130,7 +1103,7 @@ impl Gen<'_> {
             11 => format!("(set! {} {})", self.var(), e(self)),
             12 => format!("(throw {})", e(self)),
             13 => format!("(def {} {})", self.var(), e(self)),
-            14 => format!("({} {})", self.rng.pick(SPECIAL_FORMS), self.exprs(d, 3)),
+            14 => format!("({} {})", self.rng.pick(&SPECIAL_FORMS), self.exprs(d, 3)),
             15 => format!("'{}", e(self)),
             16 => format!("(begin {})", self.exprs(d, 3)),
             _ => {
@@ -1193,7 +1166,7 @@ impl Gen<'_> {
         for _ in 0..n {
             let t = match self.rng.below(4) {
                 0 => self.rng.pick(SOUP).to_string(),
-                1 => self.rng.pick(SPECIAL_FORMS).to_string(),
+                1 => self.rng.pick(&SPECIAL_FORMS).to_string(),
                 _ => self.atom(),
             };
             out.push(t);
