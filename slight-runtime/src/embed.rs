@@ -135,6 +135,26 @@ mod tests {
     }
 
     #[test]
+    fn higher_order_builtins_take_every_kind_of_function() {
+        let mut vm = Vm::new();
+        vm.register_fn("double", |x: i64| x * 2);
+        vm.register_fn("bigger?", |a: i64, b: i64| a > b);
+        let cases = [
+            ("(list/map double (list 1 2 3))", "(2 4 6)"),
+            ("(list/map 'double (list 1 2 3))", "(2 4 6)"),
+            ("(list/map (fun (x) (+ x 1)) (list 1 2))", "(2 3)"),
+            ("(list/map 'string/upper (list \"a\" \"b\"))", "(\"A\" \"B\")"),
+            ("(list/filter 'empty? (list () (list 1) ()))", "(() ())"),
+            ("(list/reduce + 0 (list 1 2 3))", "6"),
+            ("(list/sort (list 3 1 2) bigger?)", "(3 2 1)"),
+            ("(list/sort (list 3 1 2) '<)", "(1 2 3)"),
+        ];
+        for (src, want) in cases {
+            assert_eq!(vm.eval(src).unwrap().repr(), want, "{src}");
+        }
+    }
+
+    #[test]
     fn captured_output() {
         let mut vm = Vm::new();
         let out = vm.capture_output();
