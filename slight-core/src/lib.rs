@@ -12,6 +12,8 @@ pub mod expander;
 pub mod globals;
 pub mod reader;
 pub mod resolver;
+#[cfg(feature = "codegen")]
+pub mod rust_ast;
 pub mod sexp;
 pub mod span;
 
