@@ -399,12 +399,12 @@ impl Vm {
         }
         if proto.variadic {
             if argc < nparams {
-                return Err(ErrorValue::arity(format!("Too few arguments: expected at least {nparams}, got {argc}")));
+                return Err(closure_arity_error(proto, argc));
             }
             let rest = Value::list_from(self.stack[nb + nparams..nb + argc].to_vec());
             self.stack[nb + nparams] = rest;
         } else if argc != nparams {
-            return Err(wrong_arity(nparams, argc));
+            return Err(closure_arity_error(proto, argc));
         }
         push_frame(&mut self.frames, closure, nb, ret);
         Ok(Entered::Frame)
@@ -533,12 +533,8 @@ impl Vm {
     fn tail_call(&mut self, fi: usize, fpos: usize, callee: Rc<Closure>, argc: usize) -> Result<(), ErrorValue> {
         let p = &callee.proto;
         let nparams = p.nparams as usize;
-        if p.variadic {
-            if argc < nparams {
-                return Err(ErrorValue::arity(format!("Too few arguments: expected at least {nparams}, got {argc}")));
-            }
-        } else if argc != nparams {
-            return Err(wrong_arity(nparams, argc));
+        if (p.variadic && argc < nparams) || (!p.variadic && argc != nparams) {
+            return Err(closure_arity_error(p, argc));
         }
         let base = self.frames[fi].base;
         let need = base + p.nregs as usize + 1;
@@ -1137,6 +1133,22 @@ fn store(slot: &mut Value, v: Value) {
 
 fn undefined(names: &GlobalNames, index: u32) -> ErrorValue {
     ErrorValue::new("NameError", format!("Undefined symbol: {}", names.name(index)))
+}
+
+/// The arity error for calling a Slight function with `argc` arguments. Methods (named
+/// `Class:method`) do not count the implicit `this`, and say which method it was.
+fn closure_arity_error(p: &Proto, argc: usize) -> ErrorValue {
+    let (expected, got, suffix) = match p.name.as_deref() {
+        Some(name) if name.contains(':') && argc > 0 => {
+            (p.nparams as usize - 1, argc - 1, format!(" (calling method {name})"))
+        }
+        _ => (p.nparams as usize, argc, String::new()),
+    };
+    if p.variadic {
+        ErrorValue::arity(format!("Too few arguments: expected at least {expected}, got {got}{suffix}"))
+    } else {
+        ErrorValue::arity(format!("Wrong number of arguments: expected {expected}, got {got}{suffix}"))
+    }
 }
 
 fn wrong_arity(expected: usize, got: usize) -> ErrorValue {

@@ -14,3 +14,6 @@
 (defclass Foo (1 2))
 (defclass Foo () (bar () 1))
 (p :get-x 99)
+(defclass Q (a) (INIT (a) (set! this.a a)))
+(new Q)
+(new Q 1 2)
