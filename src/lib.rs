@@ -19,3 +19,8 @@ pub use slight_runtime::{Capabilities, Error, ErrorValue, FromValue, IntoValue, 
 pub fn eval(src: &str) -> Result<Value, Error> {
     Vm::new().eval(src)
 }
+
+/// The README's Rust examples run as doctests, so they cannot drift from the API.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;
