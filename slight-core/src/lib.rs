@@ -10,6 +10,7 @@ pub mod core;
 pub mod error;
 pub mod expander;
 pub mod globals;
+pub mod names;
 pub mod reader;
 pub mod resolver;
 #[cfg(feature = "codegen")]
