@@ -10,6 +10,8 @@ pub mod core;
 pub mod error;
 pub mod expander;
 pub mod globals;
+#[cfg(feature = "codegen")]
+pub mod lower;
 pub mod names;
 pub mod reader;
 pub mod resolver;

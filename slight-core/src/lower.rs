@@ -1,0 +1,637 @@
+//! Lowering of the **typed numeric subset** of resolved Core Forms to Rust-AST s-expressions
+//! (see [`rust_ast`](crate::rust_ast) for the format): a top-level `defun` whose parameters and
+//! return type are all annotated `i64`, `f64` or `bool` becomes a plain Rust function with no
+//! dynamic values, e.g.
+//!
+//! ```text
+//! (defun fib:i64 (n:i64) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+//! ```
+//!
+//! becomes
+//!
+//! ```text
+//! pub fn fib(n: i64) -> i64 {
+//!     if n < 2 { n } else { ::slight::__rt::checked(i64::checked_add(fib(..), fib(..))) }
+//! }
+//! ```
+//!
+//! Input: the `Define` form after [`expand`](crate::expander::expand) and
+//! [`resolve_toplevel`](crate::resolver::resolve_toplevel). Output: a `(fn ...)` item form.
+//! Anything outside the subset is a [`SlightError`] carrying the span of the offending form
+//! ("not in the typed subset yet: ..." of kind `Syntax`, or a type mismatch of kind `Type`);
+//! the lowering never panics.
+//!
+//! # The subset
+//!
+//! * Constants: integers (`i64`), finite floats (`f64`), `true`/`false` (`bool`).
+//! * Parameters, and `let` / `loop` locals: the type is the annotation or, without one, the
+//!   type of the initial value (an annotation must agree with it exactly; no implicit
+//!   conversion).
+//! * `if` (the test must be `bool`, both branches the same type) as a Rust `if` expression;
+//!   `begin`/bodies as blocks; `and`/`or` over `bool`s as `&&`/`||`.
+//! * Primitives `+ - *` and unary `-` on two `i64`s (checked, below) or `f64`s; an `i64` mixed
+//!   with an `f64` is converted with `as f64`, as the VM does. `/` always gives an `f64`; its
+//!   divisor must be an `f64` or a non-zero integer constant (an `i64` divisor could be zero,
+//!   which the VM reports as an error: not in the subset yet). `< > <= >=` on two numbers of
+//!   the same type, `== !=` on two values of the same type, `not` on a `bool`.
+//! * Calls of typed global functions by name ([`names::rust_ident`]); their signatures come
+//!   from [`Signatures`] (the function being lowered is always in it). Arguments must have
+//!   exactly the parameter types.
+//! * Self tail calls (`Expr::tail`) and `loop`/`recur`: the function body, resp. the loop,
+//!   becomes a Rust `loop`; a tail call or `recur` assigns the new values to the (then `mut`)
+//!   parameters or loop variables — through `__next_NAME` temporaries when a later value reads
+//!   an earlier one — and `continue`s, so these run in constant stack.
+//!
+//! # Integer overflow (a decision for the lead)
+//!
+//! `i64` `+ - *` and negation use `i64::checked_*` and pass the `Option` to a runtime hook,
+//! `::slight::__rt::checked(Option<i64>) -> i64` (path configurable in [`Options`]), which
+//! returns the value or, on `None`, calls a `-> !` function that raises Slight's
+//! "integer overflow" error. This keeps the typed function a plain `fn(i64) -> i64` (what Rust
+//! callers and the 1.1× fib benchmark want) and the arithmetic visibly checked; how the hook
+//! diverges (an unwind caught at the compiled module's boundary and turned into the VM's
+//! `ArithmeticError`, or an abort) is the runtime's choice and the only non-local exit.
+//! The alternative, `-> Result<i64, Error>` with `?` after every operation, was not taken: it
+//! changes every signature and needs the runtime's error type here.
+//!
+//! # Names
+//!
+//! A local is `rust_ident(name)`; a local whose name an earlier local of the same function
+//! already uses gets `__ID` appended (its index in `FnInfo::locals`), so shadowing never makes
+//! a tail call assign the wrong variable. Neither `name__7` nor the `__next_` temporaries can
+//! be produced by [`names::rust_ident`] (`__` is always followed by an escape code, and no code
+//! starts with a digit or `n`).
+
+use crate::core::{Binding, Expr, ExprKind, FnInfo, Lambda, LocalId, Prim, Type, VarRef};
+use crate::error::{ErrorKind, Result, SlightError};
+use crate::names;
+use crate::sexp::{Sexp, SexpKind};
+use crate::span::Span;
+use std::collections::HashMap;
+
+/// The types of a typed function.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct FnSig {
+    pub params: Vec<Type>,
+    pub ret: Type,
+}
+
+/// Signatures of the typed global functions a lowered function may call, by Slight name.
+pub type Signatures = HashMap<String, FnSig>;
+
+/// Settings of the lowering.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// The expression path of the overflow hook (`fn(Option<i64>) -> i64`).
+    pub overflow_hook: Sexp,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        let s = Span::default();
+        let hook = ["path", ":global", "true", "slight", "__rt", "checked"]
+            .iter()
+            .map(|t| match t.strip_prefix(':') {
+                Some(k) => Sexp::new(SexpKind::Keyword(k.to_string()), s),
+                None if *t == "true" => Sexp::new(SexpKind::Bool(true), s),
+                None => Sexp::sym(t, s),
+            })
+            .collect();
+        Options { overflow_hook: Sexp::list(hook, s) }
+    }
+}
+
+fn unsupported<T>(what: impl std::fmt::Display, span: Span) -> Result<T> {
+    Err(SlightError::syntax(format!("not in the typed subset yet: {what}"), span))
+}
+
+fn type_err<T>(msg: impl Into<String>, span: Span) -> Result<T> {
+    Err(SlightError::new(ErrorKind::Type, msg, span))
+}
+
+/// The `Define` of a `Lambda` inside a (resolved) top-level form.
+fn typed_define(def: &Expr) -> Result<(&str, &Lambda)> {
+    match &def.kind {
+        ExprKind::Define { binding, var: VarRef::Global(_), value } => match &value.kind {
+            ExprKind::Lambda(l) => Ok((&binding.name, l)),
+            _ => unsupported(format!("{} is not a function definition", binding.name), def.span),
+        },
+        _ => unsupported("only top-level function definitions (defun) are lowered", def.span),
+    }
+}
+
+fn scalar(ty: Option<Type>, what: &str, span: Span) -> Result<Type> {
+    match ty {
+        Some(t @ (Type::I64 | Type::F64 | Type::Bool)) => Ok(t),
+        Some(t) => unsupported(format!("{what} has type {} (only i64, f64 and bool are)", t.name()), span),
+        None => unsupported(format!("{what} needs a type annotation (i64, f64 or bool)"), span),
+    }
+}
+
+/// The name and signature of a typed `defun`, or why it is not one.
+pub fn signature(def: &Expr) -> Result<(String, FnSig)> {
+    let (name, l) = typed_define(def)?;
+    if let Some(rest) = &l.rest {
+        return unsupported(format!("rest parameter {} of {name}", rest.name), rest.span);
+    }
+    let mut params = Vec::with_capacity(l.params.len());
+    for p in &l.params {
+        params.push(scalar(p.ty, &format!("parameter {} of {name}", p.name), p.span)?);
+    }
+    let ret = scalar(l.ret, &format!("the result of {name}"), l.span)?;
+    Ok((name.to_string(), FnSig { params, ret }))
+}
+
+/// Lowers several typed definitions that may call each other: the signatures of all are
+/// collected first, then each becomes a `(fn ...)` item.
+pub fn lower_typed_program(defs: &[Expr], opts: &Options) -> Result<Vec<Sexp>> {
+    let mut sigs = Signatures::new();
+    for d in defs {
+        let (name, sig) = signature(d)?;
+        sigs.insert(name, sig);
+    }
+    defs.iter().map(|d| lower_typed_fn(d, &sigs, opts)).collect()
+}
+
+/// Lowers one typed `defun` (resolved) to a `(fn :name ... :pub true ...)` item form. `sigs`
+/// are the other typed functions it may call; its own signature is added.
+pub fn lower_typed_fn(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<Sexp> {
+    let (name, lambda) = typed_define(def)?;
+    let (_, sig) = signature(def)?;
+    let mut sigs = sigs.clone();
+    sigs.insert(name.to_string(), sig.clone());
+    let mut lw = Lower {
+        fn_name: name,
+        sigs: &sigs,
+        opts,
+        names: local_names(&lambda.info),
+        types: vec![None; lambda.info.locals.len()],
+        loops: Vec::new(),
+        self_tail: false,
+        tail_label: false,
+    };
+    for (p, &t) in lambda.params.iter().zip(&sig.params) {
+        lw.set_type(p.local, t, p.span)?;
+    }
+    let params: Vec<LocalId> = lambda.params.iter().map(|p| p.local).collect();
+    lw.loops.push(params.clone());
+    let (body, ty) = lw.expr(&lambda.body)?;
+    if let Some(t) = ty {
+        if t != sig.ret {
+            return type_err(
+                format!("{name} is declared to return {} but its body gives {}", sig.ret.name(), t.name()),
+                lambda.body.span,
+            );
+        }
+    }
+    let span = def.span;
+    let s = |t: &str| Sexp::sym(t, span);
+    let body = if lw.self_tail {
+        let label: Vec<Sexp> = if lw.tail_label { vec![kw(":label", span), s("tail")] } else { vec![] };
+        let ret = list(vec![s("return"), body], span);
+        let lp = list([vec![s("loop")], label, vec![ret]].concat(), span);
+        list(vec![s("block"), lp], span)
+    } else if body.head_sym() == Some("block") {
+        body
+    } else {
+        list(vec![s("block"), body], span)
+    };
+    let params: Vec<Sexp> = params
+        .iter()
+        .zip(&sig.params)
+        .map(|(&id, t)| {
+            let n = lw.local(id, span);
+            let pat = if lw.self_tail { list(vec![s("mut"), n], span) } else { n };
+            list(vec![pat, s(t.name())], span)
+        })
+        .collect();
+    Ok(list(
+        vec![
+            s("fn"),
+            kw(":name", span),
+            s(&names::rust_ident(name)),
+            kw(":pub", span),
+            Sexp::new(SexpKind::Bool(true), span),
+            kw(":params", span),
+            list(params, span),
+            kw(":ret", span),
+            s(sig.ret.name()),
+            kw(":body", span),
+            body,
+        ],
+        span,
+    ))
+}
+
+/// Rust names of a function's locals (see the module comment).
+fn local_names(info: &FnInfo) -> Vec<String> {
+    let mut out: Vec<String> = Vec::with_capacity(info.locals.len());
+    for (i, l) in info.locals.iter().enumerate() {
+        let base = names::rust_ident(&l.name);
+        let taken = info.locals[..i].iter().any(|o| o.name == l.name);
+        out.push(if taken { format!("{base}__{i}") } else { base });
+    }
+    out
+}
+
+fn kw(k: &str, span: Span) -> Sexp {
+    Sexp::new(SexpKind::Keyword(k.trim_start_matches(':').to_string()), span)
+}
+
+fn list(items: Vec<Sexp>, span: Span) -> Sexp {
+    Sexp::list(items, span)
+}
+
+/// A short one-line rendering of a form for messages.
+fn show(e: &Expr) -> String {
+    let text = crate::core::print::to_string(e).split_whitespace().collect::<Vec<_>>().join(" ");
+    if text.chars().count() > 60 {
+        format!("{}…", text.chars().take(60).collect::<String>())
+    } else {
+        text
+    }
+}
+
+/// A lowered expression and its type (`None`: it does not return, e.g. `continue`).
+type Lowered = (Sexp, Option<Type>);
+
+struct Lower<'a> {
+    fn_name: &'a str,
+    sigs: &'a Signatures,
+    opts: &'a Options,
+    names: Vec<String>,
+    types: Vec<Option<Type>>,
+    /// The variables `recur` (innermost last) or a self tail call (the first entry) rebind.
+    loops: Vec<Vec<LocalId>>,
+    self_tail: bool,
+    /// Some self tail call is inside a `loop`: the function's loop is labelled `'tail`.
+    tail_label: bool,
+}
+
+impl Lower<'_> {
+    fn local(&self, id: LocalId, span: Span) -> Sexp {
+        Sexp::sym(self.names.get(id as usize).map_or("_", String::as_str), span)
+    }
+
+    fn set_type(&mut self, id: LocalId, t: Type, span: Span) -> Result<()> {
+        match self.types.get_mut(id as usize) {
+            Some(slot) => {
+                *slot = Some(t);
+                Ok(())
+            }
+            None => unsupported("a variable the resolver did not record", span),
+        }
+    }
+
+    fn sym(&self, t: &str, span: Span) -> Sexp {
+        Sexp::sym(t, span)
+    }
+
+    fn expr(&mut self, e: &Expr) -> Result<Lowered> {
+        let _level = crate::expander::enter(e.span)?;
+        let span = e.span;
+        match &e.kind {
+            ExprKind::Const(c) => constant(c, span),
+            ExprKind::Var { name, var } => match var {
+                VarRef::Local(id) => match self.types.get(*id as usize).copied().flatten() {
+                    Some(t) => Ok((self.local(*id, span), Some(t))),
+                    None => unsupported(format!("variable {name} has no known type"), span),
+                },
+                VarRef::Capture(_) => unsupported(format!("captured variable {name}"), span),
+                VarRef::Global(_) | VarRef::Unresolved => {
+                    unsupported(format!("global variable {name} used as a value"), span)
+                }
+            },
+            ExprKind::If(c, t, f) => {
+                let (cs, ct) = self.expr(c)?;
+                self.expect(ct, Type::Bool, "the test of if", c.span)?;
+                let (ts, tt) = self.expr(t)?;
+                let (fs, ft) = self.expr(f)?;
+                let ty = match (tt, ft) {
+                    (Some(a), Some(b)) if a != b => {
+                        return type_err(
+                            format!("the branches of if have different types: {} and {}", a.name(), b.name()),
+                            span,
+                        )
+                    }
+                    (a, b) => a.or(b),
+                };
+                Ok((list(vec![self.sym("if", span), cs, ts, fs], span), ty))
+            }
+            ExprKind::Seq(items) => {
+                let mut out = vec![self.sym("block", span)];
+                let mut ty = None;
+                for item in items {
+                    let (s, t) = self.expr(item)?;
+                    out.push(s);
+                    ty = t;
+                }
+                if items.is_empty() {
+                    return unsupported("an empty body (nil)", span);
+                }
+                Ok((list(out, span), ty))
+            }
+            ExprKind::Let(bindings, body) => {
+                let mut out = vec![self.sym("block", span)];
+                for (b, init) in bindings {
+                    out.push(self.binding(b, init, false)?);
+                }
+                let (bs, bt) = self.expr(body)?;
+                push_body(&mut out, bs);
+                Ok((list(out, span), bt))
+            }
+            ExprKind::Loop(bindings, body) => {
+                let mut out = vec![self.sym("block", span)];
+                for (b, init) in bindings {
+                    out.push(self.binding(b, init, true)?);
+                }
+                self.loops.push(bindings.iter().map(|(b, _)| b.local).collect());
+                let result = self.expr(body);
+                self.loops.pop();
+                let (bs, bt) = result?;
+                let brk = list(vec![self.sym("break", span), bs], span);
+                out.push(list(vec![self.sym("loop", span), brk], span));
+                Ok((list(out, span), bt))
+            }
+            ExprKind::Recur(args) => {
+                let targets = self.loops.last().cloned().unwrap_or_default();
+                if self.loops.len() < 2 {
+                    return unsupported("recur outside of a loop", span);
+                }
+                self.rebind(&targets, args, None, span)
+            }
+            ExprKind::And(items) | ExprKind::Or(items) => {
+                let (op, unit) = if matches!(e.kind, ExprKind::And(_)) { ("and", true) } else { ("or", false) };
+                let mut acc: Option<Sexp> = None;
+                for item in items {
+                    let (s, t) = self.expr(item)?;
+                    self.expect(t, Type::Bool, &format!("an argument of {op}"), item.span)?;
+                    acc = Some(match acc {
+                        None => s,
+                        Some(a) => list(vec![self.sym("binop", span), self.sym(op, span), a, s], span),
+                    });
+                }
+                Ok((acc.unwrap_or_else(|| lit(SexpKind::Bool(unit), span)), Some(Type::Bool)))
+            }
+            ExprKind::Prim(p, args) => self.prim(*p, args, span),
+            ExprKind::Call(callee, args) => self.call(e, callee, args),
+            ExprKind::Set { name, .. } => unsupported(format!("set! of {name}"), span),
+            ExprKind::Define { binding, .. } => unsupported(format!("an inner definition of {}", binding.name), span),
+            ExprKind::Lambda(_) => unsupported("a function value (fn)", span),
+            ExprKind::Try { .. } => unsupported("try", span),
+            ExprKind::Throw(_) => unsupported("throw", span),
+            ExprKind::Match(..) => unsupported("match", span),
+            ExprKind::Eval(..) => unsupported("eval", span),
+            ExprKind::DefMacro(name, _) => unsupported(format!("defmacro {name}"), span),
+        }
+    }
+
+    fn expect(&self, got: Option<Type>, want: Type, what: &str, span: Span) -> Result<()> {
+        match got {
+            Some(t) if t != want => type_err(format!("{what} must be {}, got {}", want.name(), t.name()), span),
+            _ => Ok(()),
+        }
+    }
+
+    /// `let NAME: T = INIT;` for a `let` or `loop` binding, recording the local's type.
+    fn binding(&mut self, b: &Binding, init: &Expr, mutable: bool) -> Result<Sexp> {
+        let (s, t) = self.expr(init)?;
+        let Some(t) = t else {
+            return unsupported(format!("the value of {} does not return", b.name), init.span);
+        };
+        if let Some(ann) = b.ty {
+            scalar(Some(ann), &format!("variable {}", b.name), b.span)?;
+            if ann != t {
+                return type_err(
+                    format!("{} is declared {} but its value is {}", b.name, ann.name(), t.name()),
+                    init.span,
+                );
+            }
+        }
+        self.set_type(b.local, t, b.span)?;
+        let span = b.span;
+        let mut out = vec![self.sym("let", span), self.local(b.local, span)];
+        if mutable {
+            out.push(kw(":mut", span));
+            out.push(Sexp::new(SexpKind::Bool(true), span));
+        }
+        out.extend([kw(":ty", span), self.sym(t.name(), span), s]);
+        Ok(list(out, span))
+    }
+
+    /// New values for `targets` (parameters or loop variables), then `continue`.
+    fn rebind(&mut self, targets: &[LocalId], args: &[Expr], label: Option<&str>, span: Span) -> Result<Lowered> {
+        if targets.len() != args.len() {
+            return unsupported(format!("{} values for {} variables", args.len(), targets.len()), span);
+        }
+        let mut changed: Vec<(LocalId, Sexp, &Expr)> = Vec::new();
+        for (&id, a) in targets.iter().zip(args) {
+            let (s, t) = self.expr(a)?;
+            let want = self.types.get(id as usize).copied().flatten();
+            if let (Some(t), Some(w)) = (t, want) {
+                if t != w {
+                    let n = &self.names[id as usize];
+                    return type_err(format!("the new value of {n} must be {}, got {}", w.name(), t.name()), a.span);
+                }
+            }
+            if !matches!(a.kind, ExprKind::Var { var: VarRef::Local(l), .. } if l == id) {
+                changed.push((id, s, a));
+            }
+        }
+        // Direct assignments are fine unless a value reads a variable assigned before it.
+        let direct =
+            changed.iter().enumerate().all(|(i, (_, _, a))| !changed[..i].iter().any(|(id, ..)| reads(a, *id)));
+        let mut out = vec![self.sym("block", span)];
+        let mut assigns = Vec::new();
+        for (id, s, _) in changed {
+            let var = self.local(id, span);
+            if direct {
+                assigns.push(list(vec![self.sym("assign", span), var, s], span));
+            } else {
+                let tmp = self.sym(&format!("__next_{}", self.names[id as usize]), span);
+                out.push(list(vec![self.sym("let", span), tmp.clone(), s], span));
+                assigns.push(list(vec![self.sym("assign", span), var, tmp], span));
+            }
+        }
+        out.extend(assigns);
+        let mut cont = vec![self.sym("continue", span)];
+        if let Some(l) = label {
+            cont.extend([kw(":label", span), self.sym(l, span)]);
+        }
+        out.push(list(cont, span));
+        Ok((list(out, span), None))
+    }
+
+    fn call(&mut self, e: &Expr, callee: &Expr, args: &[Expr]) -> Result<Lowered> {
+        let span = e.span;
+        let name = match &callee.kind {
+            ExprKind::Var { name, var: VarRef::Global(_) } => name,
+            _ => return unsupported(format!("a call of {}", show(callee)), callee.span),
+        };
+        let Some(sig) = self.sigs.get(name.as_str()) else {
+            return unsupported(format!("a call of {name}, which is not a typed function"), callee.span);
+        };
+        if sig.params.len() != args.len() {
+            return type_err(format!("{name} expects {} arguments, got {}", sig.params.len(), args.len()), span);
+        }
+        if e.tail && name == self.fn_name {
+            // Inside a `loop`, the `continue` must name the function's loop.
+            self.self_tail = true;
+            let label = (self.loops.len() > 1).then_some("tail");
+            self.tail_label |= label.is_some();
+            let targets = self.loops[0].clone();
+            return self.rebind(&targets, args, label, span);
+        }
+        let mut out = vec![self.sym("call", span), self.sym(&names::rust_ident(name), callee.span)];
+        let sig = sig.clone();
+        for (i, (a, &want)) in args.iter().zip(&sig.params).enumerate() {
+            let (s, t) = self.expr(a)?;
+            self.expect(t, want, &format!("argument {} of {name}", i + 1), a.span)?;
+            out.push(s);
+        }
+        Ok((list(out, span), Some(sig.ret)))
+    }
+
+    fn prim(&mut self, p: Prim, args: &[Expr], span: Span) -> Result<Lowered> {
+        let mut lowered = Vec::with_capacity(args.len());
+        for a in args {
+            let (s, t) = self.expr(a)?;
+            let Some(t) = t else {
+                return unsupported("an operand that does not return", a.span);
+            };
+            lowered.push((s, t, a));
+        }
+        let op = p.name();
+        match (p, lowered.as_slice()) {
+            (Prim::Not, [(x, t, a)]) => {
+                self.expect(Some(*t), Type::Bool, "the argument of not", a.span)?;
+                Ok((list(vec![self.sym("unop", span), self.sym("!", span), x.clone()], span), Some(Type::Bool)))
+            }
+            (Prim::Neg, [(x, t, a)]) => match t {
+                Type::I64 => Ok((self.checked("checked_neg", vec![x.clone()], span), Some(Type::I64))),
+                Type::F64 => Ok((list(vec![self.sym("unop", span), self.sym("-", span), x.clone()], span), Some(*t))),
+                _ => type_err(format!("- needs a number, got {}", t.name()), a.span),
+            },
+            (Prim::Add | Prim::Sub | Prim::Mul, [(x, tx, ax), (y, ty, ay)]) => {
+                self.number(op, *tx, ax)?;
+                self.number(op, *ty, ay)?;
+                if *tx == Type::I64 && *ty == Type::I64 {
+                    let m = match p {
+                        Prim::Add => "checked_add",
+                        Prim::Sub => "checked_sub",
+                        _ => "checked_mul",
+                    };
+                    return Ok((self.checked(m, vec![x.clone(), y.clone()], span), Some(Type::I64)));
+                }
+                let (x, y) = (to_f64(x, *tx, span), to_f64(y, *ty, span));
+                Ok((list(vec![self.sym("binop", span), self.sym(op, span), x, y], span), Some(Type::F64)))
+            }
+            (Prim::Div, [(x, tx, ax), (y, ty, ay)]) => {
+                self.number(op, *tx, ax)?;
+                self.number(op, *ty, ay)?;
+                let y = match (ty, &ay.kind) {
+                    (Type::F64, _) => y.clone(),
+                    (_, ExprKind::Const(Sexp { kind: SexpKind::Int(n), .. })) if *n != 0 => {
+                        float_lit(*n as f64, ay.span)
+                    }
+                    _ => return unsupported("/ with an i64 divisor (it may be zero)", ay.span),
+                };
+                let x = to_f64(x, *tx, span);
+                Ok((list(vec![self.sym("binop", span), self.sym("/", span), x, y], span), Some(Type::F64)))
+            }
+            (Prim::Lt | Prim::Gt | Prim::Le | Prim::Ge | Prim::Eq | Prim::Ne, [(x, tx, ax), (y, ty, ay)]) => {
+                if !matches!(p, Prim::Eq | Prim::Ne) {
+                    self.number(op, *tx, ax)?;
+                    self.number(op, *ty, ay)?;
+                }
+                if tx != ty {
+                    return unsupported(format!("{op} between {} and {}", tx.name(), ty.name()), span);
+                }
+                Ok((
+                    list(vec![self.sym("binop", span), self.sym(op, span), x.clone(), y.clone()], span),
+                    Some(Type::Bool),
+                ))
+            }
+            _ => unsupported(format!("the primitive {op} with {} arguments", args.len()), span),
+        }
+    }
+
+    fn number(&self, op: &str, t: Type, a: &Expr) -> Result<()> {
+        match t {
+            Type::I64 | Type::F64 => Ok(()),
+            _ => type_err(format!("{op} needs numbers, got {}", t.name()), a.span),
+        }
+    }
+
+    /// `HOOK(i64::METHOD(ARGS))`.
+    fn checked(&self, method: &str, args: Vec<Sexp>, span: Span) -> Sexp {
+        let path = list(vec![self.sym("path", span), self.sym("i64", span), self.sym(method, span)], span);
+        let inner = list([vec![self.sym("call", span), path], args].concat(), span);
+        let mut hook = self.opts.overflow_hook.clone();
+        hook.span = span;
+        list(vec![self.sym("call", span), hook, inner], span)
+    }
+}
+
+/// Appends a body to a block: a nested block's statements are spliced in.
+fn push_body(out: &mut Vec<Sexp>, body: Sexp) {
+    if body.head_sym() == Some("block") {
+        if let SexpKind::List(items) = body.kind {
+            out.extend(items.into_iter().skip(1));
+            return;
+        }
+    }
+    out.push(body);
+}
+
+/// True if `e` reads local `id`.
+fn reads(e: &Expr, id: LocalId) -> bool {
+    match &e.kind {
+        ExprKind::Var { var: VarRef::Local(l), .. } => *l == id,
+        _ => e.children().into_iter().any(|c| reads(c, id)),
+    }
+}
+
+fn lit(kind: SexpKind, span: Span) -> Sexp {
+    list(vec![Sexp::sym("lit", span), Sexp::new(kind, span)], span)
+}
+
+/// A float literal; negative values as `(unop - ...)`, the canonical form.
+fn float_lit(f: f64, span: Span) -> Sexp {
+    let l = lit(SexpKind::Float(f.abs()), span);
+    if f.is_sign_negative() {
+        list(vec![Sexp::sym("unop", span), Sexp::sym("-", span), l], span)
+    } else {
+        l
+    }
+}
+
+fn to_f64(x: &Sexp, t: Type, span: Span) -> Sexp {
+    if t == Type::F64 {
+        return x.clone();
+    }
+    if let Some([_, Sexp { kind: SexpKind::Int(n), .. }]) = x.as_list() {
+        if x.head_sym() == Some("lit") {
+            return float_lit(*n as f64, span);
+        }
+    }
+    list(vec![Sexp::sym("cast", span), x.clone(), Sexp::sym("f64", span)], span)
+}
+
+fn constant(c: &Sexp, span: Span) -> Result<Lowered> {
+    match &c.kind {
+        SexpKind::Int(n) => {
+            if *n == i64::MIN {
+                return unsupported("the literal i64::MIN", span);
+            }
+            let l = lit(SexpKind::Int(n.abs()), span);
+            if *n < 0 {
+                return Ok((list(vec![Sexp::sym("unop", span), Sexp::sym("-", span), l], span), Some(Type::I64)));
+            }
+            Ok((l, Some(Type::I64)))
+        }
+        SexpKind::Float(f) if f.is_finite() => Ok((float_lit(*f, span), Some(Type::F64))),
+        SexpKind::Bool(b) => Ok((lit(SexpKind::Bool(*b), span), Some(Type::Bool))),
+        _ => unsupported(format!("the constant {c}"), span),
+    }
+}

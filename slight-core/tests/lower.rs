@@ -1,0 +1,315 @@
+//! Tests of the typed lowering (`slight_core::lower`): typed `defun`s become plain Rust
+//! functions (exact pretty-printed text, parsed back by syn and converted back to the same
+//! Rust-AST form), and anything outside the typed subset is a positioned error.
+#![cfg(feature = "codegen")]
+
+use slight_core::expander::{expand, NoMacros};
+use slight_core::lower::{lower_typed_fn, lower_typed_program, signature, FnSig, Options, Signatures};
+use slight_core::resolver::resolve_toplevel;
+use slight_core::rust_ast::{file_from_rust, source, Printer};
+use slight_core::{ErrorKind, Expr, GlobalNames, Reader, Sexp, SlightError, Span, Type};
+
+// ------------------------------------------------------------------------------------------
+// Helpers
+// ------------------------------------------------------------------------------------------
+
+/// Reads, expands and resolves every top-level form of `src` (one global table).
+fn resolved(src: &str) -> Vec<Expr> {
+    let mut globals = GlobalNames::new();
+    let forms = Reader::read_all(src, 0).unwrap_or_else(|e| panic!("reading {src:?}: {}", e.message));
+    forms
+        .iter()
+        .map(|f| {
+            let mut e = expand(f, &mut NoMacros).unwrap_or_else(|e| panic!("expanding: {}", e.message));
+            resolve_toplevel(&mut e, &mut globals, None).unwrap_or_else(|e| panic!("resolving: {}", e.message));
+            e
+        })
+        .collect()
+}
+
+fn lower_src(src: &str) -> Result<Vec<Sexp>, SlightError> {
+    lower_typed_program(&resolved(src), &Options::default())
+}
+
+/// The pretty Rust of all functions in `src`; each also parses back with syn to the same form.
+fn rust(src: &str) -> String {
+    let items = lower_src(src).unwrap_or_else(|e| panic!("lowering: {} at {}:{}", e.message, e.span.line, e.span.col));
+    let file = Sexp::list(
+        std::iter::once(Sexp::sym("file", Span::default())).chain(items.iter().cloned()).collect(),
+        Span::default(),
+    );
+    let text = source(&file, Printer::Pretty).unwrap_or_else(|e| panic!("printing {file}: {}", e.message));
+    let back = file_from_rust(&text).unwrap_or_else(|e| panic!("parsing back {text}: {}", e.message));
+    assert!(back.same(&file), "round trip:\n{file}\nread back as\n{back}");
+    let fast = source(&file, Printer::Fast).expect("fast printer");
+    let back = file_from_rust(&fast).expect("fast output parses");
+    assert!(back.same(&file), "fast round trip of {fast}");
+    text
+}
+
+/// (kind, message, line, col) of the error lowering `src` gives.
+fn err(src: &str) -> (ErrorKind, String, u32, u32) {
+    match lower_src(src) {
+        Ok(items) => panic!("expected an error for {src:?}, got {items:?}"),
+        Err(e) => (e.kind, e.message, e.span.line, e.span.col),
+    }
+}
+
+// ------------------------------------------------------------------------------------------
+// Typed functions become plain Rust
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn fib_is_a_plain_function_with_checked_arithmetic() {
+    assert_eq!(
+        rust("(defun fib:i64 (n:i64) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))"),
+        "pub fn fib(n: i64) -> i64 {
+    if n < 2 {
+        n
+    } else {
+        ::slight::__rt::checked(
+            i64::checked_add(
+                fib(::slight::__rt::checked(i64::checked_sub(n, 1))),
+                fib(::slight::__rt::checked(i64::checked_sub(n, 2))),
+            ),
+        )
+    }
+}
+"
+    );
+}
+
+#[test]
+fn self_tail_call_becomes_a_loop() {
+    assert_eq!(
+        rust("(defun count:i64 (i:i64 acc:i64) (if (== i 0) acc (count (- i 1) (+ acc i))))"),
+        "pub fn count(mut i: i64, mut acc: i64) -> i64 {
+    loop {
+        return if i == 0 {
+            acc
+        } else {
+            let __next_i = ::slight::__rt::checked(i64::checked_sub(i, 1));
+            let __next_acc = ::slight::__rt::checked(i64::checked_add(acc, i));
+            i = __next_i;
+            acc = __next_acc;
+            continue;
+        };
+    }
+}
+"
+    );
+}
+
+#[test]
+fn unchanged_and_independent_values_need_no_temporaries() {
+    assert_eq!(
+        rust("(defun down:i64 (k:i64 i:i64) (if (<= i 0) k (down k (- i 1))))"),
+        "pub fn down(mut k: i64, mut i: i64) -> i64 {
+    loop {
+        return if i <= 0 {
+            k
+        } else {
+            i = ::slight::__rt::checked(i64::checked_sub(i, 1));
+            continue;
+        };
+    }
+}
+"
+    );
+}
+
+#[test]
+fn loop_recur_becomes_a_rust_loop() {
+    assert_eq!(
+        rust("(defun sum-to:i64 (n:i64) (loop ((i 0) (acc:i64 0)) (if (> i n) acc (recur (+ i 1) (+ acc i)))))"),
+        "pub fn sum_to(n: i64) -> i64 {
+    let mut i: i64 = 0;
+    let mut acc: i64 = 0;
+    loop {
+        break if i > n {
+            acc
+        } else {
+            let __next_i = ::slight::__rt::checked(i64::checked_add(i, 1));
+            let __next_acc = ::slight::__rt::checked(i64::checked_add(acc, i));
+            i = __next_i;
+            acc = __next_acc;
+            continue;
+        };
+    }
+}
+"
+    );
+}
+
+#[test]
+fn self_tail_call_inside_a_loop_names_the_function_loop() {
+    assert_eq!(
+        rust("(defun f:i64 (n:i64) (loop ((i n)) (if (> i 10) (f (- i 20)) (recur (+ i 1)))))"),
+        "pub fn f(mut n: i64) -> i64 {
+    'tail: loop {
+        return {
+            let mut i: i64 = n;
+            loop {
+                break if i > 10 {
+                    n = ::slight::__rt::checked(i64::checked_sub(i, 20));
+                    continue 'tail;
+                } else {
+                    i = ::slight::__rt::checked(i64::checked_add(i, 1));
+                    continue;
+                };
+            }
+        };
+    }
+}
+"
+    );
+}
+
+#[test]
+fn functions_call_each_other_and_f64_math() {
+    assert_eq!(
+        rust("(defun sq:f64 (x:f64) (* x x)) (defun half-sum:f64 (a:f64 b:f64) (let ((s (+ (sq a) (sq b)))) (/ s 2)))"),
+        "pub fn sq(x: f64) -> f64 {
+    x * x
+}
+pub fn half_sum(a: f64, b: f64) -> f64 {
+    let s: f64 = sq(a) + sq(b);
+    s / 2.0
+}
+"
+    );
+    assert_eq!(
+        rust("(defun g:f64 (n:i64 x:f64) (begin (* n -2) (- (- x) (* n 1.5))))"),
+        "pub fn g(n: i64, x: f64) -> f64 {
+    ::slight::__rt::checked(i64::checked_mul(n, -2));
+    -x - n as f64 * 1.5
+}
+"
+    );
+}
+
+#[test]
+fn bool_logic() {
+    assert_eq!(
+        rust("(defun xor?:bool (a:bool b:bool) (and (or a b) (not (and a b))))"),
+        "pub fn xor__p(a: bool, b: bool) -> bool {
+    (a || b) && !(a && b)
+}
+"
+    );
+    assert_eq!(
+        rust("(defun between?:bool (x:f64 lo:f64 hi:f64) (and (>= x lo) (<= x hi) (!= x 0.5) true))"),
+        "pub fn between__p(x: f64, lo: f64, hi: f64) -> bool {
+    x >= lo && x <= hi && x != 0.5 && true
+}
+"
+    );
+}
+
+#[test]
+fn shadowed_names_stay_distinct() {
+    assert_eq!(
+        rust("(defun s:i64 (n:i64) (let ((n (* n 2))) (if (> n 100) n (s n))))"),
+        "pub fn s(mut n: i64) -> i64 {
+    loop {
+        return {
+            let n__1: i64 = ::slight::__rt::checked(i64::checked_mul(n, 2));
+            if n__1 > 100 {
+                n__1
+            } else {
+                n = n__1;
+                continue;
+            }
+        };
+    }
+}
+"
+    );
+}
+
+#[test]
+fn signatures_and_a_custom_overflow_hook() {
+    let defs = resolved("(defun inc:i64 (n:i64) (+ n 1))");
+    let (name, sig) = signature(&defs[0]).expect("typed");
+    assert_eq!(name, "inc");
+    assert_eq!(sig, FnSig { params: vec![Type::I64], ret: Type::I64 });
+    let hook = Reader::read_all("(path rt checked)", 0).expect("reads").remove(0);
+    let item = lower_typed_fn(&defs[0], &Signatures::new(), &Options { overflow_hook: hook }).expect("lowers");
+    assert_eq!(
+        source(&item, Printer::Pretty).expect("prints"),
+        "pub fn inc(n: i64) -> i64 {\n    rt::checked(i64::checked_add(n, 1))\n}\n"
+    );
+}
+
+// ------------------------------------------------------------------------------------------
+// Outside the subset: positioned errors
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn errors_outside_the_subset() {
+    let unsupported = |src: &str, msg: &str, line: u32, col: u32| {
+        let (kind, m, l, c) = err(src);
+        assert_eq!((kind, m.as_str(), l, c), (ErrorKind::Syntax, msg, line, col), "{src}");
+    };
+    unsupported(
+        "(defun f:i64 (n) n)",
+        "not in the typed subset yet: parameter n of f needs a type annotation (i64, f64 or bool)",
+        1,
+        15,
+    );
+    unsupported(
+        "(defun f:i64 (s:str) 1)",
+        "not in the typed subset yet: parameter s of f has type str (only i64, f64 and bool are)",
+        1,
+        15,
+    );
+    unsupported(
+        "(defun f (n:i64) n)",
+        "not in the typed subset yet: the result of f needs a type annotation (i64, f64 or bool)",
+        1,
+        1,
+    );
+    unsupported("(defun f:i64 (n:i64)\n  (+ n \"a\"))", "not in the typed subset yet: the constant \"a\"", 2, 8);
+    unsupported(
+        "(defun f:i64 (n:i64)\n  (print n))",
+        "not in the typed subset yet: a call of print, which is not a typed function",
+        2,
+        4,
+    );
+    unsupported(
+        "(defun f:f64 (x:f64 n:i64) (/ x n))",
+        "not in the typed subset yet: / with an i64 divisor (it may be zero)",
+        1,
+        33,
+    );
+    unsupported("(defun f:i64 (n:i64) (set! n 1) n)", "not in the typed subset yet: set! of n", 1, 22);
+    unsupported("(defun f:i64 (n:i64) (when (> n 1) n))", "not in the typed subset yet: the constant nil", 1, 22);
+    unsupported("(def x 1)", "not in the typed subset yet: x is not a function definition", 1, 1);
+    unsupported(
+        "(+ 1 2)",
+        "not in the typed subset yet: only top-level function definitions (defun) are lowered",
+        1,
+        1,
+    );
+}
+
+#[test]
+fn type_errors() {
+    let type_error = |src: &str, msg: &str, line: u32, col: u32| {
+        let (kind, m, l, c) = err(src);
+        assert_eq!((kind, m.as_str(), l, c), (ErrorKind::Type, msg, line, col), "{src}");
+    };
+    type_error("(defun f:i64 (x:f64) x)", "f is declared to return i64 but its body gives f64", 1, 22);
+    type_error("(defun f:i64 (b:bool) (+ b 1))", "+ needs numbers, got bool", 1, 26);
+    type_error("(defun f:i64 (n:i64) (if n 1 2))", "the test of if must be bool, got i64", 1, 26);
+    type_error(
+        "(defun f:i64 (n:i64) (if (> n 1) 1 2.0))",
+        "the branches of if have different types: i64 and f64",
+        1,
+        22,
+    );
+    type_error("(defun f:i64 (n:i64) (+ 1 (f 1.0)))", "argument 1 of f must be i64, got f64", 1, 30);
+    type_error("(defun f:i64 (n:i64) (f 1.0))", "the new value of n must be i64, got f64", 1, 25);
+    type_error("(defun f:i64 (n:i64) (f 1 2))", "f expects 1 arguments, got 2", 1, 22);
+    type_error("(defun f:i64 (n:i64) (let ((x:f64 n)) 1))", "x is declared f64 but its value is i64", 1, 35);
+}
