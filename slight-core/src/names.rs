@@ -66,7 +66,7 @@ const CODES: &[(char, &str)] = &[
 
 /// Words that cannot be plain identifiers (strict and reserved keywords of all editions,
 /// including `gen` reserved in 2024); they get a trailing `_`.
-const KEYWORDS: &[&str] = &[
+pub const KEYWORDS: &[&str] = &[
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
     "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "self", "Self", "static", "struct", "super",
     "trait", "true", "type", "unsafe", "use", "where", "while", "async", "await", "dyn", "abstract", "become", "box",

@@ -360,11 +360,9 @@ impl Vm {
                 (n.func)(args)
             }
             Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
-            Value::Sym(name) | Value::Str(name)
-                if self.global(name).is_some_and(|g| !matches!(g, Value::Sym(_) | Value::Str(_))) =>
-            {
-                let g = self.global(name).expect("checked");
-                Host::call(self, &g, args)
+            Value::Sym(name) | Value::Str(name) if self.named_function(name).is_some() => {
+                let f = self.named_function(name).expect("checked");
+                Host::call(self, &f, args)
             }
             other => Err(not_a_function(other)),
         }
@@ -408,6 +406,12 @@ impl Vm {
         }
         push_frame(&mut self.frames, closure, nb, ret);
         Ok(Entered::Frame)
+    }
+
+    /// The function a quoted name stands for (compat: `('f x)`, `(list/map 'f xs)`): the global
+    /// of that name, if it is a function.
+    fn named_function(&self, name: &str) -> Option<Value> {
+        self.global(name).filter(|g| matches!(g, Value::Func(_) | Value::Builtin(_) | Value::Native(_)))
     }
 
     /// Rewrites the call at `stack[fpos]` in place until its callee is not `apply` or a quoted
@@ -456,9 +460,9 @@ impl Vm {
                     }
                     argc -= 1;
                 }
-                Value::Sym(name) | Value::Str(name) => match self.global(name) {
-                    Some(f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_))) => self.stack[fpos] = f,
-                    _ => return Ok(argc),
+                Value::Sym(name) | Value::Str(name) => match self.named_function(name) {
+                    Some(f) => self.stack[fpos] = f,
+                    None => return Ok(argc),
                 },
                 _ => return Ok(argc),
             }

@@ -196,15 +196,6 @@ pub const BINOPS: &[(&str, &str)] = &[
     (">>=", ">>="),
 ];
 
-/// Rust keywords that can never be identifiers here (`self`, `Self`, `super` and `crate` are
-/// allowed: they are path segments).
-const RUST_KEYWORDS: &[&str] = &[
-    "as", "async", "await", "break", "const", "continue", "dyn", "else", "enum", "extern", "false", "fn", "for", "if",
-    "impl", "in", "let", "loop", "match", "mod", "move", "mut", "pub", "ref", "return", "static", "struct", "trait",
-    "true", "type", "unsafe", "use", "where", "while", "abstract", "become", "box", "do", "final", "gen", "macro",
-    "override", "priv", "try", "typeof", "unsized", "virtual", "yield",
-];
-
 /// Numeric literal suffixes accepted by `(lit N SUFFIX)`.
 const INT_SUFFIXES: &[&str] =
     &["i8", "i16", "i32", "i64", "i128", "isize", "u8", "u16", "u32", "u64", "u128", "usize", "f32", "f64"];

@@ -2,7 +2,7 @@
 //! the s-expression at fault; nothing here panics (identifiers and literals are validated before
 //! syn sees them).
 
-use super::{BINOPS, INT_SUFFIXES, ITEM_HEADS, MAX_DEPTH, RUST_KEYWORDS};
+use super::{BINOPS, INT_SUFFIXES, ITEM_HEADS, MAX_DEPTH};
 use crate::error::{Result, SlightError};
 use crate::sexp::{Sexp, SexpKind};
 use proc_macro2::{Span as PSpan, TokenStream, TokenTree};
@@ -141,7 +141,7 @@ fn ident_str(at: &Sexp, name: &str) -> Result<Ident> {
     let tokens: TokenStream = name.parse().map_err(|_| bad())?;
     let mut it = tokens.into_iter();
     match (it.next(), it.next()) {
-        (Some(TokenTree::Ident(id)), None) if id == name && !RUST_KEYWORDS.contains(&name) => Ok(id),
+        (Some(TokenTree::Ident(id)), None) if id == name && !is_reserved(name) => Ok(id),
         _ => Err(bad()),
     }
 }
@@ -1140,4 +1140,10 @@ fn closure(s: &Sexp) -> Result<Expr> {
         output,
         body: bx(body)?,
     }))
+}
+
+/// Keywords that cannot be identifiers here (the name rule's list; `self`, `Self`, `super` and
+/// `crate` are allowed as path segments).
+fn is_reserved(name: &str) -> bool {
+    crate::names::KEYWORDS.contains(&name) && !matches!(name, "self" | "Self" | "super" | "crate")
 }
