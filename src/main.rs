@@ -57,6 +57,10 @@ enum Stage {
     Sexp,
     /// Core Forms after macro expansion and resolution.
     Core,
+    /// The Rust-AST s-expressions of the compiled path.
+    RustSexp,
+    /// The Rust source of the compiled path (pretty-printed).
+    Rust,
 }
 
 fn read_file(path: &PathBuf) -> Result<String, ExitCode> {
@@ -181,6 +185,27 @@ fn is_definition(form: &slight_core::Sexp) -> bool {
 }
 
 fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
+    if let Stage::Rust | Stage::RustSexp = stage {
+        let opts = slight_runtime::codegen::Options::default();
+        let out = match slight_runtime::codegen::compile(name, src, &opts) {
+            Ok(out) => out,
+            Err(e) => {
+                eprint!("{}", e.rendered);
+                return ExitCode::FAILURE;
+            }
+        };
+        match stage {
+            Stage::RustSexp => println!("{}", out.rust_sexp),
+            _ => match out.pretty() {
+                Ok(text) => print!("{text}"),
+                Err(e) => {
+                    eprintln!("{e}");
+                    return ExitCode::FAILURE;
+                }
+            },
+        }
+        return ExitCode::SUCCESS;
+    }
     let mut sources = SourceMap::new();
     let file = sources.add(name, src);
     let forms = match Reader::read_all(src, file) {
@@ -196,6 +221,7 @@ fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
                 println!("{f}");
             }
         }
+        Stage::Rust | Stage::RustSexp => unreachable!("handled above"),
         Stage::Core => {
             let mut vm = Vm::new();
             let _sink = vm.capture_output();

@@ -13,8 +13,20 @@ pub struct RunOutcome {
 
 /// Runs `src` (named `name` in diagnostics) on `vm`.
 pub fn run_source(vm: &mut Vm, name: &str, src: &str, echo: bool) -> RunOutcome {
+    run_with(vm, echo, &mut |vm, each| vm.eval_each(name, src, each))
+}
+
+/// Runs a compiled program (its module's `run_each`) on `vm`, exactly like [`run_source`].
+pub fn run_compiled(vm: &mut Vm, run_each: fn(&mut Vm, &mut EachForm), echo: bool) -> RunOutcome {
+    run_with(vm, echo, &mut |vm, each| run_each(vm, each))
+}
+
+type EachForm<'a> = slight_runtime::compiled::EachForm<'a>;
+
+/// The shared driver: `forms` runs the program's top-level forms, reporting each result.
+fn run_with(vm: &mut Vm, echo: bool, forms: &mut dyn FnMut(&mut Vm, &mut EachForm)) -> RunOutcome {
     let mut errors = Vec::new();
-    vm.eval_each(name, src, &mut |vm, result| {
+    forms(vm, &mut |vm, result| {
         if echo {
             if !vm.at_line_start() {
                 vm.write_out("\n");

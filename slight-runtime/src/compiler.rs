@@ -763,7 +763,7 @@ pub fn type_mismatch(ty: Type, v: &Value) -> Option<String> {
         Type::Str => matches!(v, Value::Str(_)),
         Type::List => matches!(v, Value::List(_)),
         Type::Map => matches!(v, Value::Map(_)),
-        Type::Fn => matches!(v, Value::Func(_) | Value::Builtin(_) | Value::Native(_)),
+        Type::Fn => matches!(v, Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Compiled(_)),
         Type::Any => true,
     };
     (!ok).then(|| format!("Type error: expected {}, got {}", ty.name(), v.type_name()))

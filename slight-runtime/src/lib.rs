@@ -3,6 +3,9 @@
 
 pub mod builtins;
 pub mod bytecode;
+#[cfg(feature = "codegen")]
+pub mod codegen;
+pub mod compiled;
 pub mod compiler;
 pub mod convert;
 pub mod embed;

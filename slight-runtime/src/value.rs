@@ -27,6 +27,8 @@ pub enum Value {
     Func(Rc<Closure>),
     Builtin(u32),
     Native(Rc<NativeFn>),
+    /// A function compiled to Rust (`slight!`, `build.rs`): code pointer plus captured values.
+    Compiled(Rc<crate::compiled::CompiledFn>),
     Pid(u64),
     Error(Rc<ErrorValue>),
     /// A class made by `defclass`.
@@ -67,6 +69,7 @@ impl Value {
             Value::Func(f) => Value::Func(f.clone()),
             Value::Builtin(b) => Value::Builtin(*b),
             Value::Native(n) => Value::Native(n.clone()),
+            Value::Compiled(c) => Value::Compiled(c.clone()),
             Value::Pid(p) => Value::Pid(*p),
             Value::Error(e) => Value::Error(e.clone()),
             Value::Class(c) => Value::Class(c.clone()),
@@ -116,7 +119,7 @@ impl Drop for Cons {
 /// Values whose drop could recurse (lists, closures, cells); everything else drops flat.
 #[inline(always)]
 fn may_nest(v: &Value) -> bool {
-    matches!(v, Value::List(Some(_)) | Value::Func(_) | Value::Cell(_))
+    matches!(v, Value::List(Some(_)) | Value::Func(_) | Value::Compiled(_) | Value::Cell(_))
 }
 
 /// Takes a value apart for iterative dropping: if it is the last reference to a list, closure
@@ -129,6 +132,11 @@ fn dismantle_into(v: Value, work: &mut Vec<Value>) {
         Value::Func(mut rc) => {
             if let Some(c) = Rc::get_mut(&mut rc) {
                 work.extend(std::mem::take(&mut c.captures).into_vec());
+            }
+        }
+        Value::Compiled(mut rc) => {
+            if let Some(c) = Rc::get_mut(&mut rc) {
+                work.extend(std::mem::take(&mut c.env).into_vec());
             }
         }
         Value::Cell(mut rc) => {
@@ -336,7 +344,7 @@ impl Value {
             Value::Keyword(_) => "KEYWORD",
             Value::List(_) => "LIST",
             Value::Map(_) => "MAP",
-            Value::Func(_) | Value::Builtin(_) | Value::Native(_) => "FUNCTION",
+            Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Compiled(_) => "FUNCTION",
             Value::Pid(_) => "PID",
             Value::Error(_) => "ERROR",
             Value::Class(_) => "CLASS",
@@ -377,6 +385,7 @@ impl Value {
             (Func(a), Func(b)) => Rc::ptr_eq(a, b),
             (Builtin(a), Builtin(b)) => a == b,
             (Native(a), Native(b)) => Rc::ptr_eq(a, b),
+            (Compiled(a), Compiled(b)) => Rc::ptr_eq(a, b),
             (Pid(a), Pid(b)) => a == b,
             (Error(a), Error(b)) => Rc::ptr_eq(a, b),
             (Class(a), Class(b)) => Rc::ptr_eq(a, b),
@@ -513,6 +522,10 @@ fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize) -> fmt::
             out.write_str(&function_label(b.name, b.min_args, b.max_args != Some(b.min_args)))
         }
         Value::Native(n) => out.write_str(&function_label(&n.name, n.arity.unwrap_or(0), n.arity.is_none())),
+        Value::Compiled(c) => {
+            let info = c.info;
+            out.write_str(&function_label(info.name.unwrap_or("lambda"), info.nparams as usize, info.variadic))
+        }
         Value::Pid(p) => write!(out, "#<pid {p}>"),
         Value::Class(c) => write!(out, "#<class {}>", c.name),
         Value::Object(o) => {

@@ -72,7 +72,18 @@ pub struct Vm {
     pub(crate) include_stack: Vec<(std::path::PathBuf, String)>,
     /// The source file of `prelude.sl`, so error positions can skip its frames.
     prelude_file: Option<slight_core::FileId>,
+    /// Unique per VM: compiled modules cache their per-VM state under it.
+    id: u32,
+    /// What each compiled module that ran here registered (see `compiled.rs`).
+    pub(crate) compiled_modules: Vec<(usize, crate::compiled::ModuleState)>,
+    /// Compiled calls currently on the Rust stack (they count towards `MAX_FRAMES`).
+    pub(crate) native_depth: usize,
+    /// A tail call compiled code left for the enclosing call to make (the trampoline).
+    pub(crate) pending_tail: Option<(Value, Vec<Value>)>,
 }
+
+/// Source of [`Vm`] ids.
+static NEXT_VM_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
 
 impl Default for Vm {
     fn default() -> Self {
@@ -107,6 +118,10 @@ impl Vm {
             include_paths: Vec::new(),
             prelude_file: None,
             include_stack: Vec::new(),
+            id: NEXT_VM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+            compiled_modules: Vec::new(),
+            native_depth: 0,
+            pending_tail: None,
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
@@ -187,6 +202,69 @@ impl Vm {
     pub fn global(&self, name: &str) -> Option<Value> {
         let i = self.names.lookup(name)? as usize;
         self.globals.get(i).cloned().flatten()
+    }
+
+    /// This VM's unique id.
+    #[inline(always)]
+    pub fn id(&self) -> u32 {
+        self.id
+    }
+
+    /// The global-table index of `name`, allocating it.
+    pub(crate) fn intern_global(&mut self, name: &str) -> u32 {
+        let i = self.names.intern(name);
+        if self.globals.len() <= i as usize {
+            self.globals.resize(i as usize + 1, None);
+        }
+        i
+    }
+
+    #[inline(always)]
+    pub(crate) fn global_slot(&self, index: usize) -> Option<&Value> {
+        self.globals[index].as_ref()
+    }
+
+    #[inline(always)]
+    pub(crate) fn set_global_slot(&mut self, index: usize, v: Value) {
+        self.globals[index] = Some(v);
+    }
+
+    pub(crate) fn mark_user_defined(&mut self, index: usize) {
+        self.names.mark_user_defined(index as u32);
+    }
+
+    pub(crate) fn undefined_global(&self, index: usize) -> ErrorValue {
+        undefined(&self.names, index as u32)
+    }
+
+    pub(crate) fn install_macro(&mut self, name: &str, f: Value) {
+        self.macros.insert(name.to_string(), f);
+    }
+
+    /// VM frames currently live (compiled calls count them together with their own depth).
+    #[inline(always)]
+    pub(crate) fn frame_count(&self) -> usize {
+        self.frames.len()
+    }
+
+    /// Builtins whose calls the VM rewrites (`apply`, `method/call`) instead of calling them.
+    #[inline(always)]
+    pub(crate) fn is_rewriting_builtin(&self, id: u32) -> bool {
+        id == builtins::APPLY || id == *builtins::METHOD_CALL
+    }
+
+    /// `eval` of `form` from compiled code: compiled against `names`, whose cells are `cells`.
+    pub(crate) fn eval_with_cells(
+        &mut self,
+        form: &Value,
+        names: &[&str],
+        cells: Vec<Value>,
+        span: Span,
+    ) -> Result<Value, ErrorValue> {
+        let names = names.iter().map(|n| n.to_string()).collect();
+        let proto = self.compile_eval(form, names, span)?;
+        self.call_value(&Value::Func(Rc::new(Closure { proto, captures: cells.into_boxed_slice() })), &[])
+            .map_err(Rc::unwrap_or_clone)
     }
 
     pub fn global_names(&self) -> impl Iterator<Item = &str> {
@@ -360,6 +438,15 @@ impl Vm {
                 (n.func)(args)
             }
             Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
+            Value::Compiled(c) => crate::compiled::enter(self, c, args),
+            // (obj :method args...) → (method obj args...)
+            Value::Object(_) => {
+                let method = builtins::object::find_method(f, args.first().unwrap_or(&Value::Nil))?;
+                let mut with_this = Vec::with_capacity(args.len().max(1));
+                with_this.push(f.clone());
+                with_this.extend_from_slice(args.get(1..).unwrap_or(&[]));
+                Host::call(self, &method, &with_this)
+            }
             Value::Sym(name) | Value::Str(name) if self.named_function(name).is_some() => {
                 let f = self.named_function(name).expect("checked");
                 Host::call(self, &f, args)
@@ -411,7 +498,8 @@ impl Vm {
     /// The function a quoted name stands for (compat: `('f x)`, `(list/map 'f xs)`): the global
     /// of that name, if it is a function.
     fn named_function(&self, name: &str) -> Option<Value> {
-        self.global(name).filter(|g| matches!(g, Value::Func(_) | Value::Builtin(_) | Value::Native(_)))
+        self.global(name)
+            .filter(|g| matches!(g, Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Compiled(_)))
     }
 
     /// Rewrites the call at `stack[fpos]` in place until its callee is not `apply` or a quoted
@@ -1142,13 +1230,18 @@ fn undefined(names: &GlobalNames, index: u32) -> ErrorValue {
 /// The arity error for calling a Slight function with `argc` arguments. Methods (named
 /// `Class:method`) do not count the implicit `this`, and say which method it was.
 fn closure_arity_error(p: &Proto, argc: usize) -> ErrorValue {
-    let (expected, got, suffix) = match p.name.as_deref() {
-        Some(name) if name.contains(':') && argc > 0 => {
-            (p.nparams as usize - 1, argc - 1, format!(" (calling method {name})"))
+    arity_error(p.name.as_deref(), p.nparams as usize, p.variadic, argc)
+}
+
+/// The arity error for a Slight function (VM or compiled) named `name`.
+pub(crate) fn arity_error(name: Option<&str>, nparams: usize, variadic: bool, argc: usize) -> ErrorValue {
+    let (expected, got, suffix) = match name {
+        Some(name) if name.contains(':') && argc > 0 && nparams > 0 => {
+            (nparams - 1, argc - 1, format!(" (calling method {name})"))
         }
-        _ => (p.nparams as usize, argc, String::new()),
+        _ => (nparams, argc, String::new()),
     };
-    if p.variadic {
+    if variadic {
         ErrorValue::arity(format!("Too few arguments: expected at least {expected}, got {got}{suffix}"))
     } else {
         ErrorValue::arity(format!("Wrong number of arguments: expected {expected}, got {got}{suffix}"))

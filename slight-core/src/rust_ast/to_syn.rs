@@ -1029,17 +1029,25 @@ fn expr_control(s: &Sexp, head: &str, list: &[Sexp]) -> Result<Expr> {
         }
         "break" => {
             let args = Args::parse(s, &["label"])?;
-            let expr = match args.pos.as_slice() {
+            let mut expr = match args.pos.as_slice() {
                 [] => None,
                 [e] => Some(bx(e)?),
                 _ => return Err(err(s, "expected (break :label L EXPR?)")),
             };
-            Expr::Break(ExprBreak {
-                attrs: a(),
-                break_token: Default::default(),
-                label: args.get("label").map(lifetime).transpose()?,
-                expr,
-            })
+            let label = args.get("label").map(lifetime).transpose()?;
+            // `break 'l { ... }` reads like a labelled block: rustc warns unless it is
+            // parenthesised (`break_with_label_and_loop`).
+            if let (Some(_), Some(e)) = (&label, &mut expr) {
+                if matches!(**e, Expr::Block(_)) {
+                    let inner = std::mem::replace(&mut **e, Expr::Verbatim(Default::default()));
+                    **e = Expr::Paren(syn::ExprParen {
+                        attrs: a(),
+                        paren_token: Default::default(),
+                        expr: Box::new(inner),
+                    });
+                }
+            }
+            Expr::Break(ExprBreak { attrs: a(), break_token: Default::default(), label, expr })
         }
         "continue" => {
             let args = Args::parse(s, &["label"])?;

@@ -124,7 +124,9 @@ fn to_json(v: &Value, depth: usize) -> Result<Json, ErrorValue> {
             Json::Object(out)
         }
         Value::Cell(c) => to_json(&c.borrow(), depth)?,
-        Value::Func(_) | Value::Builtin(_) | Value::Native(_) => return Err(unsupported("a function")),
+        Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Compiled(_) => {
+            return Err(unsupported("a function"))
+        }
         Value::Pid(_) => return Err(unsupported("a pid")),
         Value::Error(_) => return Err(unsupported("an error")),
         Value::Class(_) | Value::Object(_) => return Err(unsupported("an object")),
@@ -146,7 +148,7 @@ fn json_key(k: &Value) -> Result<String, ErrorValue> {
         Value::Cell(c) => json_key(&c.borrow()),
         Value::List(_) => Err(bad_key("a LIST")),
         Value::Map(_) => Err(bad_key("a MAP")),
-        Value::Func(_) | Value::Builtin(_) | Value::Native(_) => Err(bad_key("a FUNCTION")),
+        Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Compiled(_) => Err(bad_key("a FUNCTION")),
         Value::Pid(_) => Err(bad_key("a PID")),
         Value::Error(_) => Err(bad_key("an ERROR")),
         Value::Class(_) | Value::Object(_) => Err(bad_key("an OBJECT")),

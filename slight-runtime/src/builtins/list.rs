@@ -136,7 +136,15 @@ fn b_sort(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
             items.sort_by(natural_order);
         }
         Some(f) => {
-            if !matches!(f, Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Sym(_) | Value::Str(_)) {
+            if !matches!(
+                f,
+                Value::Func(_)
+                    | Value::Builtin(_)
+                    | Value::Native(_)
+                    | Value::Compiled(_)
+                    | Value::Sym(_)
+                    | Value::Str(_)
+            ) {
                 return wrong_type("list/sort", 2, "function", f);
             }
             // `b` goes before `a` exactly when (f b a) says so: taking the right element only

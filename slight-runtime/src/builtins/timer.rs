@@ -59,8 +59,12 @@ pub const TABLE: &[BuiltinDef] = &[
 /// `(timer/timeout f ms)` / `(timer/interval f ms)`; the arguments may come in either order.
 fn schedule(h: &mut dyn Host, a: &[Value], name: &str, repeat: bool) -> Result<Value, ErrorValue> {
     let (f, ms) = match (&a[0], &a[1]) {
-        (f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_)), _) => (f.clone(), arg_num(name, a, 2)?),
-        (_, f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_))) => (f.clone(), arg_num(name, a, 1)?),
+        (f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Compiled(_)), _) => {
+            (f.clone(), arg_num(name, a, 2)?)
+        }
+        (_, f @ (Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Compiled(_))) => {
+            (f.clone(), arg_num(name, a, 1)?)
+        }
         _ => return super::wrong_type(name, 1, "function", &a[0]),
     };
     if !ms.is_finite() || !(0.0..=1e15).contains(&ms) {

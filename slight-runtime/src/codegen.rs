@@ -1,0 +1,350 @@
+//! The compiled path's driver (feature `codegen`): Slight source → Rust, as used by the
+//! `slight!` macros, `slight::build` and `slight expand --to rust`.
+//!
+//! It runs the same front end as the VM, one top-level form at a time: read → expand (a build
+//! VM is the macro host, so `defmacro` bodies run on the VM at build time) → resolve → lower.
+//! `include` is resolved at build time: the included file's forms are compiled in place, and
+//! the file is reported in [`Output::files`] so the build can depend on it. Typed top-level
+//! functions that fit the typed subset become native Rust functions
+//! ([`lower::lower_typed_fn`]); everything else is lowered to code over [`Value`] by
+//! [`lower::dynamic`]. Any error is a [`CompileError`] with `file:line:col`.
+
+use crate::vm::Vm;
+use slight_core::core::{ExprKind, FnInfo, VarRef};
+use slight_core::expander::expand;
+use slight_core::lower::{self, dynamic, Signatures};
+use slight_core::resolver::resolve_toplevel;
+use slight_core::{Expr, GlobalNames, Reader, Sexp, SlightError, SourceMap, Span};
+use std::collections::HashSet;
+use std::path::{Path, PathBuf};
+
+pub use slight_core::lower::dynamic::Mode;
+
+/// How to compile.
+#[derive(Clone, Debug)]
+pub struct Options {
+    /// What the output is: a whole program module, the items of a `slight!{}` block, or one
+    /// expression.
+    pub mode: Mode,
+    /// The path generated code uses for the runtime support library (`::slight::__rt`).
+    pub rt_path: Vec<String>,
+    /// Directories searched by `include` after the including file's own directory.
+    pub include_paths: Vec<PathBuf>,
+}
+
+impl Default for Options {
+    fn default() -> Self {
+        Options { mode: Mode::Program, rt_path: vec!["slight".into(), "__rt".into()], include_paths: Vec::new() }
+    }
+}
+
+/// The compiled program.
+pub struct Output {
+    /// The Rust-AST s-expression: a `(file ...)` form, or an expression in [`Mode::Expr`].
+    pub rust_sexp: Sexp,
+    /// Every file the program included (for `rerun-if-changed`).
+    pub files: Vec<PathBuf>,
+}
+
+impl Output {
+    /// Pretty-printed Rust (prettyplease).
+    pub fn pretty(&self) -> Result<String, CompileError> {
+        slight_core::rust_ast::source(&self.rust_sexp, slight_core::rust_ast::Printer::Pretty).map_err(|e| internal(&e))
+    }
+
+    /// Rust text printed from tokens (fast).
+    pub fn fast(&self) -> Result<String, CompileError> {
+        slight_core::rust_ast::source(&self.rust_sexp, slight_core::rust_ast::Printer::Fast).map_err(|e| internal(&e))
+    }
+}
+
+/// A compile error at a Slight source position.
+#[derive(Clone, Debug)]
+pub struct CompileError {
+    pub message: String,
+    /// The source file name as given to [`compile`] (or the included file's path).
+    pub file: String,
+    /// 1-based line and column (0 when unknown).
+    pub line: u32,
+    pub col: u32,
+    /// Byte range in that file.
+    pub start: u32,
+    pub end: u32,
+    /// True when the error is in the file given to [`compile`] (not in an included file).
+    pub in_main_file: bool,
+    /// The diagnostic rendered with the source line and a caret.
+    pub rendered: String,
+}
+
+impl std::fmt::Display for CompileError {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}:{}: {}", self.file, self.line, self.col, self.message)
+    }
+}
+
+impl std::error::Error for CompileError {}
+
+fn internal(e: &SlightError) -> CompileError {
+    CompileError {
+        message: format!("internal error in the Rust lowering: {}", e.message),
+        file: String::new(),
+        line: 0,
+        col: 0,
+        start: 0,
+        end: 0,
+        in_main_file: true,
+        rendered: format!("internal error in the Rust lowering: {}", e.message),
+    }
+}
+
+/// Most nested includes.
+const MAX_INCLUDE_DEPTH: usize = 64;
+
+/// A top-level form, or the start/end of an included file's forms (which run as one form).
+enum Entry {
+    Form(Expr, FnInfo),
+    IncludeStart,
+    IncludeEnd,
+}
+
+struct Driver {
+    vm: Vm,
+    names: GlobalNames,
+    sources: SourceMap,
+    main_file: slight_core::FileId,
+    forms: Vec<Entry>,
+    files: Vec<PathBuf>,
+    include_stack: Vec<PathBuf>,
+    opts: Options,
+}
+
+/// Compiles Slight source `src` (named `name` in errors and in the generated module).
+pub fn compile(name: &str, src: &str, opts: &Options) -> Result<Output, CompileError> {
+    let mut sources = SourceMap::new();
+    let main_file = sources.add(name, src);
+    let mut d = Driver {
+        vm: Vm::new(),
+        names: GlobalNames::new(),
+        sources,
+        main_file,
+        forms: Vec::new(),
+        files: Vec::new(),
+        include_stack: Vec::new(),
+        opts: opts.clone(),
+    };
+    d.read_file(main_file, name)?;
+    d.lower()
+}
+
+/// Compiles the file at `path` (named as given in errors).
+pub fn compile_file(path: &Path, opts: &Options) -> Result<Output, CompileError> {
+    let text = std::fs::read_to_string(path).map_err(|e| CompileError {
+        message: format!("cannot read {}: {e}", path.display()),
+        file: path.display().to_string(),
+        line: 0,
+        col: 0,
+        start: 0,
+        end: 0,
+        in_main_file: true,
+        rendered: format!("error: cannot read {}: {e}", path.display()),
+    })?;
+    let mut opts = opts.clone();
+    if let Some(dir) = path.parent() {
+        opts.include_paths.insert(0, dir.to_path_buf());
+    }
+    compile(&path.display().to_string(), &text, &opts)
+}
+
+impl Driver {
+    fn error(&self, e: &SlightError) -> CompileError {
+        let span = e.span;
+        let ev = crate::error::ErrorValue::from_front(e);
+        let rendered = crate::error::Error::from_value(&std::rc::Rc::new(ev), &self.sources).rendered.clone();
+        CompileError {
+            message: e.message.clone(),
+            file: self.sources.name(span.file).to_string(),
+            line: span.line,
+            col: span.col,
+            start: span.start,
+            end: span.end,
+            in_main_file: span.file == self.main_file,
+            rendered,
+        }
+    }
+
+    fn read_file(&mut self, file: slight_core::FileId, name: &str) -> Result<(), CompileError> {
+        let text = self.sources.get(file).expect("registered").text.clone();
+        let mut reader = Reader::new(&text, file);
+        while let Some(form) = reader.next_form() {
+            let form = form.map_err(|e| self.error(&e))?;
+            if let Some(target) = crate::include::include_target(&form) {
+                self.include(target, name, form.span)?;
+                continue;
+            }
+            self.add_form(&form)?;
+        }
+        Ok(())
+    }
+
+    fn include(&mut self, target: &str, from: &str, span: Span) -> Result<(), CompileError> {
+        let mut candidates: Vec<PathBuf> = Vec::new();
+        let wanted = Path::new(target);
+        if wanted.is_absolute() {
+            candidates.push(wanted.to_path_buf());
+        } else {
+            if let Some(dir) = Path::new(from).parent() {
+                candidates.push(dir.join(wanted));
+            }
+            candidates.extend(self.opts.include_paths.iter().map(|d| d.join(wanted)));
+            candidates.push(wanted.to_path_buf());
+        }
+        let Some(path) = candidates.iter().find(|c| c.is_file()).cloned() else {
+            let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
+            let msg = format!("include: cannot find \"{target}\" (looked for {})", tried.join(", "));
+            return Err(self.error(&SlightError::syntax(msg, span)));
+        };
+        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
+        if self.include_stack.contains(&canonical) || self.include_stack.len() >= MAX_INCLUDE_DEPTH {
+            let chain: Vec<String> = self.include_stack.iter().map(|p| p.display().to_string()).collect();
+            let msg = format!("include: circular include: {} -> {}", chain.join(" -> "), path.display());
+            return Err(self.error(&SlightError::syntax(msg, span)));
+        }
+        let text = std::fs::read_to_string(&path).map_err(|e| {
+            self.error(&SlightError::syntax(format!("include: cannot read \"{}\": {e}", path.display()), span))
+        })?;
+        self.files.push(path.clone());
+        let shown = path.display().to_string();
+        let file = self.sources.add(shown.clone(), text);
+        self.include_stack.push(canonical);
+        self.forms.push(Entry::IncludeStart);
+        let r = self.read_file(file, &shown);
+        self.forms.push(Entry::IncludeEnd);
+        self.include_stack.pop();
+        r
+    }
+
+    fn add_form(&mut self, form: &Sexp) -> Result<(), CompileError> {
+        let mut expr = expand(form, &mut self.vm).map_err(|e| self.error(&e))?;
+        let info = resolve_toplevel(&mut expr, &mut self.names, None).map_err(|e| self.error(&e))?;
+        // Macros and the functions they may call exist at build time too.
+        let defines_function =
+            matches!(&expr.kind, ExprKind::Define { value, .. } if matches!(value.kind, ExprKind::Lambda(_)));
+        if matches!(expr.kind, ExprKind::DefMacro(..)) || defines_function {
+            let _ = self.vm.eval_form(form);
+        }
+        self.forms.push(Entry::Form(expr, info));
+        Ok(())
+    }
+
+    /// The typed top-level functions that lower natively: candidates are all fully typed
+    /// `defun`s; any that fails to lower is dropped and the rest are tried again, so a typed
+    /// function only calls natively the typed functions that really are native.
+    fn typed_functions(&self) -> (Signatures, Vec<(String, Sexp)>) {
+        let lower_opts = lower::Options { overflow_hook: rt_path(&self.opts.rt_path, "checked") };
+        let mut sigs = Signatures::new();
+        for e in self.exprs() {
+            if let Ok((name, sig)) = lower::signature(e) {
+                sigs.insert(name, sig);
+            }
+        }
+        loop {
+            let mut items = Vec::new();
+            let mut failed = Vec::new();
+            for e in self.exprs() {
+                let Ok((name, _)) = lower::signature(e) else { continue };
+                if !sigs.contains_key(&name) {
+                    continue;
+                }
+                match lower::lower_typed_fn(e, &sigs, &lower_opts) {
+                    Ok(item) => items.push((name, item)),
+                    Err(_) => failed.push(name),
+                }
+            }
+            if failed.is_empty() {
+                return (sigs, items);
+            }
+            for f in failed {
+                sigs.remove(&f);
+            }
+        }
+    }
+
+    fn lower(mut self) -> Result<Output, CompileError> {
+        let (sigs, typed_items) = self.typed_functions();
+        let rust_vars = match self.opts.mode {
+            Mode::Expr => self.rust_variables(),
+            _ => HashSet::new(),
+        };
+        let mut lw = dynamic::ProgramLowering::new(dynamic::Options {
+            mode: self.opts.mode,
+            rt: self.opts.rt_path.clone(),
+            rust_vars,
+            typed: sigs,
+        });
+        for id in 0..self.sources.len() as u32 {
+            if let Some(f) = self.sources.get(id) {
+                lw.add_file(id, &f.name, &f.text);
+            }
+        }
+        for (name, item) in typed_items {
+            lw.add_typed_item(&name, item);
+        }
+        let forms = std::mem::take(&mut self.forms);
+        for entry in &forms {
+            match entry {
+                Entry::Form(expr, info) => lw.add_form(expr, info).map_err(|e| self.error(&e))?,
+                Entry::IncludeStart => lw.begin_group(),
+                Entry::IncludeEnd => lw.end_group(),
+            }
+        }
+        let rust_sexp = lw.finish().map_err(|e| self.error(&e))?;
+        Ok(Output { rust_sexp, files: self.files })
+    }
+
+    fn exprs(&self) -> impl Iterator<Item = &Expr> {
+        self.forms.iter().filter_map(|e| match e {
+            Entry::Form(expr, _) => Some(expr),
+            _ => None,
+        })
+    }
+
+    /// In expression mode, the global names the build VM does not know and the block does not
+    /// define: Rust variables of the surrounding code.
+    fn rust_variables(&self) -> HashSet<String> {
+        let mut defined = HashSet::new();
+        for e in self.exprs() {
+            if let ExprKind::Define { binding, var: VarRef::Global(_), .. } = &e.kind {
+                defined.insert(binding.name.clone());
+            }
+        }
+        let mut used = HashSet::new();
+        for e in self.exprs() {
+            collect_globals(e, &mut used);
+        }
+        used.into_iter().filter(|n| !defined.contains(n) && self.vm.global(n).is_none()).collect()
+    }
+}
+
+fn collect_globals(e: &Expr, out: &mut HashSet<String>) {
+    match &e.kind {
+        ExprKind::Var { name, var: VarRef::Global(_) } => {
+            out.insert(name.clone());
+        }
+        ExprKind::Lambda(l) => collect_globals(&l.body, out),
+        ExprKind::DefMacro(_, l) => collect_globals(&l.body, out),
+        _ => {}
+    }
+    for c in e.children() {
+        collect_globals(c, out);
+    }
+}
+
+/// `(path :global true SEGMENTS... last)`.
+fn rt_path(rt: &[String], last: &str) -> Sexp {
+    let s = Span::default();
+    let mut items = vec![Sexp::sym("path", s), Sexp::new(slight_core::SexpKind::Keyword("global".into()), s)];
+    items.push(Sexp::new(slight_core::SexpKind::Bool(true), s));
+    items.extend(rt.iter().map(|seg| Sexp::sym(seg, s)));
+    items.push(Sexp::sym(last, s));
+    Sexp::list(items, s)
+}

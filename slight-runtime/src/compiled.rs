@@ -1,0 +1,715 @@
+//! Runtime support for compiled Slight code: what the Rust that `slight!` and `build.rs`
+//! generate calls into (re-exported by the facade as `slight::__rt`).
+//!
+//! Compiled code uses the VM's own [`Value`], global table, builtin table, macro table and
+//! output sink, so compiled and interpreted code can call each other freely:
+//!
+//! * A compiled function is `fn(&mut Vm, env, args) -> Result<Value, ErrorValue>` ([`Code`]);
+//!   as a value it is a [`Value::Compiled`] holding a static [`FnInfo`] and its captured `env`.
+//! * A [`Module`] (one per compiled file or `slight!` block) names its source text, its
+//!   constants, the globals it uses and its error sites. The first time a module meets a VM it
+//!   registers its source (so errors render with the source line), interns its globals and
+//!   decodes its constants; later accesses are an index into that per-VM state.
+//! * Calls go through [`call`] and [`call_global`]: compiled callees are entered directly,
+//!   everything else through the VM. Each compiled call counts towards the VM's frame limit
+//!   (deep recursion is a catchable `stack overflow`, as on the VM) and runs on a stack that
+//!   grows on demand (`stacker`), so the Rust stack never overflows. Tail calls that are not
+//!   self calls go through a trampoline ([`tail_call`]): the callee is entered by the nearest
+//!   enclosing [`call`], so mutual recursion in tail position runs in constant stack.
+//! * Errors get their position from the compiled code's [`Site`]s ([`at`]), one per fallible
+//!   operation, and a Slight stack entry per function they pass through.
+//! * Typed native functions (`fn fib(n: i64) -> i64`) signal integer overflow with
+//!   [`overflow`], an unwind that [`catch_overflow`] at the dynamic boundary turns back into
+//!   the VM's `integer overflow` error (no panic message is printed: `resume_unwind` skips the
+//!   panic hook).
+
+use crate::builtins::{Host, BUILTINS};
+use crate::compiler::type_mismatch;
+use crate::convert::sexp_to_value;
+pub use crate::error::Error;
+pub use crate::error::ErrorValue;
+use crate::error::TraceEntry;
+pub use crate::vm::Vm;
+use crate::vm::MAX_FRAMES;
+pub use crate::{ops, Value};
+pub use slight_core::core::Type;
+use slight_core::{Reader, Span};
+use std::cell::RefCell;
+use std::rc::Rc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The result of compiled code.
+pub type Res = Result<Value, ErrorValue>;
+
+/// A compiled function body: the VM, the captured values, the arguments.
+pub type Code = fn(&mut Vm, &[Value], &[Value]) -> Res;
+
+/// The static description of a compiled function.
+pub struct FnInfo {
+    pub name: Option<&'static str>,
+    pub nparams: u32,
+    pub variadic: bool,
+    pub code: Code,
+}
+
+impl FnInfo {
+    pub const fn new(name: Option<&'static str>, nparams: u32, variadic: bool, code: Code) -> FnInfo {
+        FnInfo { name, nparams, variadic, code }
+    }
+}
+
+/// A compiled function value: its code and the values it captured.
+pub struct CompiledFn {
+    pub info: &'static FnInfo,
+    pub env: Box<[Value]>,
+}
+
+impl Drop for CompiledFn {
+    // Long chains of closures capturing closures are freed without recursion (the values are
+    // handed to the list/closure dismantling in `value.rs`).
+    fn drop(&mut self) {
+        if self.env.iter().any(|v| matches!(v, Value::Compiled(_) | Value::Func(_) | Value::List(Some(_)))) {
+            let env = std::mem::take(&mut self.env).into_vec();
+            drop(Value::list_from(env));
+        }
+    }
+}
+
+/// A position in a compiled module's source, with the function it is in (for the Slight stack).
+pub struct Site {
+    /// Index into the module's `files`.
+    pub file: u32,
+    pub start: u32,
+    pub end: u32,
+    pub line: u32,
+    pub col: u32,
+    pub function: &'static str,
+}
+
+impl Site {
+    pub const fn new(file: u32, start: u32, end: u32, line: u32, col: u32, function: &'static str) -> Site {
+        Site { file, start, end, line, col, function }
+    }
+}
+
+/// A compiled module's static tables. See the module documentation.
+pub struct Module {
+    /// The source files (name, text) the module was compiled from: the main file first, then
+    /// the files it includes.
+    pub files: &'static [(&'static str, &'static str)],
+    /// Constants, as Slight data text (decoded once per VM).
+    pub consts: &'static [&'static str],
+    /// The global names the module uses, in the order its code indexes them.
+    pub globals: &'static [&'static str],
+    pub sites: &'static [Site],
+    /// `(vm id << 32) | index into that VM's module states`, for the last VM seen.
+    cache: AtomicU64,
+}
+
+/// What one VM knows about one module.
+pub(crate) struct ModuleState {
+    files: Vec<slight_core::FileId>,
+    consts: Vec<Value>,
+    /// The top-level forms have run (or are running) in this VM.
+    pub(crate) initialized: bool,
+    globals: Vec<u32>,
+}
+
+impl Module {
+    pub const fn new(
+        files: &'static [(&'static str, &'static str)],
+        consts: &'static [&'static str],
+        globals: &'static [&'static str],
+        sites: &'static [Site],
+    ) -> Module {
+        Module { files, consts, globals, sites, cache: AtomicU64::new(0) }
+    }
+
+    /// The index of this module's state in `vm`, registering the module on first use.
+    #[inline(always)]
+    fn state_index(&'static self, vm: &mut Vm) -> usize {
+        let c = self.cache.load(Ordering::Relaxed);
+        if (c >> 32) as u32 == vm.id() {
+            return c as u32 as usize;
+        }
+        self.register_in(vm)
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn register_in(&'static self, vm: &mut Vm) -> usize {
+        let key = self as *const Module as usize;
+        let index = match vm.compiled_modules.iter().position(|(k, _)| *k == key) {
+            Some(i) => i,
+            None => {
+                let files = self.files.iter().map(|(name, text)| vm.sources.add(*name, *text)).collect();
+                let consts = self.consts.iter().map(|text| decode_const(text)).collect();
+                let globals = self.globals.iter().map(|g| vm.intern_global(g)).collect();
+                vm.compiled_modules.push((key, ModuleState { files, consts, globals, initialized: false }));
+                vm.compiled_modules.len() - 1
+            }
+        };
+        self.cache.store(((vm.id() as u64) << 32) | index as u64, Ordering::Relaxed);
+        index
+    }
+
+    #[inline(always)]
+    fn state<'v>(&'static self, vm: &'v mut Vm) -> &'v ModuleState {
+        let i = self.state_index(vm);
+        &vm.compiled_modules[i].1
+    }
+
+    /// Registers this module's source, constants and globals in `vm` (done lazily anyway).
+    pub fn load(&'static self, vm: &mut Vm) {
+        self.state_index(vm);
+    }
+
+    /// The span of site `site` in `vm`'s source map.
+    pub fn span(&'static self, vm: &mut Vm, site: u32) -> Span {
+        let s = &self.sites[site as usize];
+        let file = self.state(vm).files.get(s.file as usize).copied().unwrap_or_default();
+        Span { file, start: s.start, end: s.end, line: s.line, col: s.col }
+    }
+}
+
+fn decode_const(text: &str) -> Value {
+    let mut reader = Reader::new(text, 0);
+    match reader.next_form() {
+        Some(Ok(form)) => sexp_to_value(&form),
+        _ => Value::Nil,
+    }
+}
+
+// ---- constants and globals ----
+
+/// Constant `i` of module `m`.
+#[inline(always)]
+pub fn konst(vm: &mut Vm, m: &'static Module, i: u32) -> Value {
+    m.state(vm).consts[i as usize].clone()
+}
+
+/// The global-table index of the module's `i`-th global.
+#[inline(always)]
+fn global_index(vm: &mut Vm, m: &'static Module, i: u32) -> usize {
+    m.state(vm).globals[i as usize] as usize
+}
+
+/// Reads a global (`Undefined symbol: x` if it has no value).
+#[inline(always)]
+pub fn get_global(vm: &mut Vm, m: &'static Module, i: u32) -> Res {
+    let g = global_index(vm, m, i);
+    match vm.global_slot(g) {
+        Some(v) => Ok(v.clone()),
+        None => Err(vm.undefined_global(g)),
+    }
+}
+
+/// `(set! x v)` on a global: it must already be defined.
+pub fn set_global(vm: &mut Vm, m: &'static Module, i: u32, v: Value) -> Res {
+    let g = global_index(vm, m, i);
+    if vm.global_slot(g).is_none() {
+        return Err(ErrorValue::new("NameError", format!("Cannot set! undefined variable: {}", m.globals[i as usize])));
+    }
+    vm.set_global_slot(g, v.clone());
+    Ok(v)
+}
+
+/// A top-level `def`/`defun`: defines (or replaces) the global; evaluates to `true`.
+pub fn def_global(vm: &mut Vm, m: &'static Module, i: u32, v: Value) -> Res {
+    let g = global_index(vm, m, i);
+    vm.set_global_slot(g, v);
+    vm.mark_user_defined(g);
+    Ok(Value::Bool(true))
+}
+
+/// True when global `i` currently holds the compiled function `code` (a self tail call may
+/// then loop instead of calling).
+#[inline(always)]
+pub fn global_is(vm: &mut Vm, m: &'static Module, i: u32, code: Code) -> bool {
+    let g = global_index(vm, m, i);
+    matches!(vm.global_slot(g), Some(Value::Compiled(c)) if std::ptr::fn_addr_eq(c.info.code, code))
+}
+
+/// Installs a macro (`defmacro`) for later `eval`s and for code compiled by this VM.
+pub fn def_macro(vm: &mut Vm, name: &str, f: Value) -> Res {
+    vm.install_macro(name, f);
+    Ok(Value::Bool(true))
+}
+
+// ---- functions and calls ----
+
+/// A closure value.
+#[inline]
+pub fn closure(info: &'static FnInfo, env: Vec<Value>) -> Value {
+    Value::Compiled(Rc::new(CompiledFn { info, env: env.into_boxed_slice() }))
+}
+
+/// Calls any function value.
+#[inline]
+pub fn call(vm: &mut Vm, f: &Value, args: &[Value]) -> Res {
+    match f {
+        Value::Compiled(c) => enter(vm, c, args),
+        _ => Host::call(vm, f, args),
+    }
+}
+
+/// Calls the function in global `i`.
+#[inline]
+pub fn call_global(vm: &mut Vm, m: &'static Module, i: u32, args: &[Value]) -> Res {
+    let g = global_index(vm, m, i);
+    match vm.global_slot(g) {
+        Some(Value::Compiled(c)) => {
+            let c = c.clone();
+            enter(vm, &c, args)
+        }
+        Some(Value::Builtin(id)) => {
+            let id = *id;
+            call_builtin(vm, id, args)
+        }
+        Some(f) => {
+            let f = f.clone();
+            Host::call(vm, &f, args)
+        }
+        None => Err(vm.undefined_global(g)),
+    }
+}
+
+fn call_builtin(vm: &mut Vm, id: u32, args: &[Value]) -> Res {
+    let def = &BUILTINS[id as usize];
+    // `apply` and `method/call` need the VM's rewriting; everything else is a direct call.
+    if args.len() >= def.min_args && def.max_args.is_none_or(|m| args.len() <= m) && !vm.is_rewriting_builtin(id) {
+        return (def.func)(vm, args);
+    }
+    Host::call(vm, &Value::Builtin(id), args)
+}
+
+/// A tail call that is not a self call: the nearest enclosing [`call`] makes it, after the
+/// calling function has returned (constant stack for mutual recursion).
+#[inline]
+pub fn tail_call(vm: &mut Vm, f: Value, args: Vec<Value>) -> Res {
+    match f {
+        Value::Compiled(_) => {
+            vm.pending_tail = Some((f, args));
+            Ok(Value::Nil)
+        }
+        // Builtins and VM functions run right away, so their errors point at this call (as
+        // on the VM, where a tail call of a builtin runs in the caller's frame).
+        other => Host::call(vm, &other, &args),
+    }
+}
+
+/// [`tail_call`] of the function in global `i`.
+#[inline]
+pub fn tail_call_global(vm: &mut Vm, m: &'static Module, i: u32, args: Vec<Value>) -> Res {
+    let f = get_global(vm, m, i)?;
+    tail_call(vm, f, args)
+}
+
+/// Stack kept free before a compiled call; a new segment is allocated below it.
+const RED_ZONE: usize = 256 * 1024;
+/// Size of each stack segment allocated for deep compiled recursion.
+const SEGMENT: usize = 8 * 1024 * 1024;
+
+/// Enters a compiled function: arity check, frame accounting, then the trampoline for the
+/// tail calls its body leaves pending.
+pub(crate) fn enter(vm: &mut Vm, c: &Rc<CompiledFn>, args: &[Value]) -> Res {
+    check_arity(c.info, args.len())?;
+    if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
+        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+    }
+    vm.native_depth += 1;
+    let mut r = stacker::maybe_grow(RED_ZONE, SEGMENT, || (c.info.code)(vm, &c.env, args));
+    while let Some((f, args)) = vm.pending_tail.take() {
+        if r.is_err() {
+            break;
+        }
+        r = match &f {
+            Value::Compiled(c) => match check_arity(c.info, args.len()) {
+                Ok(()) => stacker::maybe_grow(RED_ZONE, SEGMENT, || (c.info.code)(vm, &c.env, &args)),
+                Err(e) => Err(e),
+            },
+            _ => Host::call(vm, &f, &args),
+        };
+    }
+    vm.native_depth -= 1;
+    r
+}
+
+fn check_arity(info: &FnInfo, argc: usize) -> Result<(), ErrorValue> {
+    let n = info.nparams as usize;
+    if argc == n || (info.variadic && argc > n) {
+        return Ok(());
+    }
+    Err(crate::vm::arity_error(info.name, n, info.variadic, argc))
+}
+
+/// The rest parameter: the arguments after the first `n`.
+pub fn rest_args(args: &[Value], n: usize) -> Value {
+    Value::list_from(args[n.min(args.len())..].to_vec())
+}
+
+// ---- cells (variables that are captured and assigned) ----
+
+#[inline]
+pub fn new_cell(v: Value) -> Value {
+    Value::Cell(Rc::new(RefCell::new(v)))
+}
+
+#[inline]
+pub fn cell_get(cell: &Value) -> Value {
+    match cell {
+        Value::Cell(c) => c.borrow().clone(),
+        other => other.clone(),
+    }
+}
+
+#[inline]
+pub fn cell_set(cell: &Value, v: Value) -> Value {
+    if let Value::Cell(c) = cell {
+        *c.borrow_mut() = v.clone();
+    }
+    v
+}
+
+// ---- operations ----
+
+#[inline(always)]
+pub fn truthy(v: &Value) -> bool {
+    v.is_truthy()
+}
+
+#[inline(always)]
+pub fn boolean(b: bool) -> Value {
+    Value::Bool(b)
+}
+
+#[inline(always)]
+pub fn int(i: i64) -> Value {
+    Value::Int(i)
+}
+
+#[inline(always)]
+pub fn float(f: f64) -> Value {
+    Value::Float(f)
+}
+
+macro_rules! int_fast_path {
+    ($name:ident, $checked:ident) => {
+        #[inline(always)]
+        pub fn $name(a: &Value, b: &Value) -> Res {
+            if let (Value::Int(x), Value::Int(y)) = (a, b) {
+                if let Some(r) = x.$checked(*y) {
+                    return Ok(Value::Int(r));
+                }
+            }
+            ops::$name(a, b)
+        }
+    };
+}
+int_fast_path!(add, checked_add);
+int_fast_path!(sub, checked_sub);
+int_fast_path!(mul, checked_mul);
+
+#[inline(always)]
+pub fn div(a: &Value, b: &Value) -> Res {
+    ops::div(a, b)
+}
+
+#[inline(always)]
+pub fn neg(a: &Value) -> Res {
+    ops::neg(a)
+}
+
+macro_rules! compare {
+    ($name:ident, $op:tt) => {
+        #[inline(always)]
+        pub fn $name(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
+            if let (Value::Int(x), Value::Int(y)) = (a, b) {
+                return Ok(x $op y);
+            }
+            ops::$name(a, b)
+        }
+    };
+}
+compare!(lt, <);
+compare!(le, <=);
+compare!(gt, >);
+compare!(ge, >=);
+
+#[inline(always)]
+pub fn eq(a: &Value, b: &Value) -> bool {
+    if let (Value::Int(x), Value::Int(y)) = (a, b) {
+        return x == y;
+    }
+    a.equals(b)
+}
+
+#[inline(always)]
+pub fn cons(h: &Value, t: &Value) -> Res {
+    if let Value::List(l) = t {
+        return Ok(Value::cons(h.clone(), l.clone()));
+    }
+    ops::cons(h, t)
+}
+
+#[inline(always)]
+pub fn head(v: &Value) -> Res {
+    if let Value::List(Some(c)) = v {
+        return Ok(c.head.clone());
+    }
+    ops::head(v)
+}
+
+#[inline(always)]
+pub fn tail(v: &Value) -> Res {
+    if let Value::List(Some(c)) = v {
+        return Ok(Value::List(c.tail.clone()));
+    }
+    ops::tail(v)
+}
+
+#[inline(always)]
+pub fn is_empty(v: &Value) -> Result<bool, ErrorValue> {
+    ops::is_empty(v)
+}
+
+pub fn list(items: Vec<Value>) -> Value {
+    Value::list_from(items)
+}
+
+pub fn append(parts: Vec<Value>) -> Res {
+    ops::append(&parts)
+}
+
+pub fn append_dotted(parts: Vec<Value>) -> Res {
+    ops::append_quasi(&parts)
+}
+
+pub fn field(obj: &Value, name: &Value) -> Res {
+    ops::field(obj, name)
+}
+
+/// Checks a value against a type annotation.
+#[inline]
+pub fn check_type(v: Value, ty: Type) -> Res {
+    match type_mismatch(ty, &v) {
+        None => Ok(v),
+        Some(msg) => Err(ErrorValue::type_error(msg)),
+    }
+}
+
+/// `throw`: an error value is rethrown as is, a string becomes the message, anything else is
+/// wrapped.
+pub fn throw(v: Value) -> ErrorValue {
+    match v {
+        Value::Error(e) => Rc::unwrap_or_clone(e),
+        Value::Str(s) => ErrorValue::user(s.to_string()),
+        other => ErrorValue::wrapping(other),
+    }
+}
+
+/// What `catch` binds.
+pub fn caught(e: ErrorValue) -> Value {
+    Value::Error(Rc::new(e))
+}
+
+/// A `match` with no matching clause.
+pub fn match_fail(v: &Value) -> ErrorValue {
+    ErrorValue::new("MatchError", format!("No match for value: {}", v.repr()))
+}
+
+/// For a list pattern: the first `n` elements and the rest, if `v` is a list of exactly `n`
+/// elements (`exact`) or at least `n`.
+pub fn destructure(v: &Value, n: usize, exact: bool) -> Option<(Vec<Value>, Value)> {
+    let len = match v {
+        Value::List(_) | Value::Nil => v.list_len(),
+        _ => return None,
+    };
+    if (exact && len != n) || len < n {
+        return None;
+    }
+    let mut items = Vec::with_capacity(n);
+    let mut cur = match v {
+        Value::List(l) => l.clone(),
+        _ => None,
+    };
+    for _ in 0..n {
+        let c = cur.expect("length checked");
+        items.push(c.head.clone());
+        cur = c.tail.clone();
+    }
+    Some((items, Value::List(cur)))
+}
+
+/// `(eval form)` with the names of the enclosing scopes that it can see (their cells).
+pub fn eval(vm: &mut Vm, m: &'static Module, site: u32, form: &Value, names: &[&str], cells: Vec<Value>) -> Res {
+    let span = m.span(vm, site);
+    vm.eval_with_cells(form, names, cells, span)
+}
+
+// ---- errors ----
+
+/// Gives an error raised by the operation at `site` its position (if it has none yet) and
+/// records the function in the Slight stack.
+#[inline(always)]
+pub fn at<T>(r: Result<T, ErrorValue>, vm: &mut Vm, m: &'static Module, site: u32) -> Result<T, ErrorValue> {
+    match r {
+        Ok(v) => Ok(v),
+        Err(e) => Err(locate(vm, m, site, e)),
+    }
+}
+
+#[cold]
+#[inline(never)]
+pub fn locate(vm: &mut Vm, m: &'static Module, site: u32, mut e: ErrorValue) -> ErrorValue {
+    let span = m.span(vm, site);
+    if e.span.is_none() {
+        e.span = Some(span);
+    }
+    if e.trace.len() < 64 {
+        e.trace.push(TraceEntry { function: m.sites[site as usize].function.to_string(), span });
+    }
+    e
+}
+
+/// The unwind payload of [`overflow`].
+struct Overflow;
+
+/// Typed integer arithmetic: the value, or Slight's `integer overflow` error.
+#[inline(always)]
+pub fn checked(v: Option<i64>) -> i64 {
+    match v {
+        Some(v) => v,
+        None => overflow(),
+    }
+}
+
+/// Raises `integer overflow` from typed native code (see the module documentation).
+#[cold]
+#[inline(never)]
+pub fn overflow() -> ! {
+    std::panic::resume_unwind(Box::new(Overflow))
+}
+
+/// Runs typed native code, turning [`overflow`] into the `integer overflow` error. Any other
+/// panic keeps unwinding (it is a bug).
+pub fn catch_overflow<T>(f: impl FnOnce() -> T) -> Result<T, ErrorValue> {
+    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+        Ok(v) => Ok(v),
+        Err(payload) if payload.is::<Overflow>() => Err(ops::overflow()),
+        Err(payload) => std::panic::resume_unwind(payload),
+    }
+}
+
+/// Converts an argument of a typed native function.
+pub fn arg_i64(v: &Value) -> Result<i64, ErrorValue> {
+    match v {
+        Value::Int(i) => Ok(*i),
+        other => Err(ErrorValue::type_error(type_mismatch(Type::I64, other).unwrap_or_default())),
+    }
+}
+
+pub fn arg_f64(v: &Value) -> Result<f64, ErrorValue> {
+    match v {
+        Value::Float(f) => Ok(*f),
+        other => Err(ErrorValue::type_error(type_mismatch(Type::F64, other).unwrap_or_default())),
+    }
+}
+
+pub fn arg_bool(v: &Value) -> Result<bool, ErrorValue> {
+    match v {
+        Value::Bool(b) => Ok(*b),
+        other => Err(ErrorValue::type_error(type_mismatch(Type::Bool, other).unwrap_or_default())),
+    }
+}
+
+// ---- whole programs ----
+
+/// The callback of a compiled module's `run_each`: gets every top-level form's result and
+/// returns false to stop.
+pub type EachForm<'a> = dyn FnMut(&mut Vm, Result<Value, crate::Error>) -> bool + 'a;
+
+/// One compiled top-level form.
+pub type Form = fn(&mut Vm) -> Res;
+
+/// Runs a compiled program's top-level forms in order on `vm`, like [`Vm::eval_each`]: `each`
+/// gets every form's result and returns false to stop.
+pub fn run_forms(
+    vm: &mut Vm,
+    m: &'static Module,
+    forms: &[Form],
+    each: &mut dyn FnMut(&mut Vm, Result<Value, crate::Error>) -> bool,
+) {
+    let i = m.state_index(vm);
+    vm.compiled_modules[i].1.initialized = true;
+    for form in forms {
+        let r = form(vm).map_err(|e| {
+            let e = Rc::new(e);
+            vm.to_error(&e)
+        });
+        vm.pending_tail = None;
+        if !each(vm, r) {
+            break;
+        }
+    }
+    vm.flush();
+}
+
+/// Runs the forms and returns the last value, or the first error.
+pub fn run_program(vm: &mut Vm, m: &'static Module, forms: &[Form]) -> Result<Value, crate::Error> {
+    let mut last = Ok(Value::Nil);
+    run_forms(vm, m, forms, &mut |_, r| {
+        let ok = r.is_ok();
+        last = r;
+        ok
+    });
+    last
+}
+
+/// Calls a compiled top-level function from Rust (the `pub fn` wrappers of a compiled module).
+/// The module's top-level forms run first if they have not run in this VM yet, so the
+/// function finds the globals and helpers it uses.
+pub fn call_static(
+    vm: &mut Vm,
+    m: &'static Module,
+    forms: &[Form],
+    info: &'static FnInfo,
+    args: &[Value],
+) -> Result<Value, crate::Error> {
+    let i = m.state_index(vm);
+    if !vm.compiled_modules[i].1.initialized {
+        run_program(vm, m, forms)?;
+    }
+    let f = Rc::new(CompiledFn { info, env: Box::new([]) });
+    enter(vm, &f, args).map_err(|e| vm.to_error(&Rc::new(e)))
+}
+
+/// The thread's VM for `slight!` expressions used outside any explicit VM.
+pub fn with_thread_vm<T>(f: impl FnOnce(&mut Vm) -> T) -> T {
+    thread_local! {
+        static VM: RefCell<Option<Vm>> = const { RefCell::new(None) };
+    }
+    VM.with(|cell| {
+        let mut slot = cell.borrow_mut();
+        let vm = slot.get_or_insert_with(Vm::new);
+        f(vm)
+    })
+}
+
+/// The result of a `slight!` expression converted to the Rust type the context wants; a Slight
+/// error becomes a panic with the rendered message (an expression has no other way out).
+pub fn expect_value<T: crate::FromValue>(vm: &mut Vm, r: Res) -> T {
+    let v = match r {
+        Ok(v) => v,
+        Err(e) => panic!("{}", vm.to_error(&Rc::new(e)).rendered),
+    };
+    match T::from_value(&v) {
+        Ok(t) => t,
+        Err(e) => panic!("slight!: {}", e.message),
+    }
+}
+
+/// A Rust value used by a `slight!` expression.
+pub fn from_rust<T: crate::IntoValue + Clone>(v: &T) -> Value {
+    v.clone().into_value()
+}
