@@ -11,6 +11,8 @@ pub enum ErrorKind {
     Syntax,
     Name,
     Type,
+    /// A call with the wrong number of arguments, found at compile time (`slight!`).
+    Arity,
 }
 
 impl ErrorKind {
@@ -19,6 +21,7 @@ impl ErrorKind {
             ErrorKind::Read => "ReadError",
             ErrorKind::Syntax => "SyntaxError",
             ErrorKind::Name => "NameError",
+            ErrorKind::Arity => "ArityError",
             ErrorKind::Type => "TypeError",
         }
     }

@@ -270,6 +270,9 @@ impl Driver {
     }
 
     fn lower(mut self) -> Result<Output, CompileError> {
+        if self.opts.mode != Mode::Program {
+            self.check_arities()?;
+        }
         let (sigs, typed_items) = self.typed_functions();
         let rust_vars = match self.opts.mode {
             Mode::Expr => self.rust_variables(),
@@ -301,6 +304,54 @@ impl Driver {
         Ok(Output { rust_sexp, files: self.files })
     }
 
+    /// For `slight!` blocks: a call of a builtin or of a function defined once in the block,
+    /// with a number of arguments it cannot take, is a compile error (the message the VM would
+    /// raise when the call runs). Names the block assigns or defines twice are not checked.
+    /// Whole programs (`build.rs`, the parity suite) keep the VM's run-time error instead, so
+    /// that they behave the same on both paths.
+    fn check_arities(&self) -> Result<(), CompileError> {
+        let mut defs: std::collections::HashMap<String, (usize, usize)> = Default::default();
+        let mut unstable: HashSet<String> = HashSet::new();
+        for e in self.exprs() {
+            collect_assigned(e, &mut unstable);
+            if let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind {
+                if let ExprKind::Lambda(l) = &value.kind {
+                    let max = if l.rest.is_some() { usize::MAX } else { l.params.len() };
+                    if defs.insert(binding.name.clone(), (l.params.len(), max)).is_some() {
+                        unstable.insert(binding.name.clone());
+                    }
+                } else {
+                    unstable.insert(binding.name.clone());
+                }
+            }
+        }
+        let mut result = Ok(());
+        for e in self.exprs() {
+            walk(e, &mut |call| {
+                let ExprKind::Call(callee, args) = &call.kind else { return };
+                let ExprKind::Var { name, var: VarRef::Global(_) } = &callee.kind else { return };
+                if unstable.contains(name) || result.is_err() {
+                    return;
+                }
+                let argc = args.len();
+                let err = if let Some(&(min, max)) = defs.get(name) {
+                    (argc < min || argc > max)
+                        .then(|| crate::vm::arity_error(Some(name), min, max == usize::MAX, argc).message.clone())
+                } else if let Some(def) =
+                    crate::builtins::builtin_id(name).map(|id| &crate::builtins::BUILTINS[id as usize])
+                {
+                    crate::vm::check_builtin_arity(def, argc).err().map(|e| e.message.clone())
+                } else {
+                    None
+                };
+                if let Some(message) = err {
+                    result = Err(self.error(&SlightError::new(slight_core::ErrorKind::Arity, message, call.span)));
+                }
+            });
+        }
+        result
+    }
+
     fn exprs(&self) -> impl Iterator<Item = &Expr> {
         self.forms.iter().filter_map(|e| match e {
             Entry::Form(expr, _) => Some(expr),
@@ -323,6 +374,27 @@ impl Driver {
         }
         used.into_iter().filter(|n| !defined.contains(n) && self.vm.global(n).is_none()).collect()
     }
+}
+
+/// Calls `f` on `e` and every form inside it, function bodies included.
+fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
+    f(e);
+    match &e.kind {
+        ExprKind::Lambda(l) | ExprKind::DefMacro(_, l) => walk(&l.body, f),
+        _ => {}
+    }
+    for c in e.children() {
+        walk(c, f);
+    }
+}
+
+/// Global names assigned with `set!` anywhere in `e`.
+fn collect_assigned(e: &Expr, out: &mut HashSet<String>) {
+    walk(e, &mut |x| {
+        if let ExprKind::Set { name, var: VarRef::Global(_), .. } = &x.kind {
+            out.insert(name.clone());
+        }
+    });
 }
 
 fn collect_globals(e: &Expr, out: &mut HashSet<String>) {

@@ -713,3 +713,92 @@ pub fn expect_value<T: crate::FromValue>(vm: &mut Vm, r: Res) -> T {
 pub fn from_rust<T: crate::IntoValue + Clone>(v: &T) -> Value {
     v.clone().into_value()
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    static MODULE: Module = Module::new(&[("t.sl", "(f)")], &[], &["f"], &[Site::new(0, 0, 3, 1, 1, "f")]);
+
+    /// `(defun f (n) (if (== n 0) 0 (+ 1 (f (- n 1)))))`, written by hand: not a tail call.
+    fn deep(vm: &mut Vm, _env: &[Value], args: &[Value]) -> Res {
+        let n = args[0].clone();
+        if eq(&n, &Value::Int(0)) {
+            return Ok(Value::Int(0));
+        }
+        let r = at(call_global(vm, &MODULE, 0, &[sub(&n, &Value::Int(1))?]), vm, &MODULE, 0)?;
+        add(&Value::Int(1), &r)
+    }
+    static DEEP: FnInfo = FnInfo::new(Some("f"), 1, false, deep);
+
+    /// `(defun f (n) (if (== n 0) :done (f (- n 1))))` through the trampoline.
+    fn looping(vm: &mut Vm, _env: &[Value], args: &[Value]) -> Res {
+        let n = args[0].clone();
+        if eq(&n, &Value::Int(0)) {
+            return Ok(Value::Int(-1));
+        }
+        tail_call_global(vm, &MODULE, 0, vec![sub(&n, &Value::Int(1))?])
+    }
+    static LOOPING: FnInfo = FnInfo::new(Some("f"), 1, false, looping);
+
+    fn on_small_stack<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
+        std::thread::Builder::new().stack_size(256 * 1024).spawn(f).unwrap().join().unwrap()
+    }
+
+    #[test]
+    fn deep_compiled_recursion_grows_the_stack_then_reports_stack_overflow() {
+        on_small_stack(|| {
+            let mut vm = Vm::new();
+            def_global(&mut vm, &MODULE, 0, closure(&DEEP, vec![])).unwrap();
+            let r = call_global(&mut vm, &MODULE, 0, &[Value::Int(100_000)]).unwrap();
+            assert_eq!(r, Value::Int(100_000));
+            let e = call_global(&mut vm, &MODULE, 0, &[Value::Int(MAX_FRAMES as i64 + 10)]).unwrap_err();
+            assert_eq!(e.message, "stack overflow");
+            assert_eq!(e.span.map(|s| (s.line, s.col)), Some((1, 1)));
+            // The VM is usable afterwards.
+            assert_eq!(call_global(&mut vm, &MODULE, 0, &[Value::Int(3)]).unwrap(), Value::Int(3));
+            assert_eq!(vm.native_depth, 0);
+        });
+    }
+
+    #[test]
+    fn tail_calls_run_in_constant_stack() {
+        on_small_stack(|| {
+            let mut vm = Vm::new();
+            def_global(&mut vm, &MODULE, 0, closure(&LOOPING, vec![])).unwrap();
+            let r = call_global(&mut vm, &MODULE, 0, &[Value::Int(1_000_000)]).unwrap();
+            assert_eq!(r, Value::Int(-1));
+            assert!(vm.pending_tail.is_none());
+        });
+    }
+
+    #[test]
+    fn overflow_unwinds_to_the_dynamic_boundary_as_an_error() {
+        let e = catch_overflow(|| checked(i64::MAX.checked_add(1))).unwrap_err();
+        assert_eq!(e.message, "integer overflow");
+        assert_eq!(catch_overflow(|| checked(Some(5))).unwrap(), 5);
+    }
+
+    #[test]
+    fn compiled_functions_are_values_the_vm_can_call() {
+        let mut vm = Vm::new();
+        def_global(&mut vm, &MODULE, 0, closure(&DEEP, vec![])).unwrap();
+        assert_eq!(vm.eval("(list (f 2) (list/map f '(1 2)) (type/of f))").unwrap().repr(), "(2 (1 2) \"FUNCTION\")");
+        assert_eq!(vm.eval("f").unwrap().repr(), "#<fun f/1>");
+        let e = vm.eval("(f 1 2)").unwrap_err();
+        assert_eq!(e.message, "Wrong number of arguments: expected 1, got 2");
+    }
+
+    #[test]
+    fn module_state_is_per_vm() {
+        let mut a = Vm::new();
+        let mut b = Vm::new();
+        def_global(&mut a, &MODULE, 0, Value::Int(1)).unwrap();
+        assert_eq!(get_global(&mut a, &MODULE, 0).unwrap(), Value::Int(1));
+        let e = get_global(&mut b, &MODULE, 0).unwrap_err();
+        assert_eq!(e.message, "Undefined symbol: f");
+        def_global(&mut b, &MODULE, 0, Value::Int(2)).unwrap();
+        assert_eq!(get_global(&mut a, &MODULE, 0).unwrap(), Value::Int(1));
+        assert_eq!(get_global(&mut b, &MODULE, 0).unwrap(), Value::Int(2));
+    }
+}

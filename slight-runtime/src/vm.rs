@@ -1256,7 +1256,7 @@ fn not_a_function(v: &Value) -> ErrorValue {
     ErrorValue::type_error(format!("Not a function: {}", v.repr()))
 }
 
-fn check_builtin_arity(def: &builtins::BuiltinDef, argc: usize) -> Result<(), ErrorValue> {
+pub(crate) fn check_builtin_arity(def: &builtins::BuiltinDef, argc: usize) -> Result<(), ErrorValue> {
     if argc < def.min_args {
         let msg = if def.max_args == Some(def.min_args) {
             format!("Wrong number of arguments: expected {}, got {argc} (calling {})", def.min_args, def.name)

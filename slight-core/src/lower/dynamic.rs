@@ -169,7 +169,7 @@ fn array_ref(items: Vec<Sexp>) -> Sexp {
 
 /// The attributes every generated function carries: generated code is not linted.
 const ALLOW: &str = "allow(unused_mut, unused_variables, unused_assignments, unused_braces, unreachable_code, \
-                     non_snake_case, non_upper_case_globals, break_with_label_and_loop, clippy::all)";
+                     non_snake_case, non_upper_case_globals, break_with_label_and_loop, unused_parens, clippy::all)";
 
 impl ProgramLowering {
     pub fn new(opts: Options) -> Self {

@@ -795,6 +795,22 @@ fn arity(s: &Sexp, list: &[Sexp], n: usize, shape: &str) -> Result<()> {
 
 /// An expression form (see the module documentation). The forms are converted by a few
 /// helpers rather than one large `match`, which keeps each recursion level's stack frame small.
+/// True if the leftmost token of `e` is the `::` of a global path.
+fn starts_with_global_path(e: &Expr) -> bool {
+    match e {
+        Expr::Path(p) => p.path.leading_colon.is_some(),
+        Expr::Call(c) => starts_with_global_path(&c.func),
+        Expr::MethodCall(m) => starts_with_global_path(&m.receiver),
+        Expr::Field(f) => starts_with_global_path(&f.base),
+        Expr::Index(i) => starts_with_global_path(&i.expr),
+        Expr::Try(t) => starts_with_global_path(&t.expr),
+        Expr::Cast(c) => starts_with_global_path(&c.expr),
+        Expr::Binary(b) => starts_with_global_path(&b.left),
+        Expr::Await(a) => starts_with_global_path(&a.base),
+        _ => false,
+    }
+}
+
 pub fn expr_to_syn(s: &Sexp) -> Result<Expr> {
     let _level = Level::enter(s)?;
     if s.as_sym().is_some() {
@@ -1037,8 +1053,10 @@ fn expr_control(s: &Sexp, head: &str, list: &[Sexp]) -> Result<Expr> {
             let label = args.get("label").map(lifetime).transpose()?;
             // `break 'l { ... }` reads like a labelled block: rustc warns unless it is
             // parenthesised (`break_with_label_and_loop`).
+            // `break 'l ::a::b(..)` is valid Rust that syn cannot parse back (it reads `'l :` as
+            // a label): a value starting with a global path is parenthesised too.
             if let (Some(_), Some(e)) = (&label, &mut expr) {
-                if matches!(**e, Expr::Block(_)) {
+                if matches!(**e, Expr::Block(_)) || starts_with_global_path(e) {
                     let inner = std::mem::replace(&mut **e, Expr::Verbatim(Default::default()));
                     **e = Expr::Paren(syn::ExprParen {
                         attrs: a(),

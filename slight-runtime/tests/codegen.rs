@@ -1,0 +1,133 @@
+//! The compiled path's driver (`slight_runtime::codegen`) and its lowering, checked on the
+//! generated Rust-AST and Rust text: which shape each construct takes, errors and their
+//! positions, includes, and the compile-time arity check of `slight!` blocks. (That the
+//! generated code *behaves* like the VM is the parity suite's job: `cargo test -p slight-parity`.)
+
+use slight_runtime::codegen::{compile, CompileError, Mode, Options};
+
+fn rust(src: &str) -> String {
+    compile("t.sl", src, &Options::default()).expect("compiles").pretty().expect("prints")
+}
+
+fn error(src: &str, mode: Mode) -> CompileError {
+    match compile("t.sl", src, &Options { mode, ..Options::default() }) {
+        Ok(_) => panic!("expected a compile error for {src}"),
+        Err(e) => e,
+    }
+}
+
+#[test]
+fn typed_function_is_native_and_untyped_uses_values() {
+    let out = rust("(defun fib:i64 (n:i64) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))\n(defun twice (x) (* 2 x))");
+    assert!(out.contains("pub fn fib(n: i64) -> i64"), "{out}");
+    assert!(out.contains("i64::checked_add"), "{out}");
+    assert!(out.contains("pub fn twice(\n    vm: &mut ::slight::__rt::Vm"), "{out}");
+    assert!(out.contains("::slight::__rt::mul("), "{out}");
+    // The typed function also has a dynamic entry that converts and catches overflow.
+    assert!(out.contains("::slight::__rt::catch_overflow(|| fib(__na0))"), "{out}");
+}
+
+#[test]
+fn self_tail_calls_and_loops_are_rust_loops() {
+    let out = rust("(defun count (n acc) (if (== n 0) acc (count (- n 1) (+ acc 1))))");
+    assert!(out.contains("'__ntop: loop"), "{out}");
+    assert!(out.contains("continue '__ntop"), "{out}");
+    assert!(out.contains("global_is("), "a redefined global falls back to a call: {out}");
+    let out = rust("(loop ((i 0)) (if (< i 3) (recur (+ i 1)) i))");
+    assert!(out.contains("loop {") && out.contains("continue '__nl"), "{out}");
+}
+
+#[test]
+fn other_tail_calls_use_the_trampoline() {
+    let out = rust(
+        "(defun even? (n) (if (== n 0) true (odd? (- n 1))))\n(defun odd? (n) (if (== n 0) false (even? (- n 1))))",
+    );
+    assert!(out.contains("tail_call_global("), "{out}");
+    // Top-level forms are not functions: a call there is an ordinary call.
+    let out = rust("(print 1)");
+    assert!(!out.contains("tail_call"), "{out}");
+}
+
+#[test]
+fn closures_capture_into_env_and_cells_for_assigned_captures() {
+    let out = rust("(defun counter () (let ((n 0)) (lambda () (set! n (+ n 1)) n)))");
+    assert!(out.contains("::slight::__rt::new_cell("), "{out}");
+    assert!(out.contains("::slight::__rt::cell_set(\n            &env[0]"), "{out}");
+    assert!(out.contains("::slight::__rt::closure(&__n_INFO"), "{out}");
+}
+
+#[test]
+fn every_fallible_operation_has_a_site() {
+    let out = rust("(defun f (x)\n  (+ x 1))");
+    // (+ x 1) is at line 2, column 3 of t.sl.
+    assert!(out.contains("Site::new(0, 15, 22, 2, 3, \"f\")"), "{out}");
+}
+
+#[test]
+fn errors_have_positions() {
+    let e = error("(print 1)\n(let x)", Mode::Program);
+    assert_eq!((e.file.as_str(), e.line), ("t.sl", 2), "{e}");
+    let e = error("(print 1\n", Mode::Program);
+    assert_eq!(e.line, 1, "{e}");
+    assert!(e.rendered.contains("t.sl:1:"), "{}", e.rendered);
+    let e = error("(defmacro bad (x) (throw \"no\"))\n(bad 1)", Mode::Program);
+    assert!(e.message.contains("error expanding macro bad"), "{e}");
+    assert_eq!(e.line, 2);
+}
+
+#[test]
+fn slight_blocks_check_arity_at_compile_time_but_programs_do_not() {
+    let e = error("(defun f (a b) a)\n(f 1 2 3)", Mode::Items);
+    assert_eq!(e.message, "Wrong number of arguments: expected 2, got 3");
+    assert_eq!((e.line, e.col), (2, 1));
+    let e = error("(string/upper \"a\" \"b\")", Mode::Expr);
+    assert!(e.message.contains("(calling string/upper)"), "{e}");
+    // Redefined or assigned names are not checked; programs keep the run-time error.
+    assert!(compile(
+        "t.sl",
+        "(defun f (a) a)\n(set! f (lambda (a b) a))\n(f 1 2)",
+        &Options { mode: Mode::Items, ..Options::default() }
+    )
+    .is_ok());
+    assert!(compile("t.sl", "(defun f (a b) a)\n(f 1 2 3)", &Options::default()).is_ok());
+}
+
+#[test]
+fn includes_are_compiled_in_and_reported() {
+    let dir = std::env::temp_dir().join(format!("slight-codegen-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("lib.sl"), "(defun helper (x) (* x 10))\n(print \"lib\")").unwrap();
+    std::fs::write(dir.join("main.sl"), "(include \"lib.sl\")\n(helper 4)").unwrap();
+    let out = slight_runtime::codegen::compile_file(&dir.join("main.sl"), &Options::default()).expect("compiles");
+    assert_eq!(out.files, vec![dir.join("lib.sl")]);
+    let text = out.pretty().unwrap();
+    assert!(text.contains("pub fn helper("), "{text}");
+    std::fs::write(dir.join("loop.sl"), "(include \"loop.sl\")").unwrap();
+    let e = match slight_runtime::codegen::compile_file(&dir.join("loop.sl"), &Options::default()) {
+        Err(e) => e,
+        Ok(_) => panic!("circular include compiled"),
+    };
+    assert!(e.message.contains("circular include"), "{e}");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[test]
+fn expression_mode_reads_rust_variables() {
+    let out = compile("t.sl", "(* n 2)", &Options { mode: Mode::Expr, ..Options::default() }).unwrap();
+    let text = out.fast().unwrap();
+    assert!(text.contains("from_rust (& n)"), "{text}");
+    assert!(text.contains("with_thread_vm"), "{text}");
+}
+
+#[test]
+fn printed_output_parses_back() {
+    let src = "(defun f (xs) (match xs ((h . t) (cons h t)) (_ nil)))\n(try (f 1) (catch e (error/message e)) (finally (print 1)))";
+    let out = compile("t.sl", src, &Options::default()).unwrap();
+    // The fast output parses back to Rust-AST forms that print the same text again; the
+    // pretty output parses too (prettyplease may drop redundant braces, so it is not compared).
+    let text = out.fast().unwrap();
+    let back = slight_core::rust_ast::file_from_rust(&text).expect("fast output parses");
+    let again = slight_core::rust_ast::source(&back, slight_core::rust_ast::Printer::Fast).unwrap();
+    assert_eq!(again, text);
+    slight_core::rust_ast::file_from_rust(&out.pretty().unwrap()).expect("pretty output parses");
+}
