@@ -306,7 +306,7 @@ pub fn tail_call_global(vm: &mut Vm, m: &'static Module, i: u32, args: Vec<Value
 }
 
 /// Stack kept free before a compiled call; a new segment is allocated below it.
-const RED_ZONE: usize = 256 * 1024;
+const RED_ZONE: usize = 128 * 1024;
 /// Size of each stack segment allocated for deep compiled recursion.
 const SEGMENT: usize = 8 * 1024 * 1024;
 
@@ -318,14 +318,14 @@ pub(crate) fn enter(vm: &mut Vm, c: &Rc<CompiledFn>, args: &[Value]) -> Res {
         return Err(ErrorValue::new("StackOverflow", "stack overflow"));
     }
     vm.native_depth += 1;
-    let mut r = stacker::maybe_grow(RED_ZONE, SEGMENT, || (c.info.code)(vm, &c.env, args));
+    let mut r = with_stack(vm, |vm| (c.info.code)(vm, &c.env, args));
     while let Some((f, args)) = vm.pending_tail.take() {
         if r.is_err() {
             break;
         }
         r = match &f {
             Value::Compiled(c) => match check_arity(c.info, args.len()) {
-                Ok(()) => stacker::maybe_grow(RED_ZONE, SEGMENT, || (c.info.code)(vm, &c.env, &args)),
+                Ok(()) => with_stack(vm, |vm| (c.info.code)(vm, &c.env, &args)),
                 Err(e) => Err(e),
             },
             _ => Host::call(vm, &f, &args),
@@ -333,6 +333,40 @@ pub(crate) fn enter(vm: &mut Vm, c: &Rc<CompiledFn>, args: &[Value]) -> Res {
     }
     vm.native_depth -= 1;
     r
+}
+
+/// An address on the current stack (a local's), close to the stack pointer.
+#[inline(always)]
+fn stack_address() -> usize {
+    let marker = 0u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// Runs `f` with at least [`RED_ZONE`] bytes of stack. The common case is one comparison with
+/// the VM's cached limit for the current stack; below it, `stacker` switches to a new segment
+/// (or finds that enough is left) and the limit is recomputed for the stack `f` runs on.
+#[inline(always)]
+fn with_stack(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
+    if stack_address() > vm.stack_limit {
+        return f(vm);
+    }
+    grow_and_run(vm, f)
+}
+
+#[cold]
+#[inline(never)]
+fn grow_and_run(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
+    stacker::maybe_grow(RED_ZONE, SEGMENT, || {
+        let saved = vm.stack_limit;
+        vm.stack_limit = match stacker::remaining_stack() {
+            // Leave twice the red zone: the limit is checked only when a call is entered.
+            Some(left) => stack_address().saturating_sub(left) + 2 * RED_ZONE,
+            None => usize::MAX,
+        };
+        let r = f(vm);
+        vm.stack_limit = saved;
+        r
+    })
 }
 
 fn check_arity(info: &FnInfo, argc: usize) -> Result<(), ErrorValue> {

@@ -80,6 +80,9 @@ pub struct Vm {
     pub(crate) native_depth: usize,
     /// A tail call compiled code left for the enclosing call to make (the trampoline).
     pub(crate) pending_tail: Option<(Value, Vec<Value>)>,
+    /// Lowest stack address compiled calls may enter at without growing the stack (see
+    /// `compiled::with_stack`); `usize::MAX` until the first compiled call computes it.
+    pub(crate) stack_limit: usize,
 }
 
 /// Source of [`Vm`] ids.
@@ -122,6 +125,7 @@ impl Vm {
             compiled_modules: Vec::new(),
             native_depth: 0,
             pending_tail: None,
+            stack_limit: usize::MAX,
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
