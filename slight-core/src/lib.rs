@@ -20,6 +20,10 @@ pub mod rust_ast;
 pub mod sexp;
 pub mod span;
 
+/// How many nested calls typed native code makes between two stack checks (the compiled
+/// path's depth budget; see `lower::typed`). Shared by the lowering and the runtime.
+pub const TYPED_DEPTH_BUDGET: i64 = 64;
+
 pub use crate::core::{Expr, ExprKind, Lambda, Prim, Type};
 pub use error::{ErrorKind, SlightError};
 pub use globals::GlobalNames;

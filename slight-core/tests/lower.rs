@@ -234,7 +234,8 @@ fn signatures_and_a_custom_overflow_hook() {
     assert_eq!(name, "inc");
     assert_eq!(sig, FnSig { params: vec![Type::I64], ret: Type::I64 });
     let hook = Reader::read_all("(path rt checked)", 0).expect("reads").remove(0);
-    let item = lower_typed_fn(&defs[0], &Signatures::new(), &Options { overflow_hook: hook }).expect("lowers");
+    let item = lower_typed_fn(&defs[0], &Signatures::new(), &Options { overflow_hook: hook, depth_hook: None })
+        .expect("lowers");
     assert_eq!(
         source(&item, Printer::Pretty).expect("prints"),
         "pub fn inc(n: i64) -> i64 {\n    rt::checked(i64::checked_add(n, 1))\n}\n"
@@ -312,4 +313,20 @@ fn type_errors() {
     type_error("(defun f:i64 (n:i64) (f 1.0))", "the new value of n must be i64, got f64", 1, 25);
     type_error("(defun f:i64 (n:i64) (f 1 2))", "f expects 1 arguments, got 2", 1, 22);
     type_error("(defun f:i64 (n:i64) (let ((x:f64 n)) 1))", "x is declared f64 but its value is i64", 1, 35);
+}
+
+#[test]
+fn depth_budget_splits_a_function_into_a_public_entry_and_a_budgeted_worker() {
+    let defs = resolved("(defun fib:i64 (n:i64) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))");
+    let hook = slight_core::Reader::read_all("(path hook)", 0).unwrap().remove(0);
+    let opts = Options { depth_hook: Some(hook), ..Options::default() };
+    let items = slight_core::lower::lower_typed_fn_items(&defs[0], &Signatures::new(), &opts).expect("lowers");
+    let text: Vec<String> = items
+        .iter()
+        .map(|i| slight_core::rust_ast::source(i, slight_core::rust_ast::Printer::Pretty).unwrap())
+        .collect();
+    assert!(text[0].contains("pub fn fib(n: i64) -> i64 {\n    __nk_fib(n, 64u32)\n}"), "{}", text[0]);
+    assert!(text[1].contains("fn __nk_fib(n: i64, __nb: u32) -> i64"), "{}", text[1]);
+    assert!(text[1].contains("if __nb == 0 {\n        return hook(|| __nk_fib(n, 64u32));"), "{}", text[1]);
+    assert!(text[1].contains("__nk_fib(::slight::__rt::checked(i64::checked_sub(n, 1)), __nb - 1)"), "{}", text[1]);
 }

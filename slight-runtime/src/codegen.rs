@@ -239,8 +239,11 @@ impl Driver {
     /// The typed top-level functions that lower natively: candidates are all fully typed
     /// `defun`s; any that fails to lower is dropped and the rest are tried again, so a typed
     /// function only calls natively the typed functions that really are native.
-    fn typed_functions(&self) -> (Signatures, Vec<(String, Sexp)>) {
-        let lower_opts = lower::Options { overflow_hook: rt_path(&self.opts.rt_path, "checked") };
+    fn typed_functions(&self) -> (Signatures, Vec<(String, Vec<Sexp>)>) {
+        let lower_opts = lower::Options {
+            overflow_hook: rt_path(&self.opts.rt_path, "checked"),
+            depth_hook: Some(rt_path(&self.opts.rt_path, "deeper")),
+        };
         let mut sigs = Signatures::new();
         for e in self.exprs() {
             if let Ok((name, sig)) = lower::signature(e) {
@@ -255,8 +258,8 @@ impl Driver {
                 if !sigs.contains_key(&name) {
                     continue;
                 }
-                match lower::lower_typed_fn(e, &sigs, &lower_opts) {
-                    Ok(item) => items.push((name, item)),
+                match lower::lower_typed_fn_items(e, &sigs, &lower_opts) {
+                    Ok(fn_items) => items.push((name, fn_items)),
                     Err(_) => failed.push(name),
                 }
             }
@@ -289,8 +292,10 @@ impl Driver {
                 lw.add_file(id, &f.name, &f.text);
             }
         }
-        for (name, item) in typed_items {
-            lw.add_typed_item(&name, item);
+        for (name, fn_items) in typed_items {
+            for item in fn_items {
+                lw.add_typed_item(&name, item);
+            }
         }
         let forms = std::mem::take(&mut self.forms);
         for entry in &forms {

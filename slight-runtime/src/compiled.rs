@@ -625,12 +625,43 @@ pub fn overflow() -> ! {
     std::panic::resume_unwind(Box::new(Overflow))
 }
 
-/// Runs typed native code, turning [`overflow`] into the `integer overflow` error. Any other
-/// panic keeps unwinding (it is a bug).
+/// The unwind payload of [`deeper`] past the frame limit.
+struct TooDeep;
+
+thread_local! {
+    /// Depth-budget refills of typed native code on this thread (see [`deeper`]).
+    static TYPED_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+}
+
+/// Typed native code that has used up its depth budget continues here: the depth is counted
+/// (past the VM's frame limit it is a `stack overflow`, unwound like [`overflow`]) and the
+/// stack is grown if it is running low, so typed recursion never overflows the Rust stack.
+#[inline(never)]
+pub fn deeper<T>(f: impl FnOnce() -> T) -> T {
+    struct Level;
+    impl Drop for Level {
+        fn drop(&mut self) {
+            TYPED_DEPTH.with(|d| d.set(d.get() - 1));
+        }
+    }
+    let depth = TYPED_DEPTH.with(|d| {
+        d.set(d.get() + 1);
+        d.get()
+    });
+    let _level = Level;
+    if depth * slight_core::TYPED_DEPTH_BUDGET as usize >= MAX_FRAMES {
+        std::panic::resume_unwind(Box::new(TooDeep));
+    }
+    stacker::maybe_grow(RED_ZONE, SEGMENT, f)
+}
+
+/// Runs typed native code, turning [`overflow`] and too deep recursion into the VM's
+/// `integer overflow` and `stack overflow` errors. Any other panic keeps unwinding (it is a bug).
 pub fn catch_overflow<T>(f: impl FnOnce() -> T) -> Result<T, ErrorValue> {
     match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
         Ok(v) => Ok(v),
         Err(payload) if payload.is::<Overflow>() => Err(ops::overflow()),
+        Err(payload) if payload.is::<TooDeep>() => Err(ErrorValue::new("StackOverflow", "stack overflow")),
         Err(payload) => std::panic::resume_unwind(payload),
     }
 }

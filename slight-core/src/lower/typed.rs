@@ -84,6 +84,9 @@ pub type Signatures = HashMap<String, FnSig>;
 pub struct Options {
     /// The expression path of the overflow hook (`fn(Option<i64>) -> i64`).
     pub overflow_hook: Sexp,
+    /// The expression path of the depth hook `fn(impl FnOnce() -> T) -> T`, or `None` for no
+    /// depth checks (see "Deep recursion" in the module comment).
+    pub depth_hook: Option<Sexp>,
 }
 
 impl Default for Options {
@@ -97,7 +100,7 @@ impl Default for Options {
                 None => Sexp::sym(t, s),
             })
             .collect();
-        Options { overflow_hook: Sexp::list(hook, s) }
+        Options { overflow_hook: Sexp::list(hook, s), depth_hook: None }
     }
 }
 
@@ -154,8 +157,32 @@ pub fn lower_typed_program(defs: &[Expr], opts: &Options) -> Result<Vec<Sexp>> {
 }
 
 /// Lowers one typed `defun` (resolved) to a `(fn :name ... :pub true ...)` item form. `sigs`
-/// are the other typed functions it may call; its own signature is added.
+/// are the other typed functions it may call; its own signature is added. With a depth hook
+/// in `opts`, use [`lower_typed_fn_items`] instead.
 pub fn lower_typed_fn(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<Sexp> {
+    let opts = Options { depth_hook: None, ..opts.clone() };
+    let mut items = lower_typed_items(def, sigs, &opts)?;
+    Ok(items.remove(0))
+}
+
+/// Lowers one typed `defun` to its items: with a depth hook, the public `fn NAME(params)` and
+/// the function that does the work, `fn __nk_NAME(params, __nb: u32)` (the depth budget);
+/// without one, just the public function.
+pub fn lower_typed_fn_items(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<Vec<Sexp>> {
+    lower_typed_items(def, sigs, opts)
+}
+
+/// Calls between typed functions pass a budget that drops by one per nesting level; a function
+/// entered with budget 0 calls the depth hook, which checks (and if needed grows) the stack
+/// and counts the depth, then starts again with a full budget. Recursion shallower than the
+/// budget never reaches the hook, so `fib` pays one extra argument and one compare per call.
+pub const DEPTH_BUDGET: i64 = crate::TYPED_DEPTH_BUDGET;
+
+fn inner_name(name: &str) -> String {
+    format!("__nk_{}", names::rust_ident(name))
+}
+
+fn lower_typed_items(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<Vec<Sexp>> {
     let (name, lambda) = typed_define(def)?;
     let (_, sig) = signature(def)?;
     let mut sigs = sigs.clone();
@@ -169,6 +196,7 @@ pub fn lower_typed_fn(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<S
         loops: Vec::new(),
         self_tail: false,
         tail_label: false,
+        budget: opts.depth_hook.is_some(),
     };
     for (p, &t) in lambda.params.iter().zip(&sig.params) {
         lw.set_type(p.local, t, p.span)?;
@@ -205,22 +233,85 @@ pub fn lower_typed_fn(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<S
             list(vec![pat, s(t.name())], span)
         })
         .collect();
-    Ok(list(
-        vec![
-            s("fn"),
-            kw(":name", span),
-            s(&names::rust_ident(name)),
-            kw(":pub", span),
-            Sexp::new(SexpKind::Bool(true), span),
+    let item = |name: &str, public: bool, params: Vec<Sexp>, body: Sexp| {
+        let mut v = vec![s("fn"), kw(":name", span), s(name)];
+        if public {
+            v.extend([kw(":pub", span), Sexp::new(SexpKind::Bool(true), span)]);
+        } else {
+            v.extend([
+                kw(":attrs", span),
+                list(vec![Sexp::new(SexpKind::Str("allow(non_snake_case)".into()), span)], span),
+            ]);
+        }
+        v.extend([
             kw(":params", span),
             list(params, span),
             kw(":ret", span),
             s(sig.ret.name()),
             kw(":body", span),
             body,
+        ]);
+        list(v, span)
+    };
+    let Some(hook) = &opts.depth_hook else {
+        return Ok(vec![item(&names::rust_ident(name), true, params, body)]);
+    };
+    // fn __nk_NAME(params, __nb: u32) -> T { if __nb == 0 { return hook(|| __nk_NAME(params, BUDGET)); } body }
+    let inner = inner_name(name);
+    let args: Vec<Sexp> = lambda.params.iter().map(|p| lw.local(p.local, span)).collect();
+    let restart = {
+        let mut c = vec![s("call"), s(&inner)];
+        c.extend(args.iter().cloned());
+        c.push(list(vec![s("lit"), Sexp::new(SexpKind::Int(DEPTH_BUDGET), span), s("u32")], span));
+        list(c, span)
+    };
+    let check = list(
+        vec![
+            s("if"),
+            list(
+                vec![s("binop"), s("=="), s("__nb"), list(vec![s("lit"), Sexp::new(SexpKind::Int(0), span)], span)],
+                span,
+            ),
+            list(
+                vec![
+                    s("block"),
+                    list(
+                        vec![
+                            s("return"),
+                            list(
+                                vec![
+                                    s("call"),
+                                    hook.clone(),
+                                    list(vec![s("closure"), list(vec![], span), restart.clone()], span),
+                                ],
+                                span,
+                            ),
+                        ],
+                        span,
+                    ),
+                ],
+                span,
+            ),
         ],
         span,
-    ))
+    );
+    let mut inner_body = vec![s("block"), check];
+    match body.as_list() {
+        Some(items) if body.head_sym() == Some("block") => inner_body.extend(items[1..].iter().cloned()),
+        _ => inner_body.push(body),
+    }
+    let mut inner_params = params.clone();
+    inner_params.push(list(vec![s("__nb"), s("u32")], span));
+    let public_params: Vec<Sexp> = lambda
+        .params
+        .iter()
+        .zip(&sig.params)
+        .map(|(p, t)| list(vec![lw.local(p.local, span), s(t.name())], span))
+        .collect();
+    Ok(vec![
+        item(&names::rust_ident(name), true, public_params, list(vec![s("block"), restart], span)),
+        item(&inner, false, inner_params, list(inner_body, span)),
+    ])
 }
 
 /// Rust names of a function's locals (see the module comment).
@@ -266,6 +357,8 @@ struct Lower<'a> {
     self_tail: bool,
     /// Some self tail call is inside a `loop`: the function's loop is labelled `'tail`.
     tail_label: bool,
+    /// Calls pass the depth budget (see [`DEPTH_BUDGET`]).
+    budget: bool,
 }
 
 impl Lower<'_> {
@@ -482,12 +575,17 @@ impl Lower<'_> {
             let targets = self.loops[0].clone();
             return self.rebind(&targets, args, label, span);
         }
-        let mut out = vec![self.sym("call", span), self.sym(&names::rust_ident(name), callee.span)];
+        let callee_name = if self.budget { inner_name(name) } else { names::rust_ident(name) };
+        let mut out = vec![self.sym("call", span), self.sym(&callee_name, callee.span)];
         let sig = sig.clone();
         for (i, (a, &want)) in args.iter().zip(&sig.params).enumerate() {
             let (s, t) = self.expr(a)?;
             self.expect(t, want, &format!("argument {} of {name}", i + 1), a.span)?;
             out.push(s);
+        }
+        if self.budget {
+            let one = list(vec![self.sym("lit", span), Sexp::new(SexpKind::Int(1), span)], span);
+            out.push(list(vec![self.sym("binop", span), self.sym("-", span), self.sym("__nb", span), one], span));
         }
         Ok((list(out, span), Some(sig.ret)))
     }
