@@ -119,6 +119,14 @@ fn real_main() -> ExitCode {
                     None => eprint!("{}", e.rendered),
                 }
             }
+            if !outcome.blocked.is_empty() {
+                let pids: Vec<String> = outcome.blocked.iter().map(|p| format!("#<pid {p}>")).collect();
+                eprintln!(
+                    "slight: {} process(es) left waiting in receive for a message no process can send: {}",
+                    pids.len(),
+                    pids.join(", ")
+                );
+            }
             status
         }
         Some(Command::Disasm { file }) => {

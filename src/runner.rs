@@ -9,6 +9,8 @@ use slight_runtime::{Error, Vm};
 pub struct RunOutcome {
     /// Errors in the order they happened (at most one unless echoing).
     pub errors: Vec<Error>,
+    /// Processes left waiting for a message no process can send.
+    pub blocked: Vec<slight_runtime::Pid>,
 }
 
 /// Runs `src` (named `name` in diagnostics) on `vm`.
@@ -44,7 +46,9 @@ fn run_with(vm: &mut Vm, echo: bool, forms: &mut dyn FnMut(&mut Vm, &mut EachFor
             }
         }
     });
-    // Then the timer callbacks the program registered (unless it already failed).
+    // Then the processes it spawned, until each has ended or waits forever, and the timer
+    // callbacks it registered (unless it already failed).
+    let blocked = vm.run();
     if echo || errors.is_empty() {
         if let Err(e) = vm.run_timers() {
             if echo {
@@ -56,5 +60,5 @@ fn run_with(vm: &mut Vm, echo: bool, forms: &mut dyn FnMut(&mut Vm, &mut EachFor
             errors.push(e);
         }
     }
-    RunOutcome { errors }
+    RunOutcome { errors, blocked }
 }

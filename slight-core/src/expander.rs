@@ -216,11 +216,6 @@ fn bad_if(n: usize, span: Span) -> Result<Expr> {
     err(format!("if expects a test, a then branch and an optional else branch, got {n} forms"), span)
 }
 
-#[cold]
-fn unsupported(head: &str, span: Span) -> Result<Expr> {
-    err(format!("{head} is not supported yet by this implementation"), span)
-}
-
 /// Splits `name:type` in a binding position.
 pub fn parse_binding(form: &Sexp) -> Result<Binding> {
     let Some(text) = form.as_sym() else {
@@ -305,7 +300,7 @@ impl Expander<'_> {
                     )
                 }
                 "defclass" => return self.defclass(args, span),
-                "receive" => return unsupported(head, span),
+                "receive" => return self.receive_form(args, span),
                 _ => {}
             }
         }
@@ -724,6 +719,68 @@ impl Expander<'_> {
             out.push(c);
         }
         Ok(Expr::new(ExprKind::Match(value, out), span))
+    }
+
+    /// `(receive (pattern [:when guard] body...) ... [(after ms body...)])` becomes
+    ///
+    /// ```text
+    /// (match (%receive (fun (m) (match m (pattern :when guard 0) ... (_ false))) ms)
+    ///   ((0 pattern) body...) ...
+    ///   (false after-body...))
+    /// ```
+    ///
+    /// `%receive` waits for the first message the predicate accepts (others stay queued),
+    /// removes it and returns its clause index with it, or `false` at the deadline (`nil`: none).
+    /// No loop is involved, so a `recur` in a clause body still refers to the user's `loop`.
+    fn receive_form(&mut self, args: &[Sexp], span: Span) -> Result<Expr> {
+        let s = |name: &str| Sexp::sym(name, span);
+        let l = |items: Vec<Sexp>| Sexp::list(items, span);
+        let int = |i: usize| Sexp::new(SexpKind::Int(i as i64), span);
+        let mut tests = Vec::new();
+        let mut clauses = Vec::new();
+        let mut after: Option<(Sexp, Vec<Sexp>)> = None;
+        for (i, clause) in args.iter().enumerate() {
+            let Some(items) = clause.as_list().filter(|l| !l.is_empty()) else {
+                return bad_clause("receive clause must be (pattern body...) or (after ms body...)", clause);
+            };
+            if items[0].is_sym("after") {
+                if i + 1 != args.len() || items.len() < 2 {
+                    return bad_clause("(after ms body...) must be the last clause of receive", clause);
+                }
+                after = Some((items[1].clone(), items[2..].to_vec()));
+                continue;
+            }
+            let (guard, body) = match &items[1..] {
+                [kw, guard, body @ ..] if matches!(&kw.kind, SexpKind::Keyword(k) if k == "when") => {
+                    (Some(guard.clone()), body.to_vec())
+                }
+                body => (None, body.to_vec()),
+            };
+            let mut test = vec![items[0].clone()];
+            if let Some(g) = guard {
+                test.extend([Sexp::new(SexpKind::Keyword("when".into()), span), g]);
+            }
+            test.push(int(clauses.len()));
+            tests.push(l(test));
+            let mut c = vec![l(vec![int(clauses.len()), items[0].clone()])];
+            c.extend(body);
+            clauses.push(l(c));
+        }
+        // A name no reader can produce, so it cannot capture the user's variables.
+        let m = s("receive message");
+        tests.push(l(vec![s("_"), Sexp::new(SexpKind::Bool(false), span)]));
+        let mut inner = vec![s("match"), m.clone()];
+        inner.extend(tests);
+        let pred = l(vec![s("fun"), l(vec![m]), l(inner)]);
+        let ms = after.as_ref().map_or(Sexp::new(SexpKind::Nil, span), |(ms, _)| ms.clone());
+        let mut form = vec![s("match"), l(vec![s("%receive"), pred, ms])];
+        form.extend(clauses);
+        if let Some((_, body)) = after {
+            let mut c = vec![Sexp::new(SexpKind::Bool(false), span)];
+            c.extend(body);
+            form.push(l(c));
+        }
+        self.expr(&l(form))
     }
 
     fn match_clause(&mut self, clause: &Sexp) -> Result<MatchClause> {

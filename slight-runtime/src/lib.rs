@@ -12,10 +12,13 @@ pub mod embed;
 pub mod error;
 mod include;
 pub mod ops;
+pub mod process;
+mod scheduler;
 pub mod value;
 pub mod vm;
 
 pub use convert::{FromValue, IntoValue};
 pub use error::{Error, ErrorValue};
+pub use process::Pid;
 pub use value::Value;
 pub use vm::{Capabilities, Output, Vm};

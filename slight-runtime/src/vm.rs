@@ -34,7 +34,7 @@ pub enum Output {
     Buffer(Rc<RefCell<String>>),
 }
 
-struct Frame {
+pub(crate) struct Frame {
     closure: Rc<Closure>,
     pc: usize,
     base: usize,
@@ -42,29 +42,41 @@ struct Frame {
     ret: usize,
 }
 
-struct Handler {
+#[derive(Debug)]
+pub(crate) struct Handler {
     frame: usize,
     pc: usize,
     err: usize,
 }
 
-enum Entered {
+pub(crate) enum Entered {
     Frame,
     Value(Value),
 }
 
+/// A process's execution state: what is swapped in and out of the VM when processes switch.
+#[derive(Default)]
+pub(crate) struct Exec {
+    pub stack: Vec<Value>,
+    pub frames: Vec<Frame>,
+    pub handlers: Vec<Handler>,
+    /// Nested interpreter loops running for this process (1 = only the outermost).
+    pub run_depth: u32,
+    pub native_depth: usize,
+}
+
 /// A Slight virtual machine: globals, macros, sources and the execution state.
 pub struct Vm {
-    stack: Vec<Value>,
-    frames: Vec<Frame>,
-    handlers: Vec<Handler>,
+    pub(crate) stack: Vec<Value>,
+    pub(crate) frames: Vec<Frame>,
+    pub(crate) handlers: Vec<Handler>,
     globals: Vec<Option<Value>>,
     names: GlobalNames,
     macros: HashMap<String, Value>,
     pub sources: SourceMap,
     output: Output,
     at_line_start: bool,
-    state: BuiltinState,
+    pub(crate) state: BuiltinState,
     arg_buf: Vec<Value>,
     include_paths: Vec<std::path::PathBuf>,
     /// The files being included, innermost last (cycle detection): canonical path and the
@@ -83,10 +95,20 @@ pub struct Vm {
     /// Lowest stack address compiled calls may enter at without growing the stack (see
     /// `compiled::with_stack`); `usize::MAX` until the first compiled call computes it.
     pub(crate) stack_limit: usize,
+    /// Interpreter loops running for the current process (see `Exec::run_depth`).
+    pub(crate) run_depth: u32,
+    /// Work left in the current process's time slice (see `process::SLICE`).
+    pub(crate) budget: u32,
 }
 
 /// Source of [`Vm`] ids.
 static NEXT_VM_ID: std::sync::atomic::AtomicU32 = std::sync::atomic::AtomicU32::new(1);
+
+impl std::fmt::Debug for Exec {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Exec {{ {} registers, {} frames }}", self.stack.len(), self.frames.len())
+    }
+}
 
 impl Default for Vm {
     fn default() -> Self {
@@ -126,6 +148,8 @@ impl Vm {
             native_depth: 0,
             pending_tail: None,
             stack_limit: usize::MAX,
+            run_depth: 0,
+            budget: crate::process::SLICE,
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
@@ -400,11 +424,11 @@ impl Vm {
                             self.stack.resize(need, Value::Nil);
                         }
                         push_frame(&mut self.frames, c.clone(), fpos + 1, fpos);
-                        return self.run(entry);
+                        return self.interpret(entry);
                     }
                 }
                 match self.enter(fpos, args.len(), fpos) {
-                    Ok(Entered::Frame) => self.run(entry),
+                    Ok(Entered::Frame) => self.interpret(entry),
                     Ok(Entered::Value(v)) => Ok(v),
                     Err(e) => Err(self.attach(e, None)),
                 }
@@ -461,7 +485,7 @@ impl Vm {
 
     /// Sets up a call of the value at `stack[fpos]` with `argc` arguments after it.
     /// Pushes a frame for closures; calls anything else directly.
-    fn enter(&mut self, fpos: usize, argc: usize, ret: usize) -> Result<Entered, ErrorValue> {
+    pub(crate) fn enter(&mut self, fpos: usize, argc: usize, ret: usize) -> Result<Entered, ErrorValue> {
         let argc = self.resolve_callee(fpos, argc)?;
         let closure = match &self.stack[fpos] {
             Value::Func(c) => c.clone(),
@@ -562,7 +586,7 @@ impl Vm {
     }
 
     /// Fills in an error's position and Slight stack from the current frames, if missing.
-    fn attach(&self, e: ErrorValue, at: Option<(usize, usize)>) -> Rc<ErrorValue> {
+    pub(crate) fn attach(&self, e: ErrorValue, at: Option<(usize, usize)>) -> Rc<ErrorValue> {
         let mut e = e;
         if e.span.is_none() || e.trace.is_empty() {
             let mut trace = Vec::new();
@@ -654,8 +678,16 @@ impl Vm {
         Ok(())
     }
 
-    /// The interpreter loop. Runs until the frame at index `entry` returns.
-    fn run(&mut self, entry: usize) -> Result<Value, Rc<ErrorValue>> {
+    /// The interpreter loop. Runs until the frame at index `entry` returns (or, for a spawned
+    /// process's outermost loop, until the process pauses: see `scheduler.rs`).
+    pub(crate) fn interpret(&mut self, entry: usize) -> Result<Value, Rc<ErrorValue>> {
+        self.run_depth += 1;
+        let r = self.run_frames(entry);
+        self.run_depth -= 1;
+        r
+    }
+
+    fn run_frames(&mut self, entry: usize) -> Result<Value, Rc<ErrorValue>> {
         'frame: loop {
             let fi = self.frames.len() - 1;
             // SAFETY: frame `fi` owns an `Rc` of this closure. Every path that pops or replaces
@@ -692,8 +724,14 @@ impl Vm {
             }
             macro_rules! fail {
                 ($e:expr) => {{
+                    let e: ErrorValue = $e;
+                    if crate::process::is_pause(&e) {
+                        // A blocking builtin paused this process: it resumes at this call.
+                        self.frames[fi].pc = pc - 1;
+                        return Err(Rc::new(e));
+                    }
                     self.frames[fi].pc = pc;
-                    let e = self.attach($e, Some((fi, pc)));
+                    let e = self.attach(e, Some((fi, pc)));
                     self.unwind(e, entry)?;
                     continue 'frame;
                 }};
@@ -807,6 +845,21 @@ impl Vm {
             macro_rules! jump {
                 ($off:expr) => {
                     pc = (pc as isize + $off as isize) as usize
+                };
+            }
+            // One unit of work (a call or a backward jump). When the time slice is used up and
+            // another process could run, this one yields: see `Vm::preempt`.
+            macro_rules! tick {
+                () => {
+                    self.budget -= 1;
+                    if self.budget == 0 {
+                        self.budget = crate::process::SLICE;
+                        if self.state.sched.others_runnable() {
+                            self.frames[fi].pc = pc - 1;
+                            self.preempt()?;
+                            continue 'frame;
+                        }
+                    }
                 };
             }
 
@@ -958,7 +1011,12 @@ impl Vm {
                         let r = ops::field(rd!(a), rd!(b));
                         wr!(dst, check!(r));
                     }
-                    Instr::Jump { offset } => jump!(offset),
+                    Instr::Jump { offset } => {
+                        if offset < 0 {
+                            tick!();
+                        }
+                        jump!(offset)
+                    }
                     Instr::JumpIfFalse { cond, offset } => {
                         if !rd!(cond).is_truthy() {
                             jump!(offset);
@@ -1011,6 +1069,7 @@ impl Vm {
                         }
                     }
                     Instr::Call { base: cb, argc } => {
+                        tick!();
                         self.frames[fi].pc = pc;
                         let fpos = base + cb as usize;
                         if let Value::Func(callee) = rd!(cb) {
@@ -1019,6 +1078,7 @@ impl Vm {
                         generic_call!(fpos, argc);
                     }
                     Instr::CallLocal { base: cb, argc, func } => {
+                        tick!();
                         self.frames[fi].pc = pc;
                         let fpos = base + cb as usize;
                         if let Value::Func(callee) = rd!(func) {
@@ -1029,6 +1089,7 @@ impl Vm {
                         generic_call!(fpos, argc);
                     }
                     Instr::CallGlobal { base: cb, argc, index } => {
+                        tick!();
                         self.frames[fi].pc = pc;
                         let fpos = base + cb as usize;
                         let callee = match &self.globals[index as usize] {
@@ -1043,6 +1104,7 @@ impl Vm {
                         generic_call!(fpos, argc);
                     }
                     Instr::TailCall { base: cb, argc } => {
+                        tick!();
                         let fpos = base + cb as usize;
                         if let Value::Func(callee) = rd!(cb) {
                             let callee = callee.clone();
@@ -1051,6 +1113,7 @@ impl Vm {
                         tail_call_other!(fpos, argc);
                     }
                     Instr::TailCallLocal { base: cb, argc, func } => {
+                        tick!();
                         let fpos = base + cb as usize;
                         if let Value::Func(callee) = rd!(func) {
                             let callee = callee.clone();
@@ -1061,6 +1124,7 @@ impl Vm {
                         tail_call_other!(fpos, argc);
                     }
                     Instr::TailCallGlobal { base: cb, argc, index } => {
+                        tick!();
                         let fpos = base + cb as usize;
                         // Self tail call (the common loop): restart this frame, no refcounting.
                         if let Some(Value::Func(c)) = &self.globals[index as usize] {
@@ -1315,6 +1379,13 @@ impl Host for Vm {
 
     fn state(&mut self) -> &mut BuiltinState {
         &mut self.state
+    }
+
+    fn wait(&mut self) -> Result<(), ErrorValue> {
+        if self.can_pause() {
+            return Err(crate::process::pause());
+        }
+        self.block_in_place()
     }
 
     fn call_site(&self) -> Option<Span> {

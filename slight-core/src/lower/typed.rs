@@ -237,10 +237,17 @@ fn lower_typed_items(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<Ve
         let mut v = vec![s("fn"), kw(":name", span), s(name)];
         if public {
             v.extend([kw(":pub", span), Sexp::new(SexpKind::Bool(true), span)]);
+            if opts.depth_hook.is_some() {
+                // Generated code is not linted (clippy would ask for `else` after `if { return }`).
+                v.extend([
+                    kw(":attrs", span),
+                    list(vec![Sexp::new(SexpKind::Str("allow(clippy::all)".into()), span)], span),
+                ]);
+            }
         } else {
             v.extend([
                 kw(":attrs", span),
-                list(vec![Sexp::new(SexpKind::Str("allow(non_snake_case)".into()), span)], span),
+                list(vec![Sexp::new(SexpKind::Str("allow(non_snake_case, clippy::all)".into()), span)], span),
             ]);
         }
         v.extend([

@@ -14,6 +14,7 @@ mod log;
 mod map;
 mod math;
 pub mod object;
+mod process;
 mod string;
 mod sys;
 mod timer;
@@ -38,6 +39,12 @@ pub trait Host {
     /// Where the builtin was called from, if known (for errors raised later, e.g. by timers).
     fn call_site(&self) -> Option<slight_core::Span> {
         None
+    }
+    /// Waits until the current process is runnable again (after a blocking builtin recorded
+    /// what it waits for): pauses it (returns the pause marker) where the runner can resume it
+    /// at the call, or blocks in place running the other processes.
+    fn wait(&mut self) -> Result<(), ErrorValue> {
+        Err(ErrorValue::new("Error", "this host cannot run processes"))
     }
 }
 
@@ -86,7 +93,7 @@ impl Capabilities {
 }
 
 /// Per-VM state that builtins read and change (through [`Host::state`]).
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub struct BuiltinState {
     pub capabilities: Capabilities,
     /// When set, `fs/*` may only touch paths inside this directory.
@@ -98,6 +105,8 @@ pub struct BuiltinState {
     /// Pending `timer/timeout` and `timer/interval` callbacks.
     pub timers: Vec<Timer>,
     pub next_timer_id: u64,
+    /// The processes (§7).
+    pub sched: crate::process::Scheduler,
 }
 
 /// A pending timer callback.
@@ -122,6 +131,7 @@ impl BuiltinState {
             gensym_counter: 0,
             timers: Vec::new(),
             next_timer_id: 0,
+            sched: crate::process::Scheduler::default(),
         }
     }
 }
@@ -144,6 +154,7 @@ pub static BUILTINS: Lazy<Vec<BuiltinDef>> = Lazy::new(|| {
         fs::TABLE,
         sys::TABLE,
         object::TABLE,
+        process::TABLE,
     ];
     tables.iter().flat_map(|t| t.iter()).map(BuiltinDef::clone).collect()
 });

@@ -1,5 +1,5 @@
-//! `timer/` builtins. `timer/sleep` blocks the calling thread for now (once processes exist it
-//! will suspend only the calling process). `timer/timeout` and `timer/interval` register
+//! `timer/` builtins. `timer/sleep` suspends only the calling process (other processes run
+//! meanwhile). `timer/timeout` and `timer/interval` register
 //! callbacks that run, in due order, after the program's top-level forms have finished (like a
 //! JavaScript event loop; `Vm::run_timers`), until none is left; `timer/clear` cancels one.
 //! `timer/now` (the current time in milliseconds) is an extension of this implementation.
@@ -14,7 +14,7 @@ pub const TABLE: &[BuiltinDef] = &[
         1,
         Some(1),
         b_sleep,
-        "Blocks for the given number of milliseconds (fractions allowed); nil. Error if negative, NaN, infinite or too long to represent (over about 1.8e22 ms).",
+        "Suspends the calling process for the given number of milliseconds (fractions allowed; other processes run meanwhile); nil. Error if negative, NaN, infinite or too long to represent (over about 1.8e22 ms).",
         "(timer/sleep ms)",
         "(timer/sleep 1) => nil",
     ),
@@ -91,7 +91,7 @@ fn b_clear(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     Ok(Value::Bool(timers.len() != before))
 }
 
-fn b_sleep(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_sleep(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let ms = arg_num("timer/sleep", a, 1)?;
     if !ms.is_finite() || ms < 0.0 {
         return Err(ErrorValue::new(
@@ -99,10 +99,9 @@ fn b_sleep(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
             format!("timer/sleep: the duration must be a finite number of milliseconds >= 0, got {}", a[0].repr()),
         ));
     }
-    let duration = std::time::Duration::try_from_secs_f64(ms / 1000.0)
+    std::time::Duration::try_from_secs_f64(ms / 1000.0)
         .map_err(|_| ErrorValue::new("Error", "timer/sleep: the duration is too long (at most about 1.8e22 ms)"))?;
-    std::thread::sleep(duration);
-    Ok(Value::Nil)
+    super::process::sleep(h, ms)
 }
 
 fn b_now(_: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {

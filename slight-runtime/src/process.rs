@@ -1,0 +1,417 @@
+//! Erlang-style processes (LANGUAGE.md §7): the process table, mailboxes, links, monitors,
+//! the registry, the clock and the run queue. The VM drives them (`scheduler.rs`): a process
+//! is its own VM execution state (registers, frames, handlers), swapped in while it runs.
+//!
+//! Blocking builtins (`receive`, `recv`, `timer/sleep`) never block the thread: they record
+//! what the process waits for and return the [`pause`] marker error; the VM then saves the
+//! process at the call instruction and runs others. When the process is woken, the same call
+//! runs again and now finds its message (or its deadline passed).
+//!
+//! Messages and spawned closures are copied ([`copy_value`]): immutable data (numbers,
+//! strings, symbols, lists of those) is shared, everything mutable (maps, objects, the cells of
+//! closures) is copied, so no process can observe another's mutation.
+
+use crate::error::ErrorValue;
+use crate::value::{Closure, Object, Value};
+use std::cell::RefCell;
+use std::collections::{HashMap, VecDeque};
+use std::rc::Rc;
+use std::time::{Duration, Instant};
+
+pub type Pid = u64;
+
+/// The process that runs the program's top-level forms (and an embedder's calls).
+pub const MAIN_PID: Pid = 1;
+
+/// Work (calls and backward jumps) a process may do before it is switched out.
+pub const SLICE: u32 = 2000;
+
+/// `etype` of the marker error a blocking builtin returns (never seen by Slight code).
+pub(crate) const PAUSE: &str = "%pause";
+
+/// The marker a blocking builtin returns after recording what its process waits for.
+pub fn pause() -> ErrorValue {
+    ErrorValue::new(PAUSE, "a blocking call was made where the process cannot be suspended")
+}
+
+pub(crate) fn is_pause(e: &ErrorValue) -> bool {
+    e.etype == PAUSE
+}
+
+/// How a process starts.
+#[derive(Debug)]
+pub(crate) enum Start {
+    Call(Value, Vec<Value>),
+    /// `(spawn "code")`: source text.
+    Code(String),
+}
+
+/// What a blocked process waits for.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Wait {
+    /// Runnable (in the run queue, or running).
+    Nothing,
+    /// A new message, or the deadline.
+    Message(Option<Instant>),
+    /// The deadline only.
+    Time(Instant),
+}
+
+/// One process.
+#[derive(Debug)]
+pub(crate) struct Process {
+    /// The saved execution state while the process is not running (`None` while it runs).
+    pub exec: Option<crate::vm::Exec>,
+    pub start: Option<Start>,
+    pub mailbox: VecDeque<(Pid, Value)>,
+    /// Messages already tried by the `receive` in progress (they stay queued).
+    pub scanned: usize,
+    pub wait: Wait,
+    /// Deadline of the `receive`/`recv`/`timer/sleep` in progress, kept across retries.
+    pub deadline: Option<Instant>,
+    pub links: Vec<Pid>,
+    pub monitors: Vec<Pid>,
+    pub trap_exit: bool,
+    /// Part of this process is on the Rust stack (it blocks in place): only its own loop may
+    /// resume it.
+    pub pinned: bool,
+    /// An exit signal for a pinned process, raised when its loop resumes.
+    pub exit: Option<Reason>,
+}
+
+impl Process {
+    fn new(start: Option<Start>) -> Process {
+        Process {
+            exec: None,
+            start,
+            mailbox: VecDeque::new(),
+            scanned: 0,
+            wait: Wait::Nothing,
+            deadline: None,
+            links: Vec::new(),
+            monitors: Vec::new(),
+            trap_exit: false,
+            pinned: false,
+            exit: None,
+        }
+    }
+}
+
+/// The clock processes wait on: real time, or (for deterministic tests) a virtual clock that
+/// jumps to the next deadline when every process is waiting.
+#[derive(Clone, Copy, Debug)]
+pub enum Clock {
+    Real,
+    Virtual { start: Instant, elapsed: Duration },
+}
+
+/// All processes of a VM.
+#[derive(Debug)]
+pub struct Scheduler {
+    pub(crate) procs: HashMap<Pid, Process>,
+    pub(crate) run_queue: VecDeque<Pid>,
+    pub(crate) current: Pid,
+    next_pid: Pid,
+    pub(crate) registry: HashMap<String, Pid>,
+    pub clock: Clock,
+}
+
+impl Default for Scheduler {
+    fn default() -> Self {
+        let mut procs = HashMap::new();
+        procs.insert(MAIN_PID, Process::new(None));
+        Scheduler {
+            procs,
+            run_queue: VecDeque::new(),
+            current: MAIN_PID,
+            next_pid: MAIN_PID + 1,
+            registry: HashMap::new(),
+            clock: Clock::Real,
+        }
+    }
+}
+
+/// Why a process ended.
+#[derive(Clone, Debug)]
+pub(crate) enum Reason {
+    Normal,
+    Killed,
+    Error(Rc<ErrorValue>),
+}
+
+impl Reason {
+    pub fn to_value(&self) -> Value {
+        match self {
+            Reason::Normal => Value::Keyword(Rc::new("normal".into())),
+            Reason::Killed => Value::Keyword(Rc::new("killed".into())),
+            Reason::Error(e) => Value::Error(e.clone()),
+        }
+    }
+}
+
+fn list(items: Vec<Value>) -> Value {
+    Value::list_from(items)
+}
+
+fn sym(s: &str) -> Value {
+    Value::Sym(Rc::new(s.to_string()))
+}
+
+impl Scheduler {
+    pub fn now(&self) -> Instant {
+        match self.clock {
+            Clock::Real => Instant::now(),
+            Clock::Virtual { start, elapsed } => start + elapsed,
+        }
+    }
+
+    /// Uses a virtual clock from now on (tests): waiting never sleeps, time jumps instead.
+    pub fn use_virtual_clock(&mut self) {
+        self.clock = Clock::Virtual { start: Instant::now(), elapsed: Duration::ZERO };
+    }
+
+    /// A deadline `ms` milliseconds from now.
+    pub fn deadline_in(&self, ms: f64) -> Instant {
+        let ms = if ms.is_finite() && ms > 0.0 { ms.min(1e12) } else { 0.0 };
+        self.now() + Duration::from_secs_f64(ms / 1000.0)
+    }
+
+    pub fn current(&self) -> Pid {
+        self.current
+    }
+
+    pub fn is_alive(&self, pid: Pid) -> bool {
+        self.procs.contains_key(&pid)
+    }
+
+    /// Live pids, ascending.
+    pub fn pids(&self) -> Vec<Pid> {
+        let mut v: Vec<Pid> = self.procs.keys().copied().collect();
+        v.sort_unstable();
+        v
+    }
+
+    pub(crate) fn current_process(&mut self) -> &mut Process {
+        self.procs.get_mut(&self.current).expect("the current process exists")
+    }
+
+    /// A new runnable process.
+    pub(crate) fn spawn(&mut self, start: Start) -> Pid {
+        let pid = self.next_pid;
+        self.next_pid += 1;
+        self.procs.insert(pid, Process::new(Some(start)));
+        self.run_queue.push_back(pid);
+        pid
+    }
+
+    /// Makes `pid` runnable (if it is waiting).
+    pub(crate) fn wake(&mut self, pid: Pid) {
+        if let Some(p) = self.procs.get_mut(&pid) {
+            if p.wait != Wait::Nothing {
+                p.wait = Wait::Nothing;
+                if !p.pinned && pid != self.current {
+                    self.run_queue.push_back(pid);
+                }
+            }
+        }
+    }
+
+    /// Another process exists that may need the thread (runnable now, or waiting for a
+    /// deadline that the running one would otherwise keep it from noticing).
+    #[inline]
+    pub(crate) fn others_runnable(&self) -> bool {
+        self.procs.len() > 1
+    }
+
+    /// Ends `pid` (and, through links, the processes its end takes down). A pinned process
+    /// (on the Rust stack) is only told: it ends itself when its loop resumes.
+    pub(crate) fn end(&mut self, pid: Pid, reason: Reason) {
+        let mut work = vec![(pid, reason)];
+        while let Some((pid, reason)) = work.pop() {
+            match self.procs.get_mut(&pid) {
+                Some(p) if p.pinned || pid == self.current || pid == MAIN_PID => {
+                    if p.exit.is_none() {
+                        p.exit = Some(reason);
+                    }
+                    let was = p.wait;
+                    p.wait = Wait::Nothing;
+                    if was != Wait::Nothing && !p.pinned && pid != self.current {
+                        self.run_queue.push_back(pid);
+                    }
+                }
+                Some(_) => {
+                    for l in self.finish(pid, &reason) {
+                        work.push((l, reason.clone()));
+                    }
+                }
+                None => {}
+            }
+        }
+    }
+
+    /// Delivers a message (already copied).
+    pub(crate) fn deliver(&mut self, from: Pid, to: Pid, msg: Value) -> bool {
+        let Some(p) = self.procs.get_mut(&to) else { return false };
+        p.mailbox.push_back((from, msg));
+        if matches!(p.wait, Wait::Message(_)) {
+            self.wake(to);
+        }
+        true
+    }
+
+    /// Removes an ended process and tells its links and monitors. Returns the linked processes
+    /// that must end too (they do not trap exits and the reason is not normal).
+    pub(crate) fn finish(&mut self, pid: Pid, reason: &Reason) -> Vec<Pid> {
+        let Some(p) = self.procs.remove(&pid) else { return Vec::new() };
+        self.run_queue.retain(|&q| q != pid);
+        self.registry.retain(|_, &mut q| q != pid);
+        let mut cascade = Vec::new();
+        for m in p.monitors {
+            let msg = list(vec![sym("down"), Value::Pid(pid), reason.to_value()]);
+            self.deliver(pid, m, msg);
+        }
+        for l in p.links {
+            let Some(linked) = self.procs.get_mut(&l) else { continue };
+            linked.links.retain(|&q| q != pid);
+            if linked.trap_exit {
+                let msg = list(vec![sym("exit"), Value::Pid(pid), reason.to_value()]);
+                self.deliver(pid, l, msg);
+            } else if !matches!(reason, Reason::Normal) && l != MAIN_PID {
+                cascade.push(l);
+            }
+        }
+        cascade
+    }
+
+    /// The earliest deadline of a waiting process.
+    pub(crate) fn next_deadline(&self) -> Option<(Instant, Pid)> {
+        self.procs
+            .iter()
+            .filter_map(|(&pid, p)| match p.wait {
+                Wait::Message(Some(t)) | Wait::Time(t) => Some((t, pid)),
+                _ => None,
+            })
+            .min()
+    }
+
+    /// Wakes every process whose deadline has passed.
+    pub(crate) fn wake_due(&mut self) {
+        let now = self.now();
+        let due: Vec<Pid> = self
+            .procs
+            .iter()
+            .filter(|(_, p)| matches!(p.wait, Wait::Message(Some(t)) | Wait::Time(t) if t <= now))
+            .map(|(&pid, _)| pid)
+            .collect();
+        let mut due = due;
+        due.sort_unstable();
+        for pid in due {
+            self.wake(pid);
+        }
+    }
+
+    /// Waits (sleeps, or advances the virtual clock) until `t`.
+    pub(crate) fn wait_until(&mut self, t: Instant) {
+        match &mut self.clock {
+            Clock::Real => {
+                let now = Instant::now();
+                if t > now {
+                    std::thread::sleep(t - now);
+                }
+            }
+            Clock::Virtual { start, elapsed } => {
+                if t > *start + *elapsed {
+                    *elapsed = t - *start;
+                }
+            }
+        }
+    }
+}
+
+/// A copy of `v` that shares nothing mutable with it (see the module comment).
+pub fn copy_value(v: &Value) -> Value {
+    let mut seen: HashMap<usize, Value> = HashMap::new();
+    copy_inner(v, &mut seen, 0)
+}
+
+/// Deepest structure copied; deeper parts are shared (they are data the copy cannot reach
+/// without recursing further than the Rust stack allows).
+const COPY_DEPTH: usize = 10_000;
+
+fn needs_copy(v: &Value, depth: usize) -> bool {
+    if depth > 64 {
+        return true;
+    }
+    match v {
+        Value::Map(_) | Value::Object(_) | Value::Cell(_) => true,
+        Value::Func(c) => c.captures.iter().any(|x| needs_copy(x, depth + 1)),
+        Value::Compiled(c) => c.env.iter().any(|x| needs_copy(x, depth + 1)),
+        Value::List(_) => v.list_iter().any(|x| needs_copy(&x, depth + 1)),
+        Value::Error(e) => needs_copy(&e.payload, depth + 1),
+        _ => false,
+    }
+}
+
+fn copy_inner(v: &Value, seen: &mut HashMap<usize, Value>, depth: usize) -> Value {
+    if depth > COPY_DEPTH || !needs_copy(v, depth) {
+        return v.clone();
+    }
+    let key = match v {
+        Value::Map(m) => Rc::as_ptr(m) as *const u8 as usize,
+        Value::Object(o) => Rc::as_ptr(o) as *const u8 as usize,
+        Value::Cell(c) => Rc::as_ptr(c) as *const u8 as usize,
+        _ => 0,
+    };
+    if key != 0 {
+        if let Some(done) = seen.get(&key) {
+            return done.clone();
+        }
+    }
+    match v {
+        Value::Map(m) => {
+            let copy = Rc::new(RefCell::new(crate::value::MapObj::default()));
+            seen.insert(key, Value::Map(copy.clone()));
+            let entries: Vec<(crate::value::Key, Value)> =
+                m.borrow().iter().map(|(k, x)| (k.clone(), x.clone())).collect();
+            for (k, x) in entries {
+                let k = crate::value::Key(copy_inner(&k.0, seen, depth + 1));
+                let x = copy_inner(&x, seen, depth + 1);
+                copy.borrow_mut().insert(k, x);
+            }
+            Value::Map(copy)
+        }
+        Value::Object(o) => {
+            let slots: Vec<Value> = o.slots.borrow().clone();
+            let copy = Rc::new(Object { class: o.class.clone(), slots: RefCell::new(slots.clone()) });
+            seen.insert(key, Value::Object(copy.clone()));
+            let copied: Vec<Value> = slots.iter().map(|x| copy_inner(x, seen, depth + 1)).collect();
+            *copy.slots.borrow_mut() = copied;
+            Value::Object(copy)
+        }
+        Value::Cell(c) => {
+            let copy = Rc::new(RefCell::new(Value::Nil));
+            seen.insert(key, Value::Cell(copy.clone()));
+            let inner = c.borrow().clone();
+            *copy.borrow_mut() = copy_inner(&inner, seen, depth + 1);
+            Value::Cell(copy)
+        }
+        Value::Func(c) => {
+            let captures: Box<[Value]> = c.captures.iter().map(|x| copy_inner(x, seen, depth + 1)).collect();
+            Value::Func(Rc::new(Closure { proto: c.proto.clone(), captures }))
+        }
+        Value::Compiled(c) => {
+            let env: Vec<Value> = c.env.iter().map(|x| copy_inner(x, seen, depth + 1)).collect();
+            crate::compiled::closure(c.info, env)
+        }
+        Value::List(_) => {
+            let items: Vec<Value> = v.list_iter().map(|x| copy_inner(&x, seen, depth + 1)).collect();
+            Value::list_from(items)
+        }
+        Value::Error(e) => {
+            let mut e2 = (**e).clone();
+            e2.payload = copy_inner(&e.payload, seen, depth + 1);
+            Value::Error(Rc::new(e2))
+        }
+        other => other.clone(),
+    }
+}

@@ -1,0 +1,329 @@
+//! The VM side of processes: switching execution states, running time slices, waiting, and
+//! the host API (`Vm::spawn`, `Vm::send`, `Vm::run`, ...). The data lives in `process.rs`.
+//!
+//! Two ways to wait. A spawned process running in its outermost interpreter loop *pauses*:
+//! the VM saves it at the blocking call and returns to the scheduler, which runs others and
+//! later resumes it there. Anywhere else — the main process (the program's top-level forms and
+//! the embedder's calls), a callback called by a builtin, compiled code — the Rust stack holds
+//! part of the process, so it *blocks in place*: it is marked pinned and runs the other
+//! processes from where it is until it can go on. A pinned process is never resumed by anyone
+//! else. Preemption works the same way: a paused process goes to the back of the run queue, a
+//! pinned one runs one round of the others in place.
+
+use crate::builtins::Host;
+use crate::error::ErrorValue;
+use crate::process::{copy_value, is_pause, pause, Pid, Reason, Start, Wait, MAIN_PID, SLICE};
+use crate::value::Value;
+use crate::vm::{Entered, Exec, Vm};
+use std::rc::Rc;
+
+impl Vm {
+    fn take_exec(&mut self) -> Exec {
+        Exec {
+            stack: std::mem::take(&mut self.stack),
+            frames: std::mem::take(&mut self.frames),
+            handlers: std::mem::take(&mut self.handlers),
+            run_depth: std::mem::take(&mut self.run_depth),
+            native_depth: std::mem::take(&mut self.native_depth),
+        }
+    }
+
+    fn put_exec(&mut self, e: Exec) {
+        self.stack = e.stack;
+        self.frames = e.frames;
+        self.handlers = e.handlers;
+        self.run_depth = e.run_depth;
+        self.native_depth = e.native_depth;
+    }
+
+    /// True when the current process can pause (see the module comment).
+    pub(crate) fn can_pause(&self) -> bool {
+        self.state.sched.current != MAIN_PID && self.run_depth == 1 && self.native_depth == 0
+    }
+
+    /// The time slice is used up and others want to run.
+    pub(crate) fn preempt(&mut self) -> Result<(), Rc<ErrorValue>> {
+        if self.can_pause() {
+            return Err(Rc::new(pause()));
+        }
+        self.yield_in_place().map_err(Rc::new)
+    }
+
+    /// Runs one round of the other runnable processes, then comes back.
+    fn yield_in_place(&mut self) -> Result<(), ErrorValue> {
+        let me = self.state.sched.current;
+        self.pin(me, true);
+        self.state.sched.wake_due();
+        let round = self.state.sched.run_queue.len();
+        for _ in 0..round {
+            let Some(pid) = self.state.sched.run_queue.pop_front() else { break };
+            self.run_slice(pid);
+        }
+        self.pin(me, false);
+        self.take_exit(me)
+    }
+
+    fn pin(&mut self, pid: Pid, on: bool) {
+        if let Some(p) = self.state.sched.procs.get_mut(&pid) {
+            p.pinned = on;
+        }
+    }
+
+    /// An exit signal (`kill`, a linked process's error) that reached a pinned process.
+    fn take_exit(&mut self, pid: Pid) -> Result<(), ErrorValue> {
+        match self.state.sched.procs.get_mut(&pid).and_then(|p| p.exit.take()) {
+            None => Ok(()),
+            Some(reason) => Err(exit_error(&reason)),
+        }
+    }
+
+    /// Blocks the current process in place until it is runnable again (see the module
+    /// comment). An error if no process could ever wake it.
+    pub(crate) fn block_in_place(&mut self) -> Result<(), ErrorValue> {
+        let me = self.state.sched.current;
+        self.pin(me, true);
+        let r = self.block_loop(me);
+        self.pin(me, false);
+        r
+    }
+
+    fn block_loop(&mut self, me: Pid) -> Result<(), ErrorValue> {
+        loop {
+            self.take_exit(me)?;
+            self.state.sched.wake_due();
+            if self.state.sched.procs.get(&me).is_none_or(|p| p.wait == Wait::Nothing) {
+                return Ok(());
+            }
+            if let Some(pid) = self.state.sched.run_queue.pop_front() {
+                self.run_slice(pid);
+                continue;
+            }
+            self.state.sched.wake_due();
+            if self.state.sched.procs.get(&me).is_some_and(|p| p.wait == Wait::Nothing) {
+                return Ok(());
+            }
+            if !self.state.sched.run_queue.is_empty() {
+                continue;
+            }
+            match self.state.sched.next_deadline() {
+                Some((t, _)) => self.state.sched.wait_until(t),
+                None => {
+                    if let Some(p) = self.state.sched.procs.get_mut(&me) {
+                        p.wait = Wait::Nothing;
+                        p.deadline = None;
+                        p.scanned = 0;
+                    }
+                    return Err(ErrorValue::new(
+                        "Deadlock",
+                        "deadlock: this process waits for a message, and every other process is waiting too",
+                    ));
+                }
+            }
+        }
+    }
+
+    /// Runs process `pid` for one time slice (or until it pauses or ends).
+    fn run_slice(&mut self, pid: Pid) {
+        let Some(p) = self.state.sched.procs.get_mut(&pid) else { return };
+        if p.pinned {
+            return; // on the Rust stack below us: only its own loop resumes it
+        }
+        let exec = p.exec.take().unwrap_or_default();
+        let start = p.start.take();
+        let me = self.state.sched.current;
+        let saved = self.take_exec();
+        let saved_budget = self.budget;
+        self.put_exec(exec);
+        self.state.sched.current = pid;
+        self.budget = SLICE;
+        let r = match start {
+            Some(Start::Call(f, args)) => self.start_call(&f, &args),
+            Some(Start::Code(src)) => self.start_code(&src),
+            None => self.interpret(0),
+        };
+        let exec = self.take_exec();
+        self.put_exec(saved);
+        self.budget = saved_budget;
+        self.state.sched.current = me;
+        match r {
+            Err(e) if is_pause(&e) => {
+                if let Some(p) = self.state.sched.procs.get_mut(&pid) {
+                    p.exec = Some(exec);
+                    if p.wait == Wait::Nothing {
+                        self.state.sched.run_queue.push_back(pid);
+                    }
+                }
+            }
+            Ok(_) => self.state.sched.end(pid, Reason::Normal),
+            Err(e) => {
+                if e.etype != "ProcessExit" {
+                    let shown = self.to_error(&e);
+                    self.write_err(&format!("process #<pid {pid}> ended with an error:\n{}", shown.rendered));
+                }
+                self.state.sched.end(pid, Reason::Error(e));
+            }
+        }
+    }
+
+    /// Starts a spawned process: `(f args...)` as its outermost call.
+    fn start_call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
+        self.stack.clear();
+        self.stack.push(f.clone());
+        self.stack.extend_from_slice(args);
+        match self.enter(0, args.len(), 0) {
+            Ok(Entered::Frame) => self.interpret(0),
+            Ok(Entered::Value(v)) => Ok(v),
+            Err(e) => Err(self.attach(e, None)),
+        }
+    }
+
+    /// Starts a `(spawn "code")` process: the forms as one function.
+    fn start_code(&mut self, src: &str) -> Result<Value, Rc<ErrorValue>> {
+        let file = self.sources.add("<spawn>", src);
+        let text = self.sources.get(file).expect("just added").text.clone();
+        let mut forms = vec![slight_core::Sexp::sym("begin", slight_core::Span::default())];
+        let mut reader = slight_core::Reader::new(&text, file);
+        while let Some(form) = reader.next_form() {
+            forms.push(form.map_err(|e| Rc::new(ErrorValue::from_front(&e)))?);
+        }
+        let body = slight_core::Sexp::list(forms, slight_core::Span::default());
+        let proto = self.compile_form(&body)?;
+        let f = Value::Func(Rc::new(crate::value::Closure { proto, captures: Box::new([]) }));
+        self.start_call(&f, &[])
+    }
+
+    // ---- the host API ----
+
+    /// Spawns a process running `(f args...)` (copies of them); its pid.
+    pub fn spawn(&mut self, f: &Value, args: &[Value]) -> Pid {
+        let f = copy_value(f);
+        let args = args.iter().map(copy_value).collect();
+        self.state.sched.spawn(Start::Call(f, args))
+    }
+
+    /// Sends a copy of `msg` to `pid` (from the main process); false if there is no such process.
+    pub fn send(&mut self, pid: Pid, msg: &Value) -> bool {
+        let from = self.state.sched.current;
+        self.state.sched.deliver(from, pid, copy_value(msg))
+    }
+
+    /// Takes the oldest message sent to the main process, if any: `(sender, message)`.
+    pub fn try_receive(&mut self) -> Option<(Pid, Value)> {
+        self.state.sched.procs.get_mut(&MAIN_PID)?.mailbox.pop_front()
+    }
+
+    /// Runs processes until every process has ended or waits for a message that no process
+    /// can send (waiting for timers as needed). Returns the pids of those still waiting.
+    pub fn run(&mut self) -> Vec<Pid> {
+        self.run_for(None)
+    }
+
+    /// Like [`run`](Self::run), but stops after about `slices` time slices; also returns when
+    /// nothing is runnable without waiting for the clock.
+    pub fn run_slices(&mut self, slices: usize) -> Vec<Pid> {
+        self.run_for(Some(slices))
+    }
+
+    fn run_for(&mut self, limit: Option<usize>) -> Vec<Pid> {
+        let me = self.state.sched.current;
+        self.pin(me, true);
+        let mut slices = 0usize;
+        loop {
+            if limit.is_some_and(|l| slices >= l) {
+                break;
+            }
+            self.state.sched.wake_due();
+            if let Some(pid) = self.state.sched.run_queue.pop_front() {
+                self.run_slice(pid);
+                slices += 1;
+                continue;
+            }
+            if !self.state.sched.run_queue.is_empty() {
+                continue;
+            }
+            match self.state.sched.next_deadline() {
+                Some((t, _)) if limit.is_none() => self.state.sched.wait_until(t),
+                _ => break,
+            }
+        }
+        self.pin(me, false);
+        self.blocked()
+    }
+
+    /// Processes other than the current one that wait with no deadline.
+    pub fn blocked(&self) -> Vec<Pid> {
+        let me = self.state.sched.current;
+        let mut v: Vec<Pid> = self
+            .state
+            .sched
+            .procs
+            .iter()
+            .filter(|(&pid, p)| pid != me && p.wait == Wait::Message(None))
+            .map(|(&pid, _)| pid)
+            .collect();
+        v.sort_unstable();
+        v
+    }
+
+    /// Number of live processes (the main process included).
+    pub fn process_count(&self) -> usize {
+        self.state.sched.procs.len()
+    }
+
+    /// Uses a virtual clock: waiting never sleeps, time jumps to the next deadline instead
+    /// (deterministic tests of timeouts).
+    pub fn use_virtual_clock(&mut self) {
+        self.state.sched.use_virtual_clock();
+    }
+
+    /// Runs the processes as a `futures` [`Future`](std::future::Future) inside the host's own
+    /// executor: each poll runs a few time slices and yields, so other tasks of the host get
+    /// their turn; it completes (with the blocked pids) when [`run`](Self::run) would return.
+    pub fn run_async(&mut self) -> RunFuture<'_> {
+        RunFuture { vm: self }
+    }
+}
+
+/// See [`Vm::run_async`].
+pub struct RunFuture<'a> {
+    vm: &'a mut Vm,
+}
+
+impl std::future::Future for RunFuture<'_> {
+    type Output = Vec<Pid>;
+    fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Vec<Pid>> {
+        let vm = &mut *self.vm;
+        vm.run_slices(16);
+        let sched = &vm.state.sched;
+        if sched.run_queue.is_empty() && sched.next_deadline().is_none() {
+            return std::task::Poll::Ready(vm.blocked());
+        }
+        if sched.run_queue.is_empty() {
+            if let Some((t, _)) = sched.next_deadline() {
+                // Waiting for the clock: a timer thread wakes the task at the deadline.
+                let waker = cx.waker().clone();
+                let now = sched.now();
+                let wait = t.saturating_duration_since(now);
+                std::thread::spawn(move || {
+                    std::thread::sleep(wait);
+                    waker.wake();
+                });
+                return std::task::Poll::Pending;
+            }
+        }
+        cx.waker().wake_by_ref();
+        std::task::Poll::Pending
+    }
+}
+
+fn exit_error(reason: &Reason) -> ErrorValue {
+    match reason {
+        Reason::Error(e) => {
+            let mut e = ErrorValue::new("ProcessExit", format!("exit: linked process failed: {}", e.message));
+            e.payload = Value::Nil;
+            e
+        }
+        Reason::Killed => ErrorValue::new("ProcessExit", "killed"),
+        Reason::Normal => ErrorValue::new("ProcessExit", "exit: normal"),
+    }
+}
