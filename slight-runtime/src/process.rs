@@ -77,6 +77,8 @@ pub(crate) struct Process {
     pub pinned: bool,
     /// An exit signal for a pinned process, raised when its loop resumes.
     pub exit: Option<Reason>,
+    /// The reason of the exit signal being raised (what links and monitors are told).
+    pub exiting: Option<Reason>,
 }
 
 impl Process {
@@ -93,6 +95,7 @@ impl Process {
             trap_exit: false,
             pinned: false,
             exit: None,
+            exiting: None,
         }
     }
 }

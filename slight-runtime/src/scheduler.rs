@@ -71,9 +71,14 @@ impl Vm {
 
     /// An exit signal (`kill`, a linked process's error) that reached a pinned process.
     fn take_exit(&mut self, pid: Pid) -> Result<(), ErrorValue> {
-        match self.state.sched.procs.get_mut(&pid).and_then(|p| p.exit.take()) {
+        let Some(p) = self.state.sched.procs.get_mut(&pid) else { return Ok(()) };
+        match p.exit.take() {
             None => Ok(()),
-            Some(reason) => Err(exit_error(&reason)),
+            Some(reason) => {
+                let e = exit_error(&reason);
+                p.exiting = Some(reason);
+                Err(e)
+            }
         }
     }
 
@@ -156,11 +161,14 @@ impl Vm {
             }
             Ok(_) => self.state.sched.end(pid, Reason::Normal),
             Err(e) => {
-                if e.etype != "ProcessExit" {
+                // A crash report on stderr, like Erlang's. Embedders capturing output learn
+                // about crashes through monitors and links instead.
+                if e.etype != "ProcessExit" && matches!(self.output_kind(), crate::vm::Output::Stdout) {
                     let shown = self.to_error(&e);
                     self.write_err(&format!("process #<pid {pid}> ended with an error:\n{}", shown.rendered));
                 }
-                self.state.sched.end(pid, Reason::Error(e));
+                let reason = self.state.sched.procs.get_mut(&pid).and_then(|p| p.exiting.take());
+                self.state.sched.end(pid, reason.unwrap_or(Reason::Error(e)));
             }
         }
     }

@@ -200,6 +200,11 @@ impl Vm {
         buf
     }
 
+    /// Where output goes now.
+    pub fn output_kind(&self) -> &Output {
+        &self.output
+    }
+
     /// True when the last output ended with a newline (or nothing was written).
     pub fn at_line_start(&self) -> bool {
         self.at_line_start

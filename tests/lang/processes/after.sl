@@ -1,0 +1,10 @@
+; receive ... (after ms ...) runs the after body when nothing matches in time.
+(receive ((:never) 1) (after 0 :timeout))
+(receive ((:never) 1) (after 20 (print "waited") :timeout))
+(def me (self))
+(spawn (fun () (timer/sleep 10) (send me :late)))
+(receive (:late :got-it) (after 1000 :too-slow))
+(spawn (fun () (timer/sleep 50) (send me :later)))
+(receive (:later :got-it) (after 5 :gave-up))
+(receive (:later :got-it-after-all) (after 1000 :too-slow))
+(recv 5)

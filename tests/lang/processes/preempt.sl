@@ -1,0 +1,12 @@
+; a process in an endless loop is switched out and never starves the others.
+(def me (self))
+(defun spin (n) (spin (+ n 1)))
+(def s1 (spawn spin 0))
+(def s2 (spawn (fun () (loop ((i 0)) (recur (+ i 1))))))
+(spawn (fun () (send me :i-ran)))
+(receive (:i-ran :others-run))
+(timer/sleep 5)
+(list (is-alive? s1) (is-alive? s2))
+(kill s1)
+(kill s2)
+(list (is-alive? s1) (is-alive? s2))

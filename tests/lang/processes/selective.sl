@@ -1,0 +1,12 @@
+; receive takes the first message that matches; the others stay queued, in order.
+(def me (self))
+(send me '(:low 1))
+(send me '(:low 2))
+(send me '(:high 3))
+(receive ((:high n) (list :high n)))
+(receive ((:low n) (list :low n)))
+(send me '(:high 4))
+(receive ((:high n) n) ((:low n) n))
+(receive (m m))
+(receive ((:low n) :when (> n 10) :big) ((:nothing) 0) (after 0 :no-match))
+(recv 0)
