@@ -61,6 +61,10 @@ pub fn run() -> ExitCode {
                     }
                     true
                 });
+                // Processes keep running between inputs: give the runnable ones their turn
+                // (without waiting for ones that sleep or wait for messages).
+                vm.run_slices(100_000);
+                vm.flush();
             }
             Err(ReadlineError::Interrupted) => {
                 buffer.clear();
