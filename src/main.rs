@@ -1,5 +1,20 @@
 //! The `slight` command: REPL, `run`, `-e`, `disasm` and `expand`.
 
+/// `println!`/`print!` that ignore a closed stdout (`slight expand ... | head`) instead of
+/// panicking with a broken pipe.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = writeln!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        let _ = write!(std::io::stdout().lock(), $($t)*);
+    }};
+}
+
 use clap::{Parser, Subcommand, ValueEnum};
 use slight::runner::run_source;
 use slight::Vm;
@@ -88,7 +103,7 @@ fn real_main() -> ExitCode {
         let mut vm = Vm::new();
         return match vm.eval_named("<-e>", &expr) {
             Ok(v) => {
-                println!("{}", v.repr());
+                outln!("{}", v.repr());
                 ExitCode::SUCCESS
             }
             Err(e) => {
@@ -164,8 +179,8 @@ fn disasm(name: &str, src: &str) -> ExitCode {
         };
         match vm.compile_form(&form) {
             Ok(proto) => {
-                print!("{}", proto.disassemble(&vm.sources));
-                println!();
+                out!("{}", proto.disassemble(&vm.sources));
+                outln!();
                 if is_definition(&form) {
                     let _ = vm.eval_form(&form);
                 }
@@ -203,9 +218,9 @@ fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
             }
         };
         match stage {
-            Stage::RustSexp => println!("{}", out.rust_sexp),
+            Stage::RustSexp => outln!("{}", out.rust_sexp),
             _ => match out.pretty() {
-                Ok(text) => print!("{text}"),
+                Ok(text) => out!("{text}"),
                 Err(e) => {
                     eprintln!("{e}");
                     return ExitCode::FAILURE;
@@ -226,7 +241,7 @@ fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
     match stage {
         Stage::Sexp => {
             for f in &forms {
-                println!("{f}");
+                outln!("{f}");
             }
         }
         Stage::Rust | Stage::RustSexp => unreachable!("handled above"),
@@ -235,7 +250,7 @@ fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
             let _sink = vm.capture_output();
             for f in &forms {
                 match expand(f, &mut vm) {
-                    Ok(e) => println!("{}", slight_core::core::print::to_string(&e)),
+                    Ok(e) => outln!("{}", slight_core::core::print::to_string(&e)),
                     Err(e) => {
                         eprintln!("{}:{}:{}: {}", name, e.span.line, e.span.col, e.message);
                         return ExitCode::FAILURE;

@@ -594,10 +594,13 @@ fn eval_and_defmacro() {
 }
 
 #[test]
-fn unsupported_forms_say_so() {
+fn receive_and_include_errors_have_positions() {
     let (msg, line, col) = err_at("\n  (receive \"x\")");
-    assert_eq!(msg, "receive is not supported yet by this implementation");
-    assert_eq!((line, col), (2, 3));
+    assert_eq!(msg, "receive clause must be (pattern body...) or (after ms body...), got \"x\"");
+    assert_eq!((line, col), (2, 12));
+    let (msg, line, col) = err_at("(receive (after 5 :a) (:x 1))");
+    assert!(msg.starts_with("(after ms body...) must be the last clause of receive"), "{msg}");
+    assert_eq!((line, col), (1, 10));
     // `include` is handled by the driver at top level; anywhere else it is an error.
     let (msg, line, col) = err_at("\n  (include \"x\")");
     assert_eq!(msg, "include must be a top-level form with one string argument: (include \"file.sl\")");

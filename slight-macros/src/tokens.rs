@@ -15,6 +15,15 @@
 //! `Span::join` and `Span::byte_range` still return nothing useful on stable, so they are not
 //! relied on. Outside a proc macro (unit tests) proc-macro2's fallback tracks positions itself.
 //!
+//! # Positions are kept
+//!
+//! Whitespace is written so that every token starts in the text at the same line and column as
+//! in the Rust file (the text begins with blank lines and spaces up to the first token). Slight
+//! positions (`line:col` in compile errors, and in run-time errors of compiled code) are
+//! therefore Rust file positions. Where a rewritten token is longer than the original (an escape
+//! rewritten in a string), the next token follows after one space and the rest of that line is
+//! shifted.
+//!
 //! Tokens without a usable position (zero-width spans, or two tokens with the same span, as made
 //! by `quote!` with `Span::call_site()`) fall back to the lexer's `Spacing`: a `Joint`
 //! punctuation character is glued to the punctuation that follows (`<=`), nothing else is.
@@ -27,13 +36,15 @@
 //! \" \0 \u{..}`) are kept as written, `\'` and `\x..` are rewritten, line continuations are
 //! applied; raw strings are escaped. Errors, each at the offending token's span: `{ }`, char,
 //! byte and C-string literals, numbers with a type suffix (`1u8`), string suffixes, raw
-//! identifiers, `;` (a Slight comment would swallow the rest of the line) and `#`.
+//! identifiers, `;` (a Slight comment would swallow the rest of the line), `#`, and brackets
+//! nested deeper than the reader accepts.
 //!
 //! `slight!(r#"..."#)` — exactly one raw string literal — is the full-syntax escape hatch: its
-//! content is returned as the source, mapped as a whole to the literal's span (stable Rust has
-//! no sub-spans of a literal).
+//! content is returned as the source (after the padding that puts it at its Rust position),
+//! mapped as a whole to the literal's span (stable Rust has no sub-spans of a literal).
 
 use proc_macro2::{Delimiter, LineColumn, Literal, Spacing, Span, TokenStream, TokenTree};
+use slight_core::reader::MAX_NESTING;
 use std::ops::Range;
 
 /// Byte ranges of the produced text and the spans of the tokens they came from. Sorted by
@@ -61,31 +72,45 @@ pub fn to_source(tokens: TokenStream) -> Result<(String, SpanMap), TokenError> {
             if !suffix.is_empty() {
                 return Err(TokenError::new(format!("unexpected suffix `{suffix}` on a string literal"), lit.span()));
             }
-            let content = content.to_string();
-            let len = content.len();
-            return Ok((content, vec![(0..len, lit.span())]));
+            // The content starts after `r`, the hashes and the quote.
+            let opening = text.len() - text.trim_start_matches(['r', '#']).len() + 1;
+            let start = lit.span().start();
+            let mut out = String::new();
+            if located(start, lit.span().end()) {
+                pad(&mut out, start.line.saturating_sub(1), start.column + opening);
+            }
+            let at = out.len();
+            out.push_str(content);
+            let len = out.len();
+            return Ok((out, vec![(at..len, lit.span())]));
         }
     }
-    let mut w = Writer { out: String::new(), map: Vec::new(), prev: None };
+    let mut w =
+        Writer { out: String::new(), map: Vec::new(), depth: 0, prev: None, at: LineColumn { line: 1, column: 0 } };
     w.stream(tokens)?;
     let Writer { out, mut map, .. } = w;
     map.sort_by(|a, b| a.0.start.cmp(&b.0.start).then(b.0.end.cmp(&a.0.end)));
     Ok((out, map))
 }
 
-/// The span to report for a byte range of the text `to_source` produced: the token (or group)
-/// with exactly that range if there is one; otherwise the tokens inside the range joined (only
-/// possible outside a real proc macro on stable) or the first of them; otherwise the smallest
-/// token containing the range's start.
-pub fn span_for(map: &[(Range<usize>, Span)], range: Range<usize>) -> Option<Span> {
+/// The first and last token of a byte range of the text `to_source` produced, for an error
+/// that covers them all: an error whose first tokens carry the first span and whose last carry
+/// the last is shown by rustc from the one to the other (stable Rust cannot join spans). A range
+/// that is exactly one token or group gives that span twice; a range inside one token (or empty
+/// at its end) gives that token.
+pub fn span_range_for(map: &[(Range<usize>, Span)], range: Range<usize>) -> Option<(Span, Span)> {
     if let Some((_, span)) = map.iter().find(|(r, _)| *r == range) {
-        return Some(*span);
+        return Some((*span, *span));
     }
     let mut inside = map.iter().filter(|(r, _)| r.start >= range.start && r.end <= range.end && !r.is_empty());
     if let Some((_, first)) = inside.next() {
-        return Some(inside.next_back().and_then(|(_, last)| first.join(*last)).unwrap_or(*first));
+        let last = inside.max_by_key(|(r, _)| r.end).map_or(*first, |(_, s)| *s);
+        return Some((*first, last));
     }
-    map.iter().filter(|(r, _)| r.contains(&range.start)).min_by_key(|(r, _)| r.len()).map(|(_, s)| *s)
+    // An empty range at the end of a token (the end of the input) belongs to that token.
+    let containing =
+        map.iter().filter(|(r, _)| r.start <= range.start && range.start <= r.end).min_by_key(|(r, _)| r.len());
+    containing.map(|(_, s)| (*s, *s))
 }
 
 /// The literal if the stream is exactly one literal (possibly inside `None`-delimited groups).
@@ -113,12 +138,23 @@ struct Prev {
 struct Writer {
     out: String,
     map: SpanMap,
+    /// Brackets open around the current token.
+    depth: usize,
     /// The previous token at the current nesting level (`None` right after an opening bracket).
     prev: Option<Prev>,
+    /// The Rust position (1-based line, 0-based column in characters) the end of `out` stands
+    /// for.
+    at: LineColumn,
 }
 
 fn located(start: LineColumn, end: LineColumn) -> bool {
     start != end
+}
+
+/// Appends `lines` line breaks, then `columns` spaces.
+fn pad(out: &mut String, lines: usize, columns: usize) {
+    out.extend(std::iter::repeat_n('\n', lines));
+    out.extend(std::iter::repeat_n(' ', columns));
 }
 
 impl Writer {
@@ -129,18 +165,43 @@ impl Writer {
         Ok(())
     }
 
-    /// Writes the separator before a token that starts at `start` and ends at `end`.
-    fn separate(&mut self, start: LineColumn, end: LineColumn, is_punct: bool) {
-        let Some(prev) = self.prev else { return };
-        let both_located =
-            located(prev.start, prev.end) && located(start, end) && (prev.start, prev.end) != (start, end);
-        if both_located {
-            if prev.end == start {
-                return;
+    /// Appends `text` and moves `at` past it.
+    fn write(&mut self, text: &str) {
+        for c in text.chars() {
+            if c == '\n' {
+                self.at = LineColumn { line: self.at.line + 1, column: 0 };
+            } else {
+                self.at.column += 1;
             }
-            self.out.push(if start.line > prev.end.line { '\n' } else { ' ' });
-        } else if !(prev.joint_punct && is_punct) {
-            self.out.push(' ');
+        }
+        self.out.push_str(text);
+    }
+
+    /// Writes whitespace up to the Rust position `to`, if that is still ahead.
+    fn pad_to(&mut self, to: LineColumn) {
+        let mut gap = String::new();
+        if to.line > self.at.line {
+            pad(&mut gap, to.line - self.at.line, to.column);
+        } else if to.line == self.at.line && to.column > self.at.column {
+            pad(&mut gap, 0, to.column - self.at.column);
+        }
+        self.write(&gap);
+    }
+
+    /// Writes the whitespace before a token that starts at `start` and ends at `end`: up to its
+    /// Rust position if it has one and that is still ahead, and at least the separator the
+    /// previous token needs.
+    fn separate(&mut self, start: LineColumn, end: LineColumn, is_punct: bool) {
+        let same_as_prev = self.prev.is_some_and(|p| (p.start, p.end) == (start, end));
+        let before = self.out.len();
+        if located(start, end) && !same_as_prev {
+            self.pad_to(start);
+        }
+        let Some(prev) = self.prev else { return };
+        let both_located = located(prev.start, prev.end) && located(start, end) && !same_as_prev;
+        let glued = if both_located { prev.end == start } else { prev.joint_punct && is_punct };
+        if self.out.len() == before && !glued {
+            self.write(" ");
         }
     }
 
@@ -148,7 +209,7 @@ impl Writer {
         let (start, end) = (span.start(), span.end());
         self.separate(start, end, false);
         let at = self.out.len();
-        self.out.push_str(text);
+        self.write(text);
         self.map.push((at..self.out.len(), span));
         self.prev = Some(Prev { start, end, joint_punct });
     }
@@ -179,7 +240,7 @@ impl Writer {
                         let (start, end) = (span.start(), span.end());
                         self.separate(start, end, true);
                         let at = self.out.len();
-                        self.out.push(c);
+                        self.write(c.encode_utf8(&mut [0; 4]));
                         self.map.push((at..self.out.len(), span));
                         self.prev = Some(Prev { start, end, joint_punct: p.spacing() == Spacing::Joint });
                     }
@@ -191,8 +252,8 @@ impl Writer {
             }
             TokenTree::Group(g) => {
                 let (open, close) = match g.delimiter() {
-                    Delimiter::Parenthesis => ('(', ')'),
-                    Delimiter::Bracket => ('[', ']'),
+                    Delimiter::Parenthesis => ("(", ")"),
+                    Delimiter::Bracket => ("[", "]"),
                     Delimiter::None => return self.stream(g.stream()),
                     Delimiter::Brace => {
                         return Err(TokenError::new(
@@ -201,15 +262,25 @@ impl Writer {
                         ))
                     }
                 };
+                // The reader would refuse it anyway; stopping here keeps this recursion shallow.
+                if self.depth >= MAX_NESTING {
+                    let message = format!("form nested too deeply (limit {MAX_NESTING} levels)");
+                    return Err(TokenError::new(message, g.span_open()));
+                }
                 let (start, end) = (g.span_open().start(), g.span_close().end());
                 self.separate(start, end, false);
                 let at = self.out.len();
-                self.out.push(open);
+                self.write(open);
                 self.map.push((at..at + 1, g.span_open()));
                 self.prev = None;
+                self.depth += 1;
                 self.stream(g.stream())?;
+                self.depth -= 1;
+                if located(g.span_close().start(), end) {
+                    self.pad_to(g.span_close().start());
+                }
                 let close_at = self.out.len();
-                self.out.push(close);
+                self.write(close);
                 self.map.push((close_at..close_at + 1, g.span_close()));
                 self.map.push((at..self.out.len(), g.span()));
                 self.prev = Some(Prev { start, end, joint_punct: false });
@@ -399,7 +470,17 @@ mod tests {
     #[test]
     fn line_breaks_are_kept_and_comments_dropped() {
         let code = "(defun f (x)\n  // a comment\n  (+ x 1))\n(f 2)";
-        assert_eq!(src(code), "(defun f (x)\n(+ x 1))\n(f 2)");
+        assert_eq!(src(code), "(defun f (x)\n\n  (+ x 1))\n(f 2)");
+    }
+
+    #[test]
+    fn positions_are_rust_positions() {
+        let code = "\n    (f x\n       \"a\\x41\" y\n   )";
+        // `"a\x41"` is rewritten two characters longer, so `y` moves (one space after it)
+        assert_eq!(src(code), "\n    (f x\n       \"a\\u{41}\" y\n   )");
+        let form = &Reader::read_all(&src(code), 0).unwrap()[0];
+        let y = &form.as_list().unwrap()[2];
+        assert_eq!((form.span.line, form.span.col, y.span.col), (2, 5, 8));
     }
 
     #[test]
@@ -432,9 +513,10 @@ mod tests {
             .unwrap();
         let lit_span = ts.clone().into_iter().next().unwrap().span();
         let (text, map) = to_source(ts).unwrap();
-        assert_eq!(text, "(def x '(1 2)) ; comment\n`(a ,b)");
+        // three spaces stand for `r#"`
+        assert_eq!(text, "   (def x '(1 2)) ; comment\n`(a ,b)");
         assert_eq!(map.len(), 1);
-        assert_eq!(map[0].0, 0..text.len());
+        assert_eq!(map[0].0, 3..text.len());
         assert_eq!(map[0].1.start(), lit_span.start());
         // a plain string alone is just a string expression
         assert_eq!(src(r#""hi""#), r#""hi""#);
@@ -478,17 +560,20 @@ mod tests {
             let line = code.lines().nth(span.start().line - 1).unwrap();
             assert!(line[span.start().column..].starts_with(&piece[..1]), "{piece:?}");
         }
-        // `list/map` is three tokens; the whole symbol maps to a span from `list` to `map`
+        // `list/map` is three tokens; the whole symbol maps to the spans of `list` and `map`
         let at = text.find("list/map").unwrap();
-        let s = span_for(&map, at..at + 8).unwrap();
-        assert_eq!((s.start().line, s.start().column, s.end().column), (2, 3, 11));
+        let (first, last) = span_range_for(&map, at..at + 8).unwrap();
+        assert_eq!((first.start().line, first.start().column, last.end().column), (2, 3, 11));
         // a whole form maps to its group
         let at = text.find("(list").unwrap();
-        let s = span_for(&map, at..text.len() - 1).unwrap();
-        assert_eq!((s.start().column, s.end().column), (2, 17));
+        let (first, last) = span_range_for(&map, at..text.len() - 1).unwrap();
+        assert_eq!((first.start().column, first.end().column), (2, 17));
+        assert_eq!((last.start().column, last.end().column), (2, 17));
         // a position inside a token maps to that token
-        let s = span_for(&map, 2..3).unwrap();
-        assert_eq!((s.start().column, s.end().column), (1, 6));
+        let (first, _) = span_range_for(&map, 2..3).unwrap();
+        assert_eq!((first.start().column, first.end().column), (1, 6));
+        // the text keeps the Rust positions
+        assert_eq!(text, code);
         // ranges are sorted by start
         assert!(map.windows(2).all(|w| w[0].0.start <= w[1].0.start));
     }
@@ -516,7 +601,7 @@ mod tests {
         assert_eq!(src_of(ts), "(f x)");
         let raw: TokenStream = "r\"(g 'y)\"".parse().unwrap();
         let ts: TokenStream = [TokenTree::Group(Group::new(Delimiter::None, raw))].into_iter().collect();
-        assert_eq!(src_of(ts), "(g 'y)");
+        assert_eq!(src_of(ts), "  (g 'y)"); // two spaces stand for `r"`
     }
 
     fn src_of(ts: TokenStream) -> String {

@@ -224,7 +224,19 @@ pub fn source(form: &Sexp, printer: Printer) -> Result<String> {
         Some("file") => {
             let file = file_to_syn(form)?;
             Ok(match printer {
-                Printer::Fast => fast_string(&file),
+                // One item per line: rustc is several times slower on one huge line.
+                Printer::Fast => {
+                    let mut out = String::new();
+                    for attr in &file.attrs {
+                        out.push_str(&fast_string(attr));
+                        out.push('\n');
+                    }
+                    for item in &file.items {
+                        out.push_str(&fast_string(item));
+                        out.push('\n');
+                    }
+                    out
+                }
                 Printer::Pretty => pretty_file(&file),
             })
         }

@@ -1,0 +1,121 @@
+//! `loop`/`recur` becomes a Rust loop.
+#[allow(non_upper_case_globals, clippy::all)]
+static __n_MODULE: ::slight::__rt::Module = ::slight::__rt::Module::new(
+    &[
+        (
+            "tail_loop.rs",
+            "\n\n    (defun sum-to (n) (loop ((i 0) (acc 0)) (if (> i n) acc (recur (+ i 1) (+ acc i)))))",
+        ),
+    ],
+    &[],
+    &["sum-to"],
+    &[
+        ::slight::__rt::Site::new(0, 50, 57, 3, 49, "sum-to"),
+        ::slight::__rt::Site::new(0, 69, 76, 3, 68, "sum-to"),
+        ::slight::__rt::Site::new(0, 77, 86, 3, 76, "sum-to"),
+    ],
+);
+#[allow(
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_braces,
+    unreachable_code,
+    non_snake_case,
+    non_upper_case_globals,
+    break_with_label_and_loop,
+    unused_parens,
+    clippy::all
+)]
+fn __n_fn2(
+    vm: &mut ::slight::__rt::Vm,
+    env: &[::slight::__rt::Value],
+    args: &[::slight::__rt::Value],
+) -> ::slight::__rt::Res {
+    let mut n__0: ::slight::__rt::Value = args[0].clone();
+    let mut i__1: ::slight::__rt::Value = ::slight::__rt::Value::Nil;
+    let mut acc__2: ::slight::__rt::Value = ::slight::__rt::Value::Nil;
+    Ok({
+        i__1 = ::slight::__rt::int(0);
+        acc__2 = ::slight::__rt::int(0);
+        '__nl__nt1: loop {
+            break '__nl__nt1 if ::slight::__rt::at(
+                ::slight::__rt::gt(&i__1, &n__0),
+                vm,
+                &__n_MODULE,
+                0,
+            )? {
+                acc__2.clone()
+            } else {
+                {
+                    let __nt2 = ::slight::__rt::at(
+                        ::slight::__rt::add(&i__1, &::slight::__rt::int(1)),
+                        vm,
+                        &__n_MODULE,
+                        1,
+                    )?;
+                    let __nt3 = ::slight::__rt::at(
+                        ::slight::__rt::add(&acc__2, &i__1),
+                        vm,
+                        &__n_MODULE,
+                        2,
+                    )?;
+                    i__1 = __nt2;
+                    acc__2 = __nt3;
+                    continue '__nl__nt1;
+                }
+            };
+        }
+    })
+}
+#[allow(non_upper_case_globals, clippy::all)]
+static __n_INFO2: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
+    Some("sum-to"),
+    1,
+    false,
+    __n_fn2,
+);
+#[allow(
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_braces,
+    unreachable_code,
+    non_snake_case,
+    non_upper_case_globals,
+    break_with_label_and_loop,
+    unused_parens,
+    clippy::all
+)]
+fn __n_form1(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
+    let env = &[] as &[::slight::__rt::Value];
+    let args = &[] as &[::slight::__rt::Value];
+    Ok({
+        let __nt1 = ::slight::__rt::closure(&__n_INFO2, Vec::new());
+        ::slight::__rt::def_global(vm, &__n_MODULE, 0, __nt1)?
+    })
+}
+#[allow(non_upper_case_globals, clippy::all)]
+static __n_FORMS: [::slight::__rt::Form; 1] = [__n_form1];
+#[allow(non_snake_case, dead_code, clippy::all)]
+pub fn run(
+    vm: &mut ::slight::__rt::Vm,
+) -> Result<::slight::__rt::Value, ::slight::__rt::Error> {
+    ::slight::__rt::run_program(vm, &__n_MODULE, &__n_FORMS)
+}
+#[allow(non_snake_case, dead_code, clippy::all)]
+pub fn register(vm: &mut ::slight::__rt::Vm) -> Result<(), ::slight::__rt::Error> {
+    ::slight::__rt::run_program(vm, &__n_MODULE, &__n_FORMS).map(|_| ())
+}
+#[allow(non_snake_case, dead_code, clippy::all)]
+pub fn run_each(vm: &mut ::slight::__rt::Vm, each: &mut ::slight::__rt::EachForm) -> () {
+    ::slight::__rt::run_forms(vm, &__n_MODULE, &__n_FORMS, each)
+}
+#[allow(non_snake_case, dead_code, clippy::all)]
+pub fn sum_to(
+    vm: &mut ::slight::__rt::Vm,
+    args: &[::slight::__rt::Value],
+) -> Result<::slight::__rt::Value, ::slight::__rt::Error> {
+    ::slight::__rt::call_static(vm, &__n_MODULE, &__n_FORMS, &__n_INFO2, args)
+}
+fn main() {}

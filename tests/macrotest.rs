@@ -1,0 +1,18 @@
+//! Expansion snapshots: each `tests/expand/*.rs` expands (with `cargo expand`) to exactly its
+//! committed `.expanded.rs`. Refresh them with `MACROTEST=overwrite` and review the diff.
+//!
+//! Needs `cargo expand` (`cargo install cargo-expand --locked`; `.ci/run` installs it). Without
+//! it the test is skipped with a message, except under CI (`CI` set), where it must run.
+
+#[test]
+fn expansions() {
+    let has_cargo_expand = std::process::Command::new(std::env::var_os("CARGO").unwrap_or_else(|| "cargo".into()))
+        .args(["expand", "--version"])
+        .output()
+        .is_ok_and(|o| o.status.success());
+    if !has_cargo_expand && std::env::var_os("CI").is_none() {
+        eprintln!("skipped: `cargo expand` is not installed (cargo install cargo-expand --locked)");
+        return;
+    }
+    macrotest::expand("tests/expand/*.rs");
+}
