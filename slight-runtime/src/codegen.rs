@@ -292,6 +292,9 @@ impl Driver {
                 lw.add_file(id, &f.name, &f.text);
             }
         }
+        for (name, nparams) in self.known_functions() {
+            lw.declare_function(&name, nparams);
+        }
         for (name, fn_items) in typed_items {
             for item in fn_items {
                 lw.add_typed_item(&name, item);
@@ -355,6 +358,31 @@ impl Driver {
             });
         }
         result
+    }
+
+    /// Top-level functions defined exactly once (with a fixed number of parameters) and never
+    /// assigned: calls of them can go straight to their code.
+    fn known_functions(&self) -> Vec<(String, usize)> {
+        let mut count: std::collections::HashMap<&str, (usize, Option<usize>)> = Default::default();
+        let mut assigned = HashSet::new();
+        for e in self.exprs() {
+            collect_assigned(e, &mut assigned);
+            if let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind {
+                let arity = match &value.kind {
+                    ExprKind::Lambda(l) if l.rest.is_none() => Some(l.params.len()),
+                    _ => None,
+                };
+                let entry = count.entry(binding.name.as_str()).or_insert((0, arity));
+                entry.0 += 1;
+            }
+        }
+        let mut out: Vec<(String, usize)> = count
+            .into_iter()
+            .filter(|(name, (n, arity))| *n == 1 && arity.is_some() && !assigned.contains(*name))
+            .map(|(name, (_, arity))| (name.to_string(), arity.expect("filtered")))
+            .collect();
+        out.sort();
+        out
     }
 
     fn exprs(&self) -> impl Iterator<Item = &Expr> {

@@ -68,9 +68,8 @@ impl Drop for CompiledFn {
     // Long chains of closures capturing closures are freed without recursion (the values are
     // handed to the list/closure dismantling in `value.rs`).
     fn drop(&mut self) {
-        if self.env.iter().any(|v| matches!(v, Value::Compiled(_) | Value::Func(_) | Value::List(Some(_)))) {
-            let env = std::mem::take(&mut self.env).into_vec();
-            drop(Value::list_from(env));
+        if crate::value::captures_could_recurse(&self.env) {
+            crate::value::drop_iteratively(std::mem::take(&mut self.env).into_vec());
         }
     }
 }
@@ -319,6 +318,16 @@ pub(crate) fn enter(vm: &mut Vm, c: &Rc<CompiledFn>, args: &[Value]) -> Res {
     }
     vm.native_depth += 1;
     let mut r = with_stack(vm, |vm| (c.info.code)(vm, &c.env, args));
+    if vm.pending_tail.is_some() {
+        r = trampoline(vm, r);
+    }
+    vm.native_depth -= 1;
+    r
+}
+
+/// Makes the tail calls the function just entered left pending (see [`tail_call`]).
+#[inline(never)]
+fn trampoline(vm: &mut Vm, mut r: Res) -> Res {
     while let Some((f, args)) = vm.pending_tail.take() {
         if r.is_err() {
             break;
@@ -331,8 +340,37 @@ pub(crate) fn enter(vm: &mut Vm, c: &Rc<CompiledFn>, args: &[Value]) -> Res {
             _ => Host::call(vm, &f, &args),
         };
     }
-    vm.native_depth -= 1;
     r
+}
+
+/// A call of a top-level function of the same module whose arity the compiler checked: if
+/// global `i` still holds that function (late binding is kept), its code is called directly
+/// (`code` is the function item, so this is a static call); otherwise a normal call.
+#[inline(always)]
+pub fn call_known(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo, code: Code, args: &[Value]) -> Res {
+    let g = global_index(vm, m, i);
+    if let Some(Value::Compiled(c)) = vm.global_slot(g) {
+        if std::ptr::eq(c.info, info) && c.env.is_empty() {
+            if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
+                return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+            }
+            vm.native_depth += 1;
+            let mut r = with_stack(vm, |vm| code(vm, &[], args));
+            if vm.pending_tail.is_some() {
+                r = trampoline(vm, r);
+            }
+            vm.native_depth -= 1;
+            return r;
+        }
+    }
+    call_global(vm, m, i, args)
+}
+
+/// True when global `i` holds the function described by `info` (self tail calls loop then).
+#[inline(always)]
+pub fn global_is_fn(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo) -> bool {
+    let g = global_index(vm, m, i);
+    matches!(vm.global_slot(g), Some(Value::Compiled(c)) if std::ptr::eq(c.info, info))
 }
 
 /// An address on the current stack (a local's), close to the stack pointer.

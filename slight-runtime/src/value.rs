@@ -151,35 +151,42 @@ fn dismantle_into(v: Value, work: &mut Vec<Value>) {
 impl Drop for Closure {
     // Chains of closures capturing closures (or lists) are freed without recursion.
     fn drop(&mut self) {
-        // Only a capture that is the last reference to a closure, list or cell could make the
-        // drop recurse; otherwise the plain drop only decrements counts.
-        let could_recurse = self.captures.iter().any(|v| match v {
-            Value::Func(rc) => Rc::strong_count(rc) == 1,
-            Value::List(Some(rc)) => Rc::strong_count(rc) == 1,
-            Value::Cell(rc) => Rc::strong_count(rc) == 1,
-            _ => false,
-        });
-        if !could_recurse {
-            return;
+        if captures_could_recurse(&self.captures) {
+            drop_iteratively(std::mem::take(&mut self.captures).into_vec());
         }
-        let mut work: Vec<Value> = std::mem::take(&mut self.captures).into_vec();
-        while let Some(v) = work.pop() {
-            match v {
-                Value::List(Some(rc)) if Rc::strong_count(&rc) == 1 => {
-                    // Drop the list with its own iterative logic, but pull nested closures out first.
-                    let mut cur = Some(rc);
-                    while let Some(mut cell) = cur {
-                        match Rc::get_mut(&mut cell) {
-                            Some(c) => {
-                                cur = c.tail.take();
-                                dismantle_into(std::mem::take(&mut c.head), &mut work);
-                            }
-                            None => break,
+    }
+}
+
+/// True if dropping these captured values could recurse: one of them is the last reference to
+/// a closure, list or cell. Otherwise a plain drop only decrements counts.
+pub(crate) fn captures_could_recurse(captures: &[Value]) -> bool {
+    captures.iter().any(|v| match v {
+        Value::Func(rc) => Rc::strong_count(rc) == 1,
+        Value::Compiled(rc) => Rc::strong_count(rc) == 1,
+        Value::List(Some(rc)) => Rc::strong_count(rc) == 1,
+        Value::Cell(rc) => Rc::strong_count(rc) == 1,
+        _ => false,
+    })
+}
+
+/// Drops values whose structure may be deep (closure chains, long lists) without recursion.
+pub(crate) fn drop_iteratively(mut work: Vec<Value>) {
+    while let Some(v) = work.pop() {
+        match v {
+            Value::List(Some(rc)) if Rc::strong_count(&rc) == 1 => {
+                // Drop the list with its own iterative logic, but pull nested closures out first.
+                let mut cur = Some(rc);
+                while let Some(mut cell) = cur {
+                    match Rc::get_mut(&mut cell) {
+                        Some(c) => {
+                            cur = c.tail.take();
+                            dismantle_into(std::mem::take(&mut c.head), &mut work);
                         }
+                        None => break,
                     }
                 }
-                other => dismantle_into(other, &mut work),
             }
+            other => dismantle_into(other, &mut work),
         }
     }
 }

@@ -32,7 +32,7 @@ fn self_tail_calls_and_loops_are_rust_loops() {
     let out = rust("(defun count (n acc) (if (== n 0) acc (count (- n 1) (+ acc 1))))");
     assert!(out.contains("'__ntop: loop"), "{out}");
     assert!(out.contains("continue '__ntop"), "{out}");
-    assert!(out.contains("global_is("), "a redefined global falls back to a call: {out}");
+    assert!(out.contains("global_is_fn("), "a redefined global falls back to a call: {out}");
     let out = rust("(loop ((i 0)) (if (< i 3) (recur (+ i 1)) i))");
     assert!(out.contains("loop {") && out.contains("continue '__nl"), "{out}");
 }
@@ -130,4 +130,15 @@ fn printed_output_parses_back() {
     let again = slight_core::rust_ast::source(&back, slight_core::rust_ast::Printer::Fast).unwrap();
     assert_eq!(again, text);
     slight_core::rust_ast::file_from_rust(&out.pretty().unwrap()).expect("pretty output parses");
+}
+
+#[test]
+fn calls_of_functions_defined_once_are_direct() {
+    let out = rust("(defun sq (x) (* x x))\n(defun f (y) (+ (sq y) 1))");
+    assert!(out.contains("::slight::__rt::call_known("), "{out}");
+    // Assigned or redefined names, and calls with another arity, go through the global.
+    let out = rust("(defun sq (x) (* x x))\n(set! sq (fun (x) x))\n(defun f (y) (+ (sq y) 1))");
+    assert!(!out.contains("call_known"), "{out}");
+    let out = rust("(defun sq (x) (* x x))\n(defun f (y) (sq y 2))");
+    assert!(!out.contains("call_known"), "{out}");
 }

@@ -87,6 +87,11 @@ pub struct ProgramLowering {
     expr_body: Option<Sexp>,
     /// Starts (indices into `forms`) of the included files being added, innermost last.
     groups: Vec<usize>,
+    /// Top-level functions defined once and never assigned: name → (function number, arity).
+    /// Calls of them with the right arity are direct (`rt::call_known`).
+    known: HashMap<String, (u32, usize)>,
+    /// The function number reserved for the next lambda lowered (a known function's).
+    reserved: Option<u32>,
 }
 
 fn sym(s: &str) -> Sexp {
@@ -189,12 +194,22 @@ impl ProgramLowering {
             next_fn: 0,
             expr_body: None,
             groups: Vec::new(),
+            known: HashMap::new(),
+            reserved: None,
         }
     }
 
     /// Registers a source file (the driver's file id) so sites in it can be named.
     pub fn add_file(&mut self, id: FileId, name: &str, text: &str) {
         self.files.push((id, name.to_string(), text.to_string()));
+    }
+
+    /// Declares a top-level function (defined once, never assigned, no rest parameter) before
+    /// the forms are added, so calls of it anywhere — also before its definition — can be
+    /// direct calls.
+    pub fn declare_function(&mut self, name: &str, nparams: usize) {
+        let k = self.fresh_fn();
+        self.known.insert(name.to_string(), (k, nparams));
     }
 
     /// Adds the native item of a typed function (from [`super::lower_typed_fn`]).
@@ -301,6 +316,11 @@ impl ProgramLowering {
                 }
             }
         }
+        if let ExprKind::Define { binding, var: VarRef::Global(_), value } = &expr.kind {
+            if let ExprKind::Lambda(_) = value.kind {
+                self.reserved = self.known.get(&binding.name).map(|&(k, _)| k);
+            }
+        }
         let k = self.fresh_fn();
         let name = format!("__n_form{k}");
         let mut f = FnLower::new(self, info, None, "toplevel");
@@ -367,7 +387,10 @@ impl ProgramLowering {
     /// the arguments and catches overflow, and the form that defines the global.
     fn add_typed_define(&mut self, name: &str, lambda: &Lambda, span: Span) -> Result<()> {
         let sig = self.opts.typed[name].clone();
-        let k = self.fresh_fn();
+        let k = match self.known.get(name) {
+            Some(&(k, _)) => k,
+            None => self.fresh_fn(),
+        };
         let code = format!("__n_fn{k}");
         let info = format!("__n_INFO{k}");
         let mut stmts = Vec::new();
@@ -1037,7 +1060,10 @@ impl<'p> FnLower<'p> {
     }
 
     fn lambda(&mut self, lambda: &Lambda) -> Result<Sexp> {
-        let k = self.p.fresh_fn();
+        let k = match self.p.reserved.take() {
+            Some(k) => k,
+            None => self.p.fresh_fn(),
+        };
         let code = format!("__n_fn{k}");
         let info_name = format!("__n_INFO{k}");
         let captures: Vec<Sexp> = lambda
@@ -1051,7 +1077,7 @@ impl<'p> FnLower<'p> {
             .collect();
         let display = lambda.name.clone().unwrap_or_else(|| "lambda".to_string());
         let self_call = match (&lambda.name, lambda.info.captures.is_empty()) {
-            (Some(n), true) => Some((n.clone(), code.clone())),
+            (Some(n), true) => Some((n.clone(), info_name.clone())),
             _ => None,
         };
         let item = {
@@ -1152,9 +1178,10 @@ impl<'p> FnLower<'p> {
         let vals = self.values(args, &mut stmts)?;
         if tail && self_call {
             // A self tail call loops when the global still holds this function.
-            let (name, code) = self.self_call.clone().expect("self call");
+            let (name, info) = self.self_call.clone().expect("self call");
             let g = self.p.global(&name);
-            let is_me = self.p.rtcall("global_is", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), sym(&code)]);
+            let is_me =
+                self.p.rtcall("global_is_fn", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), r(sym(&info))]);
             let lambda_params = self.current_params.clone();
             let mut temps = Vec::new();
             let mut pre = Vec::new();
@@ -1212,9 +1239,23 @@ impl<'p> FnLower<'p> {
             }
             (Some(name), false) => {
                 let g = self.p.global(name);
-                let c = self
-                    .p
-                    .rtcall("call_global", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), array_ref(vals)]);
+                let c = match self.p.known.get(name.as_str()) {
+                    Some(&(k, nparams)) if nparams == vals.len() => self.p.rtcall(
+                        "call_known",
+                        vec![
+                            sym("vm"),
+                            self.p.module_ref(),
+                            lit_u(g as usize),
+                            r(sym(&format!("__n_INFO{k}"))),
+                            sym(&format!("__n_fn{k}")),
+                            array_ref(vals),
+                        ],
+                    ),
+                    _ => self.p.rtcall(
+                        "call_global",
+                        vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), array_ref(vals)],
+                    ),
+                };
                 self.at(c, span)
             }
             (None, true) => {
