@@ -62,3 +62,16 @@ fn run_with(vm: &mut Vm, echo: bool, forms: &mut dyn FnMut(&mut Vm, &mut EachFor
     }
     RunOutcome { errors, blocked }
 }
+
+/// For the language suite's `.err` files: the first non-empty line of `expected` that does not
+/// occur in `rendered` after the previous one (each line is a substring, in order), if any.
+pub fn missing_diagnostic_line<'a>(expected: &'a str, rendered: &str) -> Option<&'a str> {
+    let mut rest = rendered;
+    for line in expected.lines().map(str::trim).filter(|l| !l.is_empty()) {
+        match rest.find(line) {
+            Some(i) => rest = &rest[i + line.len()..],
+            None => return Some(line),
+        }
+    }
+    None
+}

@@ -7,7 +7,7 @@
 //! `cargo test --test lang -- FILTER` runs only the programs whose path contains FILTER.
 //! Files whose name starts with `_` are helpers (included by other programs), not tests.
 
-use slight::runner::run_source;
+use slight::runner::{missing_diagnostic_line, run_source};
 use slight::Vm;
 use std::path::{Path, PathBuf};
 
@@ -46,12 +46,8 @@ fn check(path: &Path) -> Result<(), String> {
     }
     if let Ok(expected_err) = std::fs::read_to_string(path.with_extension("err")) {
         let (_, stderr) = run(path, false);
-        let mut rest = stderr.as_str();
-        for line in expected_err.lines().map(str::trim).filter(|l| !l.is_empty()) {
-            match rest.find(line) {
-                Some(i) => rest = &rest[i + line.len()..],
-                None => return Err(format!("diagnostic lacks (in order) `{line}`\n--- diagnostic\n{stderr}")),
-            }
+        if let Some(line) = missing_diagnostic_line(&expected_err, &stderr) {
+            return Err(format!("diagnostic lacks (in order) `{line}`\n--- diagnostic\n{stderr}"));
         }
     }
     Ok(())

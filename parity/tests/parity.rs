@@ -10,7 +10,7 @@
 //! completed (one path per line, `#` comments; `PATH skip` for one that would hang); the suite
 //! fails if a listed program passes, so the list only shrinks. `cargo test -p slight-parity -- FILTER` runs matching programs only.
 
-use slight::runner::{run_compiled, run_source};
+use slight::runner::{missing_diagnostic_line, run_compiled, run_source};
 use slight::Vm;
 use slight_parity::{programs, Compiled, Program};
 use std::path::Path;
@@ -45,12 +45,8 @@ fn check(p: &Program) -> Result<(), String> {
                 let _out = vm.capture_output();
                 let outcome = run_compiled(&mut vm, *run_each, false);
                 let rendered: String = outcome.errors.iter().map(|e| e.rendered.clone()).collect();
-                let mut rest = rendered.as_str();
-                for line in expected_err.lines().map(str::trim).filter(|l| !l.is_empty()) {
-                    match rest.find(line) {
-                        Some(i) => rest = &rest[i + line.len()..],
-                        None => return Err(format!("compiled diagnostic lacks (in order) `{line}`\n{rendered}")),
-                    }
+                if let Some(line) = missing_diagnostic_line(&expected_err, &rendered) {
+                    return Err(format!("compiled diagnostic lacks (in order) `{line}`\n{rendered}"));
                 }
             }
             Ok(())

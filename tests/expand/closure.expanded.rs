@@ -48,7 +48,7 @@ static __n_INFO3: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     unused_parens,
     clippy::all
 )]
-fn __n_fn2(
+fn __n_fn1(
     vm: &mut ::slight::__rt::Vm,
     env: &[::slight::__rt::Value],
     args: &[::slight::__rt::Value],
@@ -57,11 +57,11 @@ fn __n_fn2(
     Ok(::slight::__rt::closure(&__n_INFO3, Vec::from([n__0.clone()])))
 }
 #[allow(non_upper_case_globals, clippy::all)]
-static __n_INFO2: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
+static __n_INFO1: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     Some("make-adder"),
     1,
     false,
-    __n_fn2,
+    __n_fn1,
 );
 #[allow(
     unused_mut,
@@ -75,16 +75,16 @@ static __n_INFO2: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     unused_parens,
     clippy::all
 )]
-fn __n_form1(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
+fn __n_form2(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
     let env = &[] as &[::slight::__rt::Value];
     let args = &[] as &[::slight::__rt::Value];
     Ok({
-        let __nt1 = ::slight::__rt::closure(&__n_INFO2, Vec::new());
+        let __nt1 = ::slight::__rt::closure(&__n_INFO1, Vec::new());
         ::slight::__rt::def_global(vm, &__n_MODULE, 0, __nt1)?
     })
 }
 #[allow(non_upper_case_globals, clippy::all)]
-static __n_FORMS: [::slight::__rt::Form; 1] = [__n_form1];
+static __n_FORMS: [::slight::__rt::Form; 1] = [__n_form2];
 #[allow(non_snake_case, dead_code, clippy::all)]
 pub fn run(
     vm: &mut ::slight::__rt::Vm,
@@ -104,6 +104,6 @@ pub fn make_adder(
     vm: &mut ::slight::__rt::Vm,
     args: &[::slight::__rt::Value],
 ) -> Result<::slight::__rt::Value, ::slight::__rt::Error> {
-    ::slight::__rt::call_static(vm, &__n_MODULE, &__n_FORMS, &__n_INFO2, args)
+    ::slight::__rt::call_static(vm, &__n_MODULE, &__n_FORMS, &__n_INFO1, args)
 }
 fn main() {}

@@ -27,7 +27,7 @@ static __n_MODULE: ::slight::__rt::Module = ::slight::__rt::Module::new(
     unused_parens,
     clippy::all
 )]
-fn __n_fn2(
+fn __n_fn3(
     vm: &mut ::slight::__rt::Vm,
     env: &[::slight::__rt::Value],
     args: &[::slight::__rt::Value],
@@ -41,11 +41,11 @@ fn __n_fn2(
     })
 }
 #[allow(non_upper_case_globals, clippy::all)]
-static __n_INFO2: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
+static __n_INFO3: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     Some("twice"),
     1,
     false,
-    __n_fn2,
+    __n_fn3,
 );
 #[allow(
     unused_mut,
@@ -59,11 +59,11 @@ static __n_INFO2: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     unused_parens,
     clippy::all
 )]
-fn __n_form1(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
+fn __n_form2(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
     let env = &[] as &[::slight::__rt::Value];
     let args = &[] as &[::slight::__rt::Value];
     Ok({
-        let __nt1 = ::slight::__rt::closure(&__n_INFO2, Vec::new());
+        let __nt1 = ::slight::__rt::closure(&__n_INFO3, Vec::new());
         ::slight::__rt::at(
             ::slight::__rt::def_macro(vm, "twice", __nt1),
             vm,
@@ -84,7 +84,7 @@ fn __n_form1(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
     unused_parens,
     clippy::all
 )]
-fn __n_fn4(
+fn __n_fn1(
     vm: &mut ::slight::__rt::Vm,
     env: &[::slight::__rt::Value],
     args: &[::slight::__rt::Value],
@@ -93,11 +93,11 @@ fn __n_fn4(
     Ok(::slight::__rt::at(::slight::__rt::add(&x__0, &x__0), vm, &__n_MODULE, 1)?)
 }
 #[allow(non_upper_case_globals, clippy::all)]
-static __n_INFO4: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
+static __n_INFO1: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     Some("double"),
     1,
     false,
-    __n_fn4,
+    __n_fn1,
 );
 #[allow(
     unused_mut,
@@ -111,16 +111,16 @@ static __n_INFO4: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     unused_parens,
     clippy::all
 )]
-fn __n_form3(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
+fn __n_form4(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
     let env = &[] as &[::slight::__rt::Value];
     let args = &[] as &[::slight::__rt::Value];
     Ok({
-        let __nt1 = ::slight::__rt::closure(&__n_INFO4, Vec::new());
+        let __nt1 = ::slight::__rt::closure(&__n_INFO1, Vec::new());
         ::slight::__rt::def_global(vm, &__n_MODULE, 0, __nt1)?
     })
 }
 #[allow(non_upper_case_globals, clippy::all)]
-static __n_FORMS: [::slight::__rt::Form; 2] = [__n_form1, __n_form3];
+static __n_FORMS: [::slight::__rt::Form; 2] = [__n_form2, __n_form4];
 #[allow(non_snake_case, dead_code, clippy::all)]
 pub fn run(
     vm: &mut ::slight::__rt::Vm,
@@ -140,6 +140,6 @@ pub fn double(
     vm: &mut ::slight::__rt::Vm,
     args: &[::slight::__rt::Value],
 ) -> Result<::slight::__rt::Value, ::slight::__rt::Error> {
-    ::slight::__rt::call_static(vm, &__n_MODULE, &__n_FORMS, &__n_INFO4, args)
+    ::slight::__rt::call_static(vm, &__n_MODULE, &__n_FORMS, &__n_INFO1, args)
 }
 fn main() {}

@@ -27,7 +27,7 @@ static __n_MODULE: ::slight::__rt::Module = ::slight::__rt::Module::new(
     unused_parens,
     clippy::all
 )]
-fn __n_fn2(
+fn __n_fn1(
     vm: &mut ::slight::__rt::Vm,
     env: &[::slight::__rt::Value],
     args: &[::slight::__rt::Value],
@@ -84,11 +84,11 @@ fn __n_fn2(
     })
 }
 #[allow(non_upper_case_globals, clippy::all)]
-static __n_INFO2: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
+static __n_INFO1: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     Some("safe"),
     1,
     false,
-    __n_fn2,
+    __n_fn1,
 );
 #[allow(
     unused_mut,
@@ -102,16 +102,16 @@ static __n_INFO2: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     unused_parens,
     clippy::all
 )]
-fn __n_form1(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
+fn __n_form2(vm: &mut ::slight::__rt::Vm) -> ::slight::__rt::Res {
     let env = &[] as &[::slight::__rt::Value];
     let args = &[] as &[::slight::__rt::Value];
     Ok({
-        let __nt1 = ::slight::__rt::closure(&__n_INFO2, Vec::new());
+        let __nt1 = ::slight::__rt::closure(&__n_INFO1, Vec::new());
         ::slight::__rt::def_global(vm, &__n_MODULE, 2, __nt1)?
     })
 }
 #[allow(non_upper_case_globals, clippy::all)]
-static __n_FORMS: [::slight::__rt::Form; 1] = [__n_form1];
+static __n_FORMS: [::slight::__rt::Form; 1] = [__n_form2];
 #[allow(non_snake_case, dead_code, clippy::all)]
 pub fn run(
     vm: &mut ::slight::__rt::Vm,
@@ -131,6 +131,6 @@ pub fn safe(
     vm: &mut ::slight::__rt::Vm,
     args: &[::slight::__rt::Value],
 ) -> Result<::slight::__rt::Value, ::slight::__rt::Error> {
-    ::slight::__rt::call_static(vm, &__n_MODULE, &__n_FORMS, &__n_INFO2, args)
+    ::slight::__rt::call_static(vm, &__n_MODULE, &__n_FORMS, &__n_INFO1, args)
 }
 fn main() {}

@@ -437,6 +437,26 @@ impl ProgramLowering {
         Ok(())
     }
 
+    /// `pub fn NAME(PARAMS) -> RET BODY`, not linted (generated).
+    fn pub_fn(&self, name: &str, params: Vec<Sexp>, ret: Sexp, body: Sexp) -> Sexp {
+        let allow = Sexp::new(SexpKind::Str("allow(non_snake_case, dead_code, clippy::all)".into()), self.span0);
+        l(vec![
+            sym("fn"),
+            kw("name"),
+            sym(name),
+            kw("pub"),
+            Sexp::new(SexpKind::Bool(true), self.span0),
+            kw("attrs"),
+            l(vec![allow]),
+            kw("params"),
+            l(params),
+            kw("ret"),
+            ret,
+            kw("body"),
+            body,
+        ])
+    }
+
     fn info_static(&self, info: &str, name: Option<&str>, nparams: usize, variadic: bool, code: &str) -> Sexp {
         let name = match name {
             Some(n) => call(sym("Some"), vec![lit_str(n)]),
@@ -501,55 +521,13 @@ impl ProgramLowering {
         let err_ty = self.rt(&["Error"]);
         let result = |ok: Sexp| l(vec![sym("generic"), sym("Result"), ok, err_ty.clone()]);
         let run_program = self.rtcall("run_program", vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS"))]);
-        items.push(l(vec![
-            sym("fn"),
-            kw("name"),
-            sym("run"),
-            kw("pub"),
-            Sexp::new(SexpKind::Bool(true), self.span0),
-            kw("attrs"),
-            l(vec![Sexp::new(SexpKind::Str("allow(non_snake_case, dead_code, clippy::all)".into()), self.span0)]),
-            kw("params"),
-            l(vec![vm_param()]),
-            kw("ret"),
-            result(self.rt(&["Value"])),
-            kw("body"),
-            block(vec![run_program.clone()]),
-        ]));
-        items.push(l(vec![
-            sym("fn"),
-            kw("name"),
-            sym("register"),
-            kw("pub"),
-            Sexp::new(SexpKind::Bool(true), self.span0),
-            kw("attrs"),
-            l(vec![Sexp::new(SexpKind::Str("allow(non_snake_case, dead_code, clippy::all)".into()), self.span0)]),
-            kw("params"),
-            l(vec![vm_param()]),
-            kw("ret"),
-            result(l(vec![sym("tuple")])),
-            kw("body"),
-            block(vec![method(
-                run_program,
-                "map",
-                vec![l(vec![sym("closure"), l(vec![sym("_")]), l(vec![sym("tuple")])])],
-            )]),
-        ]));
-        items.push(l(vec![
-            sym("fn"),
-            kw("name"),
-            sym("run_each"),
-            kw("pub"),
-            Sexp::new(SexpKind::Bool(true), self.span0),
-            kw("attrs"),
-            l(vec![Sexp::new(SexpKind::Str("allow(non_snake_case, dead_code, clippy::all)".into()), self.span0)]),
-            kw("params"),
-            l(vec![vm_param(), l(vec![sym("each"), l(vec![sym("ref-mut"), self.rt(&["EachForm"])])])]),
-            kw("ret"),
-            l(vec![sym("tuple")]),
-            kw("body"),
-            block(vec![self.rtcall("run_forms", vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS")), sym("each")])]),
-        ]));
+        items.push(self.pub_fn("run", vec![vm_param()], result(self.rt(&["Value"])), block(vec![run_program.clone()])));
+        let discard = l(vec![sym("closure"), l(vec![sym("_")]), l(vec![sym("tuple")])]);
+        let registered = block(vec![method(run_program, "map", vec![discard])]);
+        items.push(self.pub_fn("register", vec![vm_param()], result(l(vec![sym("tuple")])), registered));
+        let each = l(vec![sym("each"), l(vec![sym("ref-mut"), self.rt(&["EachForm"])])]);
+        let run_forms = self.rtcall("run_forms", vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS")), sym("each")]);
+        items.push(self.pub_fn("run_each", vec![vm_param(), each], l(vec![sym("tuple")]), block(vec![run_forms])));
         let mut public = HashSet::new();
         for (name, _) in &self.typed_items {
             public.insert(rust_ident(name));
@@ -564,21 +542,12 @@ impl ProgramLowering {
                 "call_static",
                 vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS")), r(sym(info)), sym("args")],
             )]);
-            items.push(l(vec![
-                sym("fn"),
-                kw("name"),
-                sym(&ident),
-                kw("pub"),
-                Sexp::new(SexpKind::Bool(true), self.span0),
-                kw("attrs"),
-                l(vec![Sexp::new(SexpKind::Str("allow(non_snake_case, dead_code, clippy::all)".into()), self.span0)]),
-                kw("params"),
-                l(vec![vm_param(), l(vec![sym("args"), slice])]),
-                kw("ret"),
+            items.push(self.pub_fn(
+                &ident,
+                vec![vm_param(), l(vec![sym("args"), slice])],
                 result(self.rt(&["Value"])),
-                kw("body"),
                 body,
-            ]));
+            ));
         }
         let mut file = vec![sym("file")];
         file.extend(items);
