@@ -366,6 +366,29 @@ pub fn call_known(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo
     call_global(vm, m, i, args)
 }
 
+/// True when global `i` holds the top-level function described by `info` (no captures).
+#[inline(always)]
+pub fn holds(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo) -> bool {
+    let g = global_index(vm, m, i);
+    matches!(vm.global_slot(g), Some(Value::Compiled(c)) if std::ptr::eq(c.info, info) && c.env.is_empty())
+}
+
+/// Enters a known top-level function through its by-value entry (`f` calls it): frame
+/// accounting, stack check and the trampoline, as [`call`] does.
+#[inline(always)]
+pub fn enter_direct(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
+    if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
+        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+    }
+    vm.native_depth += 1;
+    let mut r = with_stack(vm, f);
+    if vm.pending_tail.is_some() {
+        r = trampoline(vm, r);
+    }
+    vm.native_depth -= 1;
+    r
+}
+
 /// True when global `i` holds the function described by `info` (self tail calls loop then).
 #[inline(always)]
 pub fn global_is_fn(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo) -> bool {

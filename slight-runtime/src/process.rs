@@ -14,7 +14,9 @@
 use crate::error::ErrorValue;
 use crate::value::{Closure, Object, Value};
 use std::cell::RefCell;
-use std::collections::{HashMap, VecDeque};
+use std::cmp::Reverse;
+use std::collections::{BinaryHeap, HashMap, VecDeque};
+use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
@@ -108,10 +110,34 @@ pub enum Clock {
     Virtual { start: Instant, elapsed: Duration },
 }
 
+/// Pids are small sequential integers: they hash to themselves (the process table is looked up
+/// on every send and switch).
+#[derive(Default)]
+pub(crate) struct PidHasher(u64);
+
+impl Hasher for PidHasher {
+    fn finish(&self) -> u64 {
+        self.0
+    }
+    fn write(&mut self, bytes: &[u8]) {
+        for &b in bytes {
+            self.0 = (self.0 << 8) | u64::from(b);
+        }
+    }
+    fn write_u64(&mut self, n: u64) {
+        self.0 = n;
+    }
+}
+
+pub(crate) type ProcessTable = HashMap<Pid, Process, BuildHasherDefault<PidHasher>>;
+
 /// All processes of a VM.
 #[derive(Debug)]
 pub struct Scheduler {
-    pub(crate) procs: HashMap<Pid, Process>,
+    pub(crate) procs: ProcessTable,
+    /// Deadlines of waiting processes, earliest first. Entries go stale when the process stops
+    /// waiting or ends; they are skipped when they come up.
+    timed: BinaryHeap<Reverse<(Instant, Pid)>>,
     pub(crate) run_queue: VecDeque<Pid>,
     pub(crate) current: Pid,
     next_pid: Pid,
@@ -121,10 +147,11 @@ pub struct Scheduler {
 
 impl Default for Scheduler {
     fn default() -> Self {
-        let mut procs = HashMap::new();
+        let mut procs = ProcessTable::default();
         procs.insert(MAIN_PID, Process::new(None));
         Scheduler {
             procs,
+            timed: BinaryHeap::new(),
             run_queue: VecDeque::new(),
             current: MAIN_PID,
             next_pid: MAIN_PID + 1,
@@ -219,11 +246,28 @@ impl Scheduler {
         }
     }
 
-    /// Another process exists that may need the thread (runnable now, or waiting for a
-    /// deadline that the running one would otherwise keep it from noticing).
+    /// Another process may need the thread: one is runnable, one waits for a deadline that
+    /// the running one would otherwise keep it from noticing, or the running one is not the
+    /// main process (whose loop, below it on the Rust stack, may want control back).
     #[inline]
     pub(crate) fn others_runnable(&self) -> bool {
-        self.procs.len() > 1
+        !self.run_queue.is_empty() || !self.timed.is_empty() || self.current != MAIN_PID
+    }
+
+    /// The current process waits for `wait`.
+    pub(crate) fn wait_current(&mut self, wait: Wait) {
+        let pid = self.current;
+        if let Wait::Message(Some(t)) | Wait::Time(t) = wait {
+            self.timed.push(Reverse((t, pid)));
+        }
+        if let Some(p) = self.procs.get_mut(&pid) {
+            p.wait = wait;
+        }
+    }
+
+    /// Whether a heap entry still describes what `pid` waits for.
+    fn is_live(&self, t: Instant, pid: Pid) -> bool {
+        self.procs.get(&pid).is_some_and(|p| matches!(p.wait, Wait::Message(Some(d)) | Wait::Time(d) if d == t))
     }
 
     /// Ends `pid` (and, through links, the processes its end takes down). A pinned process
@@ -287,29 +331,30 @@ impl Scheduler {
     }
 
     /// The earliest deadline of a waiting process.
-    pub(crate) fn next_deadline(&self) -> Option<(Instant, Pid)> {
-        self.procs
-            .iter()
-            .filter_map(|(&pid, p)| match p.wait {
-                Wait::Message(Some(t)) | Wait::Time(t) => Some((t, pid)),
-                _ => None,
-            })
-            .min()
+    pub(crate) fn next_deadline(&mut self) -> Option<(Instant, Pid)> {
+        while let Some(&Reverse((t, pid))) = self.timed.peek() {
+            if self.is_live(t, pid) {
+                return Some((t, pid));
+            }
+            self.timed.pop();
+        }
+        None
     }
 
     /// Wakes every process whose deadline has passed.
     pub(crate) fn wake_due(&mut self) {
+        if self.timed.is_empty() {
+            return;
+        }
         let now = self.now();
-        let due: Vec<Pid> = self
-            .procs
-            .iter()
-            .filter(|(_, p)| matches!(p.wait, Wait::Message(Some(t)) | Wait::Time(t) if t <= now))
-            .map(|(&pid, _)| pid)
-            .collect();
-        let mut due = due;
-        due.sort_unstable();
-        for pid in due {
-            self.wake(pid);
+        while let Some(&Reverse((t, pid))) = self.timed.peek() {
+            if t > now {
+                break;
+            }
+            self.timed.pop();
+            if self.is_live(t, pid) {
+                self.wake(pid);
+            }
         }
     }
 

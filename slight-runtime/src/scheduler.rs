@@ -153,6 +153,12 @@ impl Vm {
         match r {
             Err(e) if is_pause(&e) => {
                 if let Some(p) = self.state.sched.procs.get_mut(&pid) {
+                    let mut exec = exec;
+                    if p.wait != Wait::Nothing {
+                        // A waiting process may wait long: keep only what it uses.
+                        exec.stack.shrink_to_fit();
+                        exec.frames.shrink_to_fit();
+                    }
                     p.exec = Some(exec);
                     if p.wait == Wait::Nothing {
                         self.state.sched.run_queue.push_back(pid);
@@ -302,22 +308,20 @@ impl std::future::Future for RunFuture<'_> {
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Vec<Pid>> {
         let vm = &mut *self.vm;
         vm.run_slices(16);
+        let deadline = vm.state.sched.next_deadline();
         let sched = &vm.state.sched;
-        if sched.run_queue.is_empty() && sched.next_deadline().is_none() {
-            return std::task::Poll::Ready(vm.blocked());
-        }
         if sched.run_queue.is_empty() {
-            if let Some((t, _)) = sched.next_deadline() {
-                // Waiting for the clock: a timer thread wakes the task at the deadline.
-                let waker = cx.waker().clone();
-                let now = sched.now();
-                let wait = t.saturating_duration_since(now);
-                std::thread::spawn(move || {
-                    std::thread::sleep(wait);
-                    waker.wake();
-                });
-                return std::task::Poll::Pending;
-            }
+            let Some((t, _)) = deadline else {
+                return std::task::Poll::Ready(vm.blocked());
+            };
+            // Waiting for the clock: a timer thread wakes the task at the deadline.
+            let waker = cx.waker().clone();
+            let wait = t.saturating_duration_since(sched.now());
+            std::thread::spawn(move || {
+                std::thread::sleep(wait);
+                waker.wake();
+            });
+            return std::task::Poll::Pending;
         }
         cx.waker().wake_by_ref();
         std::task::Poll::Pending

@@ -48,13 +48,32 @@ static __n_INFO3: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(
     unused_parens,
     clippy::all
 )]
+fn __n_d1(
+    vm: &mut ::slight::__rt::Vm,
+    __np0: ::slight::__rt::Value,
+) -> ::slight::__rt::Res {
+    let env = &[] as &[::slight::__rt::Value];
+    let mut n__0: ::slight::__rt::Value = __np0;
+    Ok(::slight::__rt::closure(&__n_INFO3, Vec::from([n__0.clone()])))
+}
+#[allow(
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_braces,
+    unreachable_code,
+    non_snake_case,
+    non_upper_case_globals,
+    break_with_label_and_loop,
+    unused_parens,
+    clippy::all
+)]
 fn __n_fn1(
     vm: &mut ::slight::__rt::Vm,
     env: &[::slight::__rt::Value],
     args: &[::slight::__rt::Value],
 ) -> ::slight::__rt::Res {
-    let mut n__0: ::slight::__rt::Value = args[0].clone();
-    Ok(::slight::__rt::closure(&__n_INFO3, Vec::from([n__0.clone()])))
+    __n_d1(vm, args[0].clone())
 }
 #[allow(non_upper_case_globals, clippy::all)]
 static __n_INFO1: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(

@@ -27,12 +27,12 @@ static __n_MODULE: ::slight::__rt::Module = ::slight::__rt::Module::new(
     unused_parens,
     clippy::all
 )]
-fn __n_fn1(
+fn __n_d1(
     vm: &mut ::slight::__rt::Vm,
-    env: &[::slight::__rt::Value],
-    args: &[::slight::__rt::Value],
+    __np0: ::slight::__rt::Value,
 ) -> ::slight::__rt::Res {
-    let mut f__0: ::slight::__rt::Value = args[0].clone();
+    let env = &[] as &[::slight::__rt::Value];
+    let mut f__0: ::slight::__rt::Value = __np0;
     let mut e__1: ::slight::__rt::Value = ::slight::__rt::Value::Nil;
     Ok({
         let __nt1: ::slight::__rt::Res = || -> ::slight::__rt::Res {
@@ -82,6 +82,25 @@ fn __n_fn1(
         };
         __nt1?
     })
+}
+#[allow(
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_braces,
+    unreachable_code,
+    non_snake_case,
+    non_upper_case_globals,
+    break_with_label_and_loop,
+    unused_parens,
+    clippy::all
+)]
+fn __n_fn1(
+    vm: &mut ::slight::__rt::Vm,
+    env: &[::slight::__rt::Value],
+    args: &[::slight::__rt::Value],
+) -> ::slight::__rt::Res {
+    __n_d1(vm, args[0].clone())
 }
 #[allow(non_upper_case_globals, clippy::all)]
 static __n_INFO1: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(

@@ -18,12 +18,12 @@ static __n_MODULE: ::slight::__rt::Module = ::slight::__rt::Module::new(
     unused_parens,
     clippy::all
 )]
-fn __n_fn1(
+fn __n_d1(
     vm: &mut ::slight::__rt::Vm,
-    env: &[::slight::__rt::Value],
-    args: &[::slight::__rt::Value],
+    __np0: ::slight::__rt::Value,
 ) -> ::slight::__rt::Res {
-    let mut name__0: ::slight::__rt::Value = args[0].clone();
+    let env = &[] as &[::slight::__rt::Value];
+    let mut name__0: ::slight::__rt::Value = __np0;
     Ok({
         let __nt1 = ::slight::__rt::konst(vm, &__n_MODULE, 0);
         let __nt2 = name__0.clone();
@@ -39,6 +39,25 @@ fn __n_fn1(
             0,
         )?
     })
+}
+#[allow(
+    unused_mut,
+    unused_variables,
+    unused_assignments,
+    unused_braces,
+    unreachable_code,
+    non_snake_case,
+    non_upper_case_globals,
+    break_with_label_and_loop,
+    unused_parens,
+    clippy::all
+)]
+fn __n_fn1(
+    vm: &mut ::slight::__rt::Vm,
+    env: &[::slight::__rt::Value],
+    args: &[::slight::__rt::Value],
+) -> ::slight::__rt::Res {
+    __n_d1(vm, args[0].clone())
 }
 #[allow(non_upper_case_globals, clippy::all)]
 static __n_INFO1: ::slight::__rt::FnInfo = ::slight::__rt::FnInfo::new(

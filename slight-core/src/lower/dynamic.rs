@@ -62,6 +62,9 @@ pub struct Options {
     pub typed: Signatures,
 }
 
+/// Known functions with at most this many parameters get a by-value direct entry.
+const MAX_DIRECT_PARAMS: usize = 6;
+
 /// Names of the module API functions; a Slight function with one of these names gets no
 /// public Rust wrapper.
 pub const RESERVED: &[&str] = &["register", "run", "run_each"];
@@ -92,6 +95,8 @@ pub struct ProgramLowering {
     known: HashMap<String, (u32, usize)>,
     /// The function number reserved for the next lambda lowered (a known function's).
     reserved: Option<u32>,
+    /// Typed functions (their dynamic entry has no by-value variant).
+    typed_names: HashSet<String>,
 }
 
 fn sym(s: &str) -> Sexp {
@@ -178,6 +183,7 @@ const ALLOW: &str = "allow(unused_mut, unused_variables, unused_assignments, unu
 
 impl ProgramLowering {
     pub fn new(opts: Options) -> Self {
+        let typed_names = opts.typed.keys().cloned().collect();
         ProgramLowering {
             opts,
             span0: Span::default(),
@@ -196,6 +202,7 @@ impl ProgramLowering {
             groups: Vec::new(),
             known: HashMap::new(),
             reserved: None,
+            typed_names,
         }
     }
 
@@ -1049,13 +1056,25 @@ impl<'p> FnLower<'p> {
             (Some(n), true) => Some((n.clone(), info_name.clone())),
             _ => None,
         };
+        // A known top-level function gets a by-value entry `__n_dK` for direct calls; its
+        // generic entry just forwards the arguments.
+        let direct = self.p.known.values().any(|&(kk, n)| kk == k && n <= MAX_DIRECT_PARAMS)
+            && lambda.rest.is_none()
+            && lambda.info.captures.is_empty();
+        let body_name = if direct { format!("__n_d{k}") } else { code.clone() };
         let item = {
             let mut f = FnLower::new(self.p, &lambda.info, self_call, &display);
             f.ret = lambda.ret;
             f.in_function = true;
-            f.function_item(lambda, &code)?
+            f.function_item(lambda, &body_name, direct)?
         };
         self.p.items.push(item);
+        if direct {
+            let mut fwd = vec![sym("vm")];
+            fwd.extend((0..lambda.params.len()).map(|i| clone_of(index(sym("args"), i))));
+            let entry = self.p.fn_item(&code, self.p.code_params(), block(vec![call(sym(&body_name), fwd)]));
+            self.p.items.push(entry);
+        }
         let nparams = lambda.params.len();
         let info = self.p.info_static(&info_name, lambda.name.as_deref(), nparams, lambda.rest.is_some(), &code);
         self.p.items.push(info);
@@ -1068,7 +1087,10 @@ impl<'p> FnLower<'p> {
         Ok(self.p.rtcall("closure", vec![r(sym(&info_name)), env]))
     }
 
-    fn function_item(&mut self, lambda: &Lambda, code: &str) -> Result<Sexp> {
+    /// The Rust function for `lambda`. `direct`: a known top-level function's by-value entry
+    /// `fn(vm, p0: Value, ...)` (arguments in registers, no slice); otherwise the generic
+    /// `fn(vm, env, args: &[Value])`.
+    fn function_item(&mut self, lambda: &Lambda, code: &str, direct: bool) -> Result<Sexp> {
         let params: Vec<LocalId> = lambda.params.iter().chain(lambda.rest.iter()).map(|b| b.local).collect();
         if lambda.rest.is_none() {
             self.current_params = lambda.params.iter().map(|b| (b.local, b.ty, b.span)).collect();
@@ -1082,7 +1104,7 @@ impl<'p> FnLower<'p> {
                 Sexp::new(SexpKind::Bool(true), Span::default()),
                 kw("ty"),
                 self.p.rt(&["Value"]),
-                clone_of(index(sym("args"), i)),
+                if direct { sym(&format!("__np{i}")) } else { clone_of(index(sym("args"), i)) },
             ]));
         }
         if let Some(rest) = &lambda.rest {
@@ -1117,6 +1139,14 @@ impl<'p> FnLower<'p> {
                 self.at(self.p.rtcall("check_type", vec![result, self.p.rt(&["Type", ty_variant(ty)])]), lambda.span);
         }
         stmts.push(call(sym("Ok"), vec![result]));
+        if direct {
+            stmts.insert(0, let_("env", self.p.empty_env()));
+            let mut params = vec![(sym("vm"), l(vec![sym("ref-mut"), self.p.rt(&["Vm"])]))];
+            for i in 0..lambda.params.len() {
+                params.push((sym(&format!("__np{i}")), self.p.rt(&["Value"])));
+            }
+            return Ok(self.p.fn_item(code, params, block(stmts)));
+        }
         let params = self.p.code_params();
         Ok(self.p.fn_item(code, params, block(stmts)))
     }
@@ -1163,7 +1193,7 @@ impl<'p> FnLower<'p> {
             if temps.len() == lambda_params.len() {
                 let mut assigns = Vec::new();
                 for (i, (id, ty, pspan)) in lambda_params.iter().enumerate() {
-                    let mut v = clone_of(sym(&temps[i]));
+                    let mut v = sym(&temps[i]);
                     if let Some(ty) = ty {
                         v = self
                             .at(self.p.rtcall("check_type", vec![v, self.p.rt(&["Type", ty_variant(*ty)])]), *pspan);
@@ -1209,17 +1239,29 @@ impl<'p> FnLower<'p> {
             (Some(name), false) => {
                 let g = self.p.global(name);
                 let c = match self.p.known.get(name.as_str()) {
-                    Some(&(k, nparams)) if nparams == vals.len() => self.p.rtcall(
-                        "call_known",
-                        vec![
-                            sym("vm"),
-                            self.p.module_ref(),
-                            lit_u(g as usize),
-                            r(sym(&format!("__n_INFO{k}"))),
-                            sym(&format!("__n_fn{k}")),
-                            array_ref(vals),
-                        ],
-                    ),
+                    Some(&(k, nparams))
+                        if nparams == vals.len()
+                            && nparams <= MAX_DIRECT_PARAMS
+                            && !self.p.typed_names.contains(name) =>
+                    {
+                        // If the global still holds it: `__n_dK(vm, a0, ...)`, by value; else a normal call.
+                        let temps: Vec<String> = (0..vals.len()).map(|_| self.tmp()).collect();
+                        let mut pre: Vec<Sexp> = temps.iter().zip(vals).map(|(t, v)| let_(t, v)).collect();
+                        let info = r(sym(&format!("__n_INFO{k}")));
+                        let holds =
+                            self.p.rtcall("holds", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), info]);
+                        let mut direct_args = vec![sym("vm")];
+                        direct_args.extend(temps.iter().map(|t| sym(t)));
+                        let direct = call(sym(&format!("__n_d{k}")), direct_args);
+                        let yes = Sexp::new(SexpKind::Bool(true), Span::default());
+                        let closure = l(vec![sym("closure"), kw("move"), yes, l(vec![sym("vm")]), direct]);
+                        let enter = self.p.rtcall("enter_direct", vec![sym("vm"), closure]);
+                        let all = array_ref(temps.iter().map(|t| sym(t)).collect());
+                        let generic =
+                            self.p.rtcall("call_global", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), all]);
+                        pre.push(l(vec![sym("if"), holds, block(vec![enter]), block(vec![generic])]));
+                        block(pre)
+                    }
                     _ => self.p.rtcall(
                         "call_global",
                         vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), array_ref(vals)],

@@ -324,7 +324,8 @@ fn b_recv(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
             done_waiting(h);
             return Ok(Value::Nil);
         }
-        p.wait = Wait::Message(until);
+        let _ = p;
+        h.state().sched.wait_current(Wait::Message(until));
         h.wait()?;
     }
 }
@@ -353,7 +354,7 @@ fn b_receive(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
             done_waiting(h);
             return Ok(Value::Bool(false));
         }
-        sched.current_process().wait = Wait::Message(until);
+        sched.wait_current(Wait::Message(until));
         h.wait()?;
     }
 }
@@ -367,7 +368,7 @@ pub fn sleep(h: &mut dyn Host, ms: f64) -> Result<Value, ErrorValue> {
             done_waiting(h);
             return Ok(Value::Nil);
         }
-        sched.current_process().wait = Wait::Time(until);
+        sched.wait_current(Wait::Time(until));
         h.wait()?;
     }
 }
