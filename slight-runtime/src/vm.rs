@@ -619,6 +619,34 @@ impl Vm {
         Rc::new(e)
     }
 
+    /// An error raised by the instruction before `pc` in frame `fi`: unwinds to a handler of
+    /// this run (`Ok`: continue there) or returns it. The pause marker of a blocking builtin
+    /// instead saves the frame at that call (it runs again when the process resumes).
+    #[cold]
+    #[inline(never)]
+    fn raise(&mut self, e: ErrorValue, fi: usize, pc: usize, entry: usize) -> Result<(), Rc<ErrorValue>> {
+        if crate::process::is_pause(&e) {
+            self.frames[fi].pc = pc - 1;
+            return Err(Rc::new(e));
+        }
+        self.frames[fi].pc = pc;
+        let e = self.attach(e, Some((fi, pc)));
+        self.unwind(e, entry)
+    }
+
+    /// The time slice ran out at the instruction before `pc`: switches processes if another may
+    /// need the thread. `Ok(true)`: the frame was saved at that instruction (run it again).
+    #[cold]
+    #[inline(never)]
+    fn slice_over(&mut self, fi: usize, pc: usize) -> Result<bool, Rc<ErrorValue>> {
+        if !self.state.sched.others_runnable() {
+            return Ok(false);
+        }
+        self.frames[fi].pc = pc - 1;
+        self.preempt()?;
+        Ok(true)
+    }
+
     /// Unwinds to the innermost handler of this run, or returns the error.
     fn unwind(&mut self, e: Rc<ErrorValue>, entry: usize) -> Result<(), Rc<ErrorValue>> {
         while let Some(h) = self.handlers.last() {
@@ -693,6 +721,9 @@ impl Vm {
     }
 
     fn run_frames(&mut self, entry: usize) -> Result<Value, Rc<ErrorValue>> {
+        // The time slice is counted in a local (a register), not in the VM: each loop (and
+        // nested loop) counts its own work; the count is approximate by design.
+        let mut budget: u32 = self.budget;
         'frame: loop {
             let fi = self.frames.len() - 1;
             // SAFETY: frame `fi` owns an `Rc` of this closure. Every path that pops or replaces
@@ -729,15 +760,7 @@ impl Vm {
             }
             macro_rules! fail {
                 ($e:expr) => {{
-                    let e: ErrorValue = $e;
-                    if crate::process::is_pause(&e) {
-                        // A blocking builtin paused this process: it resumes at this call.
-                        self.frames[fi].pc = pc - 1;
-                        return Err(Rc::new(e));
-                    }
-                    self.frames[fi].pc = pc;
-                    let e = self.attach(e, Some((fi, pc)));
-                    self.unwind(e, entry)?;
+                    self.raise($e, fi, pc, entry)?;
                     continue 'frame;
                 }};
             }
@@ -856,12 +879,10 @@ impl Vm {
             // another process could run, this one yields: see `Vm::preempt`.
             macro_rules! tick {
                 () => {
-                    self.budget -= 1;
-                    if self.budget == 0 {
-                        self.budget = crate::process::SLICE;
-                        if self.state.sched.others_runnable() {
-                            self.frames[fi].pc = pc - 1;
-                            self.preempt()?;
+                    budget -= 1;
+                    if budget == 0 {
+                        budget = crate::process::SLICE;
+                        if self.slice_over(fi, pc)? {
                             continue 'frame;
                         }
                     }
