@@ -505,6 +505,41 @@ int_fast_path!(add, checked_add);
 int_fast_path!(sub, checked_sub);
 int_fast_path!(mul, checked_mul);
 
+macro_rules! int_const_op {
+    ($name:ident, $op:ident, $checked:ident) => {
+        /// The operation with an integer constant as the second operand.
+        #[inline(always)]
+        pub fn $name(a: &Value, k: i64) -> Res {
+            if let Value::Int(x) = a {
+                if let Some(r) = x.$checked(k) {
+                    return Ok(Value::Int(r));
+                }
+            }
+            ops::$op(a, &Value::Int(k))
+        }
+    };
+}
+int_const_op!(add_i, add, checked_add);
+int_const_op!(sub_i, sub, checked_sub);
+int_const_op!(mul_i, mul, checked_mul);
+
+macro_rules! compare_const {
+    ($name:ident, $op:ident, $cmp:tt) => {
+        /// The comparison with an integer constant as the second operand.
+        #[inline(always)]
+        pub fn $name(a: &Value, k: i64) -> Result<bool, ErrorValue> {
+            if let Value::Int(x) = a {
+                return Ok(*x $cmp k);
+            }
+            ops::$op(a, &Value::Int(k))
+        }
+    };
+}
+compare_const!(lt_i, lt, <);
+compare_const!(le_i, le, <=);
+compare_const!(gt_i, gt, >);
+compare_const!(ge_i, ge, >=);
+
 #[inline(always)]
 pub fn div(a: &Value, b: &Value) -> Res {
     ops::div(a, b)

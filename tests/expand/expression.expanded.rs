@@ -15,7 +15,7 @@ fn main() {
                 Ok({
                     let __nt1 = ::slight::__rt::from_rust(&n);
                     ::slight::__rt::at(
-                        ::slight::__rt::mul(&__nt1, &::slight::__rt::int(2)),
+                        ::slight::__rt::mul_i(&__nt1, 2),
                         vm,
                         &__n_MODULE,
                         0,

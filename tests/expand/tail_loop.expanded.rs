@@ -49,7 +49,7 @@ fn __n_d1(
             } else {
                 {
                     let __nt2 = ::slight::__rt::at(
-                        ::slight::__rt::add(&i__1, &::slight::__rt::int(1)),
+                        ::slight::__rt::add_i(&i__1, 1),
                         vm,
                         &__n_MODULE,
                         1,

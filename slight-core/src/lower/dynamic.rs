@@ -789,8 +789,15 @@ impl<'p> FnLower<'p> {
             if let (Some(op), 2) = (op, args.len()) {
                 let mut stmts = Vec::new();
                 let a = self.operand(args, 0, &mut stmts)?;
-                let b = self.operand(args, 1, &mut stmts)?;
-                let test = self.at(self.p.rtcall(op, vec![a, b]), c.span);
+                // Against an integer constant: no `Value` temporary for the constant.
+                let test = match int_const(&args[1]) {
+                    Some(k) => self.p.rtcall(&format!("{op}_i"), vec![a, lit(SexpKind::Int(k))]),
+                    None => {
+                        let b = self.operand(args, 1, &mut stmts)?;
+                        self.p.rtcall(op, vec![a, b])
+                    }
+                };
+                let test = self.at(test, c.span);
                 return Ok(Self::with_stmts(stmts, test));
             }
             if matches!(p, Prim::Eq | Prim::Ne) && args.len() == 2 {
@@ -1299,6 +1306,16 @@ impl<'p> FnLower<'p> {
                 let c = self.condition(&e)?;
                 self.p.rtcall("boolean", vec![c])
             }
+            (Prim::Add | Prim::Sub | Prim::Mul, 2) if int_const(&args[1]).is_some() => {
+                let a = self.operand(args, 0, &mut stmts)?;
+                let k = int_const(&args[1]).expect("checked");
+                let name = match p {
+                    Prim::Add => "add_i",
+                    Prim::Sub => "sub_i",
+                    _ => "mul_i",
+                };
+                self.at(self.p.rtcall(name, vec![a, lit(SexpKind::Int(k))]), span)
+            }
             (_, 2) => {
                 let a = self.operand(args, 0, &mut stmts)?;
                 let b = self.operand(args, 1, &mut stmts)?;
@@ -1444,6 +1461,17 @@ fn is_simple(e: &Expr) -> bool {
                 || matches!(d.kind, SexpKind::Float(f) if f.is_finite())
         }
         _ => false,
+    }
+}
+
+/// The value of an integer constant operand.
+fn int_const(e: &Expr) -> Option<i64> {
+    match &e.kind {
+        ExprKind::Const(d) => match d.kind {
+            SexpKind::Int(i) => Some(i),
+            _ => None,
+        },
+        _ => None,
     }
 }
 
