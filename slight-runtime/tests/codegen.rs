@@ -135,10 +135,12 @@ fn printed_output_parses_back() {
 #[test]
 fn calls_of_functions_defined_once_are_direct() {
     let out = rust("(defun sq (x) (* x x))\n(defun f (y) (+ (sq y) 1))");
-    assert!(out.contains("::slight::__rt::call_known("), "{out}");
+    // By value, through `holds` (late binding still works) and `enter_direct`.
+    assert!(out.contains("::slight::__rt::holds(vm, &__n_MODULE, 0, &__n_INFO"), "{out}");
+    assert!(out.contains("::slight::__rt::enter_direct(vm, move |vm| __n_d"), "{out}");
     // Assigned or redefined names, and calls with another arity, go through the global.
     let out = rust("(defun sq (x) (* x x))\n(set! sq (fun (x) x))\n(defun f (y) (+ (sq y) 1))");
-    assert!(!out.contains("call_known"), "{out}");
+    assert!(!out.contains("enter_direct"), "{out}");
     let out = rust("(defun sq (x) (* x x))\n(defun f (y) (sq y 2))");
-    assert!(!out.contains("call_known"), "{out}");
+    assert!(!out.contains("enter_direct"), "{out}");
 }
