@@ -110,8 +110,25 @@ impl Vm {
             if !self.state.sched.run_queue.is_empty() {
                 continue;
             }
-            match self.state.sched.next_deadline() {
-                Some((t, _)) => self.state.sched.wait_until(t),
+            // A timer callback may be what sends the awaited message: timers run here, in
+            // the waiting process, when they are due.
+            // (Timers keep real time: under the virtual clock they wait for the program's end.)
+            let real_clock = matches!(self.state.sched.clock, crate::process::Clock::Real);
+            let timer = if real_clock { self.next_timer_due() } else { None };
+            if timer.is_some_and(|t| t <= std::time::Instant::now()) {
+                if let Err(e) = self.fire_due_timer() {
+                    let shown = self.to_error(&Rc::new(e));
+                    self.write_err(&format!("timer callback failed:\n{}", shown.rendered));
+                }
+                continue;
+            }
+            let process = self.state.sched.next_deadline().map(|(t, _)| t);
+            let next = match (process, timer) {
+                (Some(p), Some(t)) => Some(p.min(t)),
+                (p, t) => p.or(t),
+            };
+            match next {
+                Some(t) => self.state.sched.wait_until(t),
                 None => {
                     if let Some(p) = self.state.sched.procs.get_mut(&me) {
                         p.wait = Wait::Nothing;

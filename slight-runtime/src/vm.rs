@@ -361,34 +361,49 @@ impl Vm {
     /// each is due, until none is left (an interval runs until it is cleared). Stops at the
     /// first error a callback raises. Called after a program's top-level forms have finished.
     pub fn run_timers(&mut self) -> Result<(), Error> {
-        loop {
-            let Some(next) =
-                (0..self.state.timers.len()).min_by_key(|&i| (self.state.timers[i].due, self.state.timers[i].id))
-            else {
-                return Ok(());
-            };
-            let due = self.state.timers[next].due;
+        while let Some(due) = self.next_timer_due() {
             let now = std::time::Instant::now();
             if due > now {
                 std::thread::sleep(due - now);
             }
-            let timer = self.state.timers[next].clone();
-            match timer.every {
-                Some(period) => self.state.timers[next].due = due + period,
-                None => {
-                    self.state.timers.remove(next);
-                }
-            }
-            let result = self.call_value(&timer.f, &[]);
-            self.flush();
-            if let Err(e) = result {
-                let mut e = Rc::unwrap_or_clone(e);
-                if e.span.is_none() {
-                    e.span = timer.origin;
-                }
+            if let Err(e) = self.fire_due_timer() {
                 return Err(self.to_error(&Rc::new(e)));
             }
         }
+        Ok(())
+    }
+
+    /// When the earliest pending timer is due.
+    pub(crate) fn next_timer_due(&self) -> Option<std::time::Instant> {
+        self.state.timers.iter().map(|t| t.due).min()
+    }
+
+    /// Runs the earliest timer's callback if it is due (an interval is rescheduled first):
+    /// its error, positioned at the timer's creation if it has no position of its own.
+    pub(crate) fn fire_due_timer(&mut self) -> Result<(), ErrorValue> {
+        let now = std::time::Instant::now();
+        let Some(next) = (0..self.state.timers.len())
+            .filter(|&i| self.state.timers[i].due <= now)
+            .min_by_key(|&i| (self.state.timers[i].due, self.state.timers[i].id))
+        else {
+            return Ok(());
+        };
+        let timer = self.state.timers[next].clone();
+        match timer.every {
+            Some(period) => self.state.timers[next].due = timer.due + period,
+            None => {
+                self.state.timers.remove(next);
+            }
+        }
+        let result = self.call_value(&timer.f, &[]);
+        self.flush();
+        result.map(|_| ()).map_err(|e| {
+            let mut e = Rc::unwrap_or_clone(e);
+            if e.span.is_none() {
+                e.span = timer.origin;
+            }
+            e
+        })
     }
 
     /// Evaluates source text; the value of the last form, or the first error.
