@@ -75,3 +75,15 @@ pub fn missing_diagnostic_line<'a>(expected: &'a str, rendered: &str) -> Option<
     }
     None
 }
+
+/// For the test suites: runs one program's check on its own thread (64 MiB of stack), so a
+/// Rust panic — a bug, since bad input must never panic — is reported as a failure of that
+/// program instead of ending the suite.
+pub fn check_isolated(check: impl FnOnce() -> Result<(), String> + Send + 'static) -> Result<(), String> {
+    std::thread::Builder::new()
+        .stack_size(64 << 20)
+        .spawn(check)
+        .map_err(|e| format!("cannot start a thread: {e}"))?
+        .join()
+        .unwrap_or_else(|_| Err("PANIC (a bug: bad input must never panic)".into()))
+}

@@ -7,7 +7,7 @@
 //! `cargo test --test lang -- FILTER` runs only the programs whose path contains FILTER.
 //! Files whose name starts with `_` are helpers (included by other programs), not tests.
 
-use slight::runner::{missing_diagnostic_line, run_source};
+use slight::runner::{check_isolated, missing_diagnostic_line, run_source};
 use slight::Vm;
 use std::path::{Path, PathBuf};
 
@@ -62,13 +62,7 @@ fn main() {
     let mut failed = Vec::new();
     for f in &files {
         let p = f.clone();
-        // Each program runs on its own thread so a Rust panic (a bug) is reported, not fatal.
-        let result = std::thread::Builder::new()
-            .stack_size(64 << 20)
-            .spawn(move || check(&p))
-            .expect("spawn")
-            .join()
-            .unwrap_or_else(|_| Err("PANIC (a bug: bad input must never panic)".into()));
+        let result = check_isolated(move || check(&p));
         match result {
             Ok(()) => println!("ok   {}", f.display()),
             Err(msg) => {

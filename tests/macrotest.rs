@@ -11,7 +11,12 @@ fn expansions() {
         .output()
         .is_ok_and(|o| o.status.success());
     if !has_cargo_expand && std::env::var_os("CI").is_none() {
-        eprintln!("skipped: `cargo expand` is not installed (cargo install cargo-expand --locked)");
+        // Written to the real stderr (not `eprintln!`, which the test harness captures), so
+        // the skip shows in `cargo test` output.
+        use std::io::Write as _;
+        let _ = std::io::stderr().write_all(
+            b"SKIPPED tests/macrotest.rs: `cargo expand` is not installed (cargo install cargo-expand --locked)\n",
+        );
         return;
     }
     macrotest::expand("tests/expand/*.rs");

@@ -10,7 +10,7 @@
 //! completed (one path per line, `#` comments; `PATH skip` for one that would hang); the suite
 //! fails if a listed program passes, so the list only shrinks. `cargo test -p slight-parity -- FILTER` runs matching programs only.
 
-use slight::runner::{missing_diagnostic_line, run_compiled, run_source};
+use slight::runner::{check_isolated, missing_diagnostic_line, run_compiled, run_source};
 use slight::Vm;
 use slight_parity::{programs, Compiled, Program};
 use std::path::Path;
@@ -91,14 +91,7 @@ fn main() {
         }
         count += 1;
         let path = p.path;
-        // Compiled code recurses on the Rust stack (a segment is added when it runs low); the
-        // VM does not. A thread per program reports a panic (a bug) without stopping the suite.
-        let result = std::thread::Builder::new()
-            .stack_size(64 << 20)
-            .spawn(move || check(&p))
-            .expect("spawn")
-            .join()
-            .unwrap_or_else(|_| Err("PANIC (a bug: bad input must never panic)".into()));
+        let result = check_isolated(move || check(&p));
         let listed = known.iter().any(|k| k == path);
         match (result, listed) {
             (Ok(()), false) => println!("ok   {path}"),

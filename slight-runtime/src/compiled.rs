@@ -221,14 +221,6 @@ pub fn def_global(vm: &mut Vm, m: &'static Module, i: u32, v: Value) -> Res {
     Ok(Value::Bool(true))
 }
 
-/// True when global `i` currently holds the compiled function `code` (a self tail call may
-/// then loop instead of calling).
-#[inline(always)]
-pub fn global_is(vm: &mut Vm, m: &'static Module, i: u32, code: Code) -> bool {
-    let g = global_index(vm, m, i);
-    matches!(vm.global_slot(g), Some(Value::Compiled(c)) if std::ptr::fn_addr_eq(c.info.code, code))
-}
-
 /// Installs a macro (`defmacro`) for later `eval`s and for code compiled by this VM.
 pub fn def_macro(vm: &mut Vm, name: &str, f: Value) -> Res {
     vm.install_macro(name, f);
@@ -313,16 +305,7 @@ const SEGMENT: usize = 8 * 1024 * 1024;
 /// tail calls its body leaves pending.
 pub(crate) fn enter(vm: &mut Vm, c: &Rc<CompiledFn>, args: &[Value]) -> Res {
     check_arity(c.info, args.len())?;
-    if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
-        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
-    }
-    vm.native_depth += 1;
-    let mut r = with_stack(vm, |vm| (c.info.code)(vm, &c.env, args));
-    if vm.pending_tail.is_some() {
-        r = trampoline(vm, r);
-    }
-    vm.native_depth -= 1;
-    r
+    enter_direct(vm, |vm| (c.info.code)(vm, &c.env, args))
 }
 
 /// Makes the tail calls the function just entered left pending (see [`tail_call`]).
@@ -343,29 +326,6 @@ fn trampoline(vm: &mut Vm, mut r: Res) -> Res {
     r
 }
 
-/// A call of a top-level function of the same module whose arity the compiler checked: if
-/// global `i` still holds that function (late binding is kept), its code is called directly
-/// (`code` is the function item, so this is a static call); otherwise a normal call.
-#[inline(always)]
-pub fn call_known(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo, code: Code, args: &[Value]) -> Res {
-    let g = global_index(vm, m, i);
-    if let Some(Value::Compiled(c)) = vm.global_slot(g) {
-        if std::ptr::eq(c.info, info) && c.env.is_empty() {
-            if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
-                return Err(ErrorValue::new("StackOverflow", "stack overflow"));
-            }
-            vm.native_depth += 1;
-            let mut r = with_stack(vm, |vm| code(vm, &[], args));
-            if vm.pending_tail.is_some() {
-                r = trampoline(vm, r);
-            }
-            vm.native_depth -= 1;
-            return r;
-        }
-    }
-    call_global(vm, m, i, args)
-}
-
 /// True when global `i` holds the top-level function described by `info` (no captures).
 #[inline(always)]
 pub fn holds(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo) -> bool {
@@ -373,8 +333,9 @@ pub fn holds(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo) -> 
     matches!(vm.global_slot(g), Some(Value::Compiled(c)) if std::ptr::eq(c.info, info) && c.env.is_empty())
 }
 
-/// Enters a known top-level function through its by-value entry (`f` calls it): frame
-/// accounting, stack check and the trampoline, as [`call`] does.
+/// Runs a compiled function's code (`f` calls it, the arity already checked): frame
+/// accounting, stack check, then the trampoline for the tail calls it leaves pending. Direct
+/// calls of known top-level functions use it with their by-value entry.
 #[inline(always)]
 pub fn enter_direct(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
     if vm.native_depth + vm.frame_count() >= MAX_FRAMES {

@@ -67,6 +67,7 @@ fn a_deadlocked_receive_is_an_error_not_a_hang() {
     let mut vm = Vm::new();
     let e = vm.eval("(receive (:never 1))").unwrap_err();
     assert!(e.message.contains("deadlock"), "{}", e.message);
+    assert_eq!(e.location.as_deref(), Some("<eval>:1:1"));
     // The VM is fine afterwards.
     assert_eq!(int(&vm.eval("(+ 1 2)").unwrap()), 3);
 }

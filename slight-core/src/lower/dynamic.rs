@@ -91,7 +91,7 @@ pub struct ProgramLowering {
     /// Starts (indices into `forms`) of the included files being added, innermost last.
     groups: Vec<usize>,
     /// Top-level functions defined once and never assigned: name → (function number, arity).
-    /// Calls of them with the right arity are direct (`rt::call_known`).
+    /// Calls of them with the right arity are direct (`rt::holds`, `rt::enter_direct`).
     known: HashMap<String, (u32, usize)>,
     /// The function number reserved for the next lambda lowered (a known function's).
     reserved: Option<u32>,
