@@ -18,6 +18,11 @@ pub trait MacroHost {
     fn is_macro(&self, name: &str) -> bool;
     /// Calls macro `name` with the unevaluated argument forms; returns the expansion.
     fn expand_macro(&mut self, name: &str, args: &[Sexp], span: Span) -> Result<Sexp>;
+    /// Validates the WGSL generated for a `defkernel` (the runtime runs naga over it); the
+    /// message of the first error. Hosts without a shader validator accept everything.
+    fn check_shader(&mut self, _wgsl: &str) -> std::result::Result<(), String> {
+        Ok(())
+    }
 }
 
 /// A host with no macros (for tests and tools that only look at syntax).
@@ -63,6 +68,7 @@ pub const SPECIAL_FORMS: &[&str] = &[
     "include",
     "defclass",
     "receive",
+    "defkernel",
 ];
 
 /// Most macro calls running at once on a thread. A macro's code can itself expand macros (by
@@ -301,6 +307,7 @@ impl Expander<'_> {
                 }
                 "defclass" => return self.defclass(args, span),
                 "receive" => return self.receive_form(args, span),
+                "defkernel" => return self.defkernel(form, args, span),
                 _ => {}
             }
         }
@@ -489,6 +496,37 @@ impl Expander<'_> {
             _ => return expects(head, "a name and one value", span),
         };
         Ok(Expr::new(ExprKind::Define { binding, var: VarRef::Unresolved, value }, span))
+    }
+
+    /// `(defkernel name (params...) body...)` → `(def name (%gpu-kernel "WGSL" '(defkernel ...)))`:
+    /// the kernel is checked and its WGSL generated and validated here, at expansion time (at
+    /// build time on the compiled path); the runtime rebuilds the IR from the quoted form for
+    /// its CPU back end.
+    fn defkernel(&mut self, form: &Sexp, args: &[Sexp], span: Span) -> Result<Expr> {
+        let kernel = crate::kernel::check_kernel(args, span)?;
+        let wgsl = crate::kernel::wgsl::to_wgsl(&kernel);
+        if let Err(e) = self.host.check_shader(&wgsl) {
+            return err(
+                format!("defkernel {}: the generated WGSL does not validate (a bug in Slight): {e}", kernel.name),
+                span,
+            );
+        }
+        let def = Sexp::list(
+            vec![
+                Sexp::sym("def", span),
+                args[0].clone(),
+                Sexp::list(
+                    vec![
+                        Sexp::sym("%gpu-kernel", span),
+                        Sexp::new(SexpKind::Str(wgsl), span),
+                        Sexp::list(vec![Sexp::sym("quote", span), form.clone()], span),
+                    ],
+                    span,
+                ),
+            ],
+            span,
+        );
+        self.expr(&def)
     }
 
     /// `(defclass Name (slot...) (INIT (params) body...) (:method (params) body...) ...)` →

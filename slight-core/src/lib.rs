@@ -10,6 +10,7 @@ pub mod core;
 pub mod error;
 pub mod expander;
 pub mod globals;
+pub mod kernel;
 #[cfg(feature = "codegen")]
 pub mod lower;
 pub mod names;

@@ -10,6 +10,7 @@ pub mod compiler;
 pub mod convert;
 pub mod embed;
 pub mod error;
+pub mod gpu;
 mod include;
 pub mod ops;
 pub mod process;

@@ -49,6 +49,15 @@ impl Vm {
         self.yield_in_place().map_err(Rc::new)
     }
 
+    /// Lets the others run: pauses the current process (it goes to the back of the run queue
+    /// and is resumed at the call) where it can, or runs one round of the others in place.
+    pub(crate) fn yield_process(&mut self) -> Result<(), ErrorValue> {
+        if self.can_pause() {
+            return Err(pause());
+        }
+        self.yield_in_place()
+    }
+
     /// Runs one round of the other runnable processes, then comes back.
     fn yield_in_place(&mut self) -> Result<(), ErrorValue> {
         let me = self.state.sched.current;

@@ -37,6 +37,8 @@ pub enum Value {
     Object(Rc<Object>),
     /// A shared mutable variable (captured and assigned). Never visible to Slight code.
     Cell(Rc<RefCell<Value>>),
+    /// A GPU array, shader, pipeline or kernel (§8). Shared, not copied, when sent to a process.
+    Gpu(Rc<crate::gpu::GpuObject>),
 }
 
 impl Clone for Value {
@@ -75,6 +77,7 @@ impl Value {
             Value::Class(c) => Value::Class(c.clone()),
             Value::Object(o) => Value::Object(o.clone()),
             Value::Cell(c) => Value::Cell(c.clone()),
+            Value::Gpu(g) => Value::Gpu(g.clone()),
         }
     }
 }
@@ -357,6 +360,7 @@ impl Value {
             Value::Class(_) => "CLASS",
             Value::Object(_) => "OBJECT",
             Value::Cell(c) => c.borrow().type_name(),
+            Value::Gpu(g) => g.type_name(),
         }
     }
 
@@ -535,6 +539,7 @@ fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize) -> fmt::
         }
         Value::Pid(p) => write!(out, "#<pid {p}>"),
         Value::Class(c) => write!(out, "#<class {}>", c.name),
+        Value::Gpu(g) => out.write_str(&g.describe()),
         Value::Object(o) => {
             write!(out, "#<{}", o.class.name)?;
             for (name, v) in o.class.slots.iter().zip(o.slots.borrow().iter()) {

@@ -1429,6 +1429,15 @@ impl Host for Vm {
         self.block_in_place()
     }
 
+    fn others_ready(&mut self) -> bool {
+        self.state.sched.wake_due();
+        !self.state.sched.run_queue.is_empty()
+    }
+
+    fn yield_now(&mut self) -> Result<(), ErrorValue> {
+        self.yield_process()
+    }
+
     fn call_site(&self) -> Option<Span> {
         let f = self.frames.last()?;
         f.closure.proto.spans.get(f.pc.checked_sub(1)?).copied()
@@ -1438,6 +1447,10 @@ impl Host for Vm {
 impl MacroHost for Vm {
     fn is_macro(&self, name: &str) -> bool {
         self.macros.contains_key(name)
+    }
+
+    fn check_shader(&mut self, wgsl: &str) -> Result<(), String> {
+        crate::gpu::validate_wgsl(wgsl).map(|_| ())
     }
 
     fn expand_macro(&mut self, name: &str, args: &[Sexp], span: Span) -> Result<Sexp, SlightError> {

@@ -130,6 +130,7 @@ fn to_json(v: &Value, depth: usize) -> Result<Json, ErrorValue> {
         Value::Pid(_) => return Err(unsupported("a pid")),
         Value::Error(_) => return Err(unsupported("an error")),
         Value::Class(_) | Value::Object(_) => return Err(unsupported("an object")),
+        Value::Gpu(_) => return Err(unsupported("a GPU object")),
     })
 }
 
@@ -152,6 +153,7 @@ fn json_key(k: &Value) -> Result<String, ErrorValue> {
         Value::Pid(_) => Err(bad_key("a PID")),
         Value::Error(_) => Err(bad_key("an ERROR")),
         Value::Class(_) | Value::Object(_) => Err(bad_key("an OBJECT")),
+        Value::Gpu(_) => Err(bad_key("a GPU object")),
     }
 }
 

@@ -8,6 +8,7 @@
 
 mod core;
 mod fs;
+mod gpu;
 mod json;
 mod list;
 mod log;
@@ -45,6 +46,16 @@ pub trait Host {
     /// at the call, or blocks in place running the other processes.
     fn wait(&mut self) -> Result<(), ErrorValue> {
         Err(ErrorValue::new("Error", "this host cannot run processes"))
+    }
+    /// True when another process could run now (a builtin waiting for the GPU then yields to
+    /// it instead of blocking the thread).
+    fn others_ready(&mut self) -> bool {
+        false
+    }
+    /// Lets the other runnable processes run, then comes back (the current process stays
+    /// runnable: a paused process is resumed at the call, which is made again).
+    fn yield_now(&mut self) -> Result<(), ErrorValue> {
+        Ok(())
     }
 }
 
@@ -155,6 +166,7 @@ pub static BUILTINS: Lazy<Vec<BuiltinDef>> = Lazy::new(|| {
         sys::TABLE,
         object::TABLE,
         process::TABLE,
+        gpu::TABLE,
     ];
     tables.iter().flat_map(|t| t.iter()).map(BuiltinDef::clone).collect()
 });

@@ -1,0 +1,408 @@
+//! GPU compute, shared by the VM and compiled code (LANGUAGE.md §8).
+//!
+//! - [`device`]: the wgpu device, chosen once per program (`SLIGHT_GPU`), or the CPU fallback.
+//! - [`cpu`]: the CPU fallback, which interprets a kernel's checked IR.
+//! - This module: the objects Slight code holds ([`GpuObject`]: buffers, shaders, pipelines,
+//!   kernels), their creation, kernel dispatch on either back end, and readback.
+//!
+//! Kernels are checked and turned into WGSL by `slight_core::kernel` when `defkernel` is
+//! expanded; the builtins live in `builtins/gpu.rs`.
+
+pub mod cpu;
+pub mod device;
+
+use crate::value::Value;
+use slight_core::kernel::{wgsl, Kernel, ParamType, Scalar};
+use std::cell::RefCell;
+
+pub use device::{BackendKind, Info};
+
+/// A GPU object as Slight code sees it (`Value::Gpu`).
+pub enum GpuObject {
+    Buffer(Buffer),
+    Shader(Box<Shader>),
+    Pipeline(Pipeline),
+    Kernel(Box<KernelObject>),
+}
+
+impl GpuObject {
+    /// How `print` shows it.
+    pub fn describe(&self) -> String {
+        match self {
+            GpuObject::Buffer(b) => format!("#<gpu-array {} x{}>", b.elem.name(), b.len),
+            GpuObject::Shader(_) => "#<gpu-shader>".into(),
+            GpuObject::Pipeline(p) => format!("#<gpu-pipeline {}>", p.entry),
+            GpuObject::Kernel(k) => format!("#<kernel {}>", k.ir.name),
+        }
+    }
+
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            GpuObject::Buffer(_) => "GPU-ARRAY",
+            GpuObject::Shader(_) => "GPU-SHADER",
+            GpuObject::Pipeline(_) => "GPU-PIPELINE",
+            GpuObject::Kernel(_) => "KERNEL",
+        }
+    }
+}
+
+/// `(gpu/info)`: the back end in use (choosing it if needed).
+pub fn info() -> Info {
+    device::choice().info.clone()
+}
+
+/// The GPU, or `None` when kernels run on the CPU fallback. An error when `SLIGHT_GPU` forced
+/// a back end that is not there.
+pub fn gpu() -> Result<Option<&'static device::Gpu>, String> {
+    let choice = device::choice();
+    if let Some(e) = &choice.forced_error {
+        return Err(e.clone());
+    }
+    if choice.gpu.is_none() {
+        device::announce_fallback(&choice.info);
+    }
+    Ok(choice.gpu.as_ref())
+}
+
+/// Parses and validates WGSL with naga; the error names the line and shows it.
+pub fn validate_wgsl(source: &str) -> Result<naga::Module, String> {
+    let module = naga::front::wgsl::parse_str(source).map_err(|e| {
+        let at =
+            e.location(source).map(|l| format!(" at line {}:{}", l.line_number, l.line_position)).unwrap_or_default();
+        format!("invalid WGSL{at}: {}\n{}", e.message(), e.emit_to_string(source).trim_end())
+    })?;
+    let mut validator =
+        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default());
+    validator.validate(&module).map_err(|e| {
+        let at =
+            e.location(source).map(|l| format!(" at line {}:{}", l.line_number, l.line_position)).unwrap_or_default();
+        format!("invalid WGSL{at}: {}\n{}", e.as_inner(), e.emit_to_string(source).trim_end())
+    })?;
+    Ok(module)
+}
+
+// ---- arrays (buffers) ----
+
+/// A typed array of 32-bit elements: on the GPU, or in host memory for the CPU fallback.
+pub struct Buffer {
+    pub elem: Scalar,
+    pub len: usize,
+    store: Store,
+    /// A readback in progress (kept here so that a process paused while waiting finds it).
+    pending: RefCell<Option<device::Readback>>,
+}
+
+enum Store {
+    Host(RefCell<Vec<u32>>),
+    Device(wgpu::Buffer),
+}
+
+/// Element type from a keyword/symbol name (`:f32`, `f32`).
+pub fn elem_type(name: &str) -> Option<Scalar> {
+    Scalar::from_name(name.trim_start_matches(':')).filter(|s| s.is_numeric())
+}
+
+/// A Slight number as an element word of type `t`.
+pub fn to_word(t: Scalar, v: &Value) -> Result<u32, String> {
+    match (t, v) {
+        (Scalar::F32, Value::Int(i)) => Ok((*i as f32).to_bits()),
+        (Scalar::F32, Value::Float(f)) => Ok((*f as f32).to_bits()),
+        (Scalar::I32, Value::Int(i)) => {
+            i32::try_from(*i).map(|x| x as u32).map_err(|_| format!("{i} does not fit in i32"))
+        }
+        (Scalar::U32, Value::Int(i)) => u32::try_from(*i).map_err(|_| format!("{i} does not fit in u32")),
+        (t, v) => {
+            Err(format!("expected {} number, got {}", if t == Scalar::F32 { "a" } else { "an integer" }, v.repr()))
+        }
+    }
+}
+
+pub fn from_word(t: Scalar, w: u32) -> Value {
+    match t {
+        Scalar::F32 => Value::Float(f32::from_bits(w) as f64),
+        Scalar::I32 => Value::Int(w as i32 as i64),
+        _ => Value::Int(w as i64),
+    }
+}
+
+impl Buffer {
+    /// A new array holding `words` (element type `elem`).
+    pub fn new(elem: Scalar, words: Vec<u32>) -> Result<Buffer, String> {
+        if words.is_empty() {
+            return Err("an array needs at least one element".into());
+        }
+        let len = words.len();
+        let store = match gpu()? {
+            Some(g) => Store::Device(g.buffer(len as u64 * 4, Some(bytemuck::cast_slice(&words)))?),
+            None => Store::Host(RefCell::new(words)),
+        };
+        Ok(Buffer { elem, len, store, pending: RefCell::new(None) })
+    }
+
+    /// A new array of `len` zeros.
+    pub fn zeroed(elem: Scalar, len: usize) -> Result<Buffer, String> {
+        if len == 0 {
+            return Err("an array needs at least one element".into());
+        }
+        if len > (u32::MAX / 4) as usize {
+            return Err(format!("{len} elements is more than an array can hold"));
+        }
+        let store = match gpu()? {
+            Some(g) => Store::Device(g.buffer(len as u64 * 4, None)?),
+            None => Store::Host(RefCell::new(vec![0; len])),
+        };
+        Ok(Buffer { elem, len, store, pending: RefCell::new(None) })
+    }
+
+    /// Replaces the contents (exactly `len` words).
+    pub fn write(&self, words: &[u32]) -> Result<(), String> {
+        if words.len() != self.len {
+            return Err(format!("{} values for an array of {}", words.len(), self.len));
+        }
+        match &self.store {
+            Store::Host(h) => h.borrow_mut().copy_from_slice(words),
+            Store::Device(b) => gpu()?.expect("a device buffer has a GPU").write(b, bytemuck::cast_slice(words))?,
+        }
+        Ok(())
+    }
+
+    /// One step of reading the contents back: the words when they are there, `None` while the
+    /// GPU is still copying (call again later; [`device::Gpu::poll`] advances it).
+    pub fn poll_read(&self) -> Result<Option<Vec<u32>>, String> {
+        let b = match &self.store {
+            Store::Host(h) => return Ok(Some(h.borrow().clone())),
+            Store::Device(b) => b,
+        };
+        let g = gpu()?.expect("a device buffer has a GPU");
+        if self.pending.borrow().is_none() {
+            *self.pending.borrow_mut() = Some(g.start_read(b, self.len as u64 * 4)?);
+        }
+        g.poll();
+        let taken = self.pending.borrow().as_ref().and_then(|r| r.try_take());
+        match taken {
+            None => Ok(None),
+            Some(result) => {
+                *self.pending.borrow_mut() = None;
+                let bytes = result?;
+                Ok(Some(bytemuck::pod_collect_to_vec::<u8, u32>(&bytes[..self.len * 4])))
+            }
+        }
+    }
+
+    /// Reads the contents back, blocking the thread until the GPU is done.
+    pub fn read_blocking(&self) -> Result<Vec<u32>, String> {
+        loop {
+            if let Some(words) = self.poll_read()? {
+                return Ok(words);
+            }
+            if let Some(g) = gpu()? {
+                g.wait_idle()?;
+            }
+        }
+    }
+
+    /// Reads the contents back without blocking the thread: a future that polls the device each
+    /// time it is polled (and asks to be polled again).
+    pub fn read_async(&self) -> ReadFuture<'_> {
+        ReadFuture { buffer: self }
+    }
+
+    /// The contents as Slight numbers.
+    pub fn to_values(&self, words: &[u32]) -> Vec<Value> {
+        words.iter().map(|&w| from_word(self.elem, w)).collect()
+    }
+}
+
+/// See [`Buffer::read_async`].
+pub struct ReadFuture<'a> {
+    buffer: &'a Buffer,
+}
+
+impl std::future::Future for ReadFuture<'_> {
+    type Output = Result<Vec<u32>, String>;
+    fn poll(self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Self::Output> {
+        match self.buffer.poll_read() {
+            Ok(Some(words)) => std::task::Poll::Ready(Ok(words)),
+            Err(e) => std::task::Poll::Ready(Err(e)),
+            Ok(None) => {
+                cx.waker().wake_by_ref();
+                std::task::Poll::Pending
+            }
+        }
+    }
+}
+
+// ---- raw WGSL: shaders and pipelines ----
+
+pub struct Shader {
+    pub source: String,
+    naga: naga::Module,
+    module: Option<wgpu::ShaderModule>,
+}
+
+pub struct Pipeline {
+    pub entry: String,
+    /// The entry point's workgroup size.
+    pub workgroup: [u32; 3],
+    pipeline: Option<wgpu::ComputePipeline>,
+}
+
+impl Shader {
+    pub fn new(source: &str) -> Result<Shader, String> {
+        let naga = validate_wgsl(source)?;
+        let module = match gpu()? {
+            Some(g) => Some(g.shader(source)?),
+            None => None,
+        };
+        Ok(Shader { source: source.to_string(), naga, module })
+    }
+
+    pub fn pipeline(&self, entry: &str) -> Result<Pipeline, String> {
+        let Some(ep) = self.naga.entry_points.iter().find(|e| e.name == entry) else {
+            let names: Vec<&str> = self.naga.entry_points.iter().map(|e| e.name.as_str()).collect();
+            return Err(format!("the shader has no entry point {entry:?} (it has: {})", names.join(", ")));
+        };
+        if ep.stage != naga::ShaderStage::Compute {
+            return Err(format!("entry point {entry:?} is not a @compute function"));
+        }
+        let pipeline = match (gpu()?, &self.module) {
+            (Some(g), Some(m)) => Some(g.pipeline(m, entry)?),
+            _ => None,
+        };
+        Ok(Pipeline { entry: entry.to_string(), workgroup: ep.workgroup_size, pipeline })
+    }
+}
+
+impl Pipeline {
+    /// `(gpu/dispatch pipeline buffers groups)`: buffers bound to bindings 0.. of group 0.
+    pub fn dispatch(&self, buffers: &[&Buffer], groups: [u32; 3]) -> Result<(), String> {
+        let Some(pipeline) = &self.pipeline else {
+            return Err("raw WGSL shaders need a GPU adapter; the CPU fallback runs defkernel kernels only".into());
+        };
+        let g = gpu()?.expect("a pipeline has a GPU");
+        let raw: Vec<&wgpu::Buffer> = buffers
+            .iter()
+            .map(|b| match &b.store {
+                Store::Device(d) => d,
+                Store::Host(_) => unreachable!("buffers live on the GPU when there is one"),
+            })
+            .collect();
+        g.dispatch(pipeline, None, &raw, groups)
+    }
+}
+
+// ---- kernels ----
+
+/// A `defkernel`: its checked IR, its WGSL, and the pipeline (made on first GPU use).
+pub struct KernelObject {
+    pub ir: Kernel,
+    pub wgsl: String,
+    pipeline: once_cell::unsync::OnceCell<wgpu::ComputePipeline>,
+}
+
+/// An argument of `gpu/run`.
+pub enum KernelArg<'a> {
+    Scalar(u32),
+    Array(&'a Buffer),
+}
+
+impl KernelObject {
+    pub fn new(ir: Kernel, wgsl: String) -> KernelObject {
+        KernelObject { ir, wgsl, pipeline: Default::default() }
+    }
+
+    /// Runs invocations `0 .. grid` with `args` (already matched to the parameters).
+    pub fn run(&self, args: &[KernelArg], grid: u32) -> Result<(), String> {
+        if grid == 0 {
+            return Ok(());
+        }
+        for (i, a) in args.iter().enumerate() {
+            if let KernelArg::Array(b) = a {
+                if args[..i].iter().any(|x| matches!(x, KernelArg::Array(c) if std::ptr::eq(*b, *c))) {
+                    return Err(format!(
+                        "the same array is passed as parameters {} and {}",
+                        first_use(args, b) + 1,
+                        i + 1
+                    ));
+                }
+            }
+        }
+        match gpu()? {
+            Some(g) => self.run_gpu(g, args, grid),
+            None => {
+                self.run_cpu(args, grid);
+                Ok(())
+            }
+        }
+    }
+
+    fn run_gpu(&self, g: &device::Gpu, args: &[KernelArg], grid: u32) -> Result<(), String> {
+        let pipeline = self.pipeline.get_or_try_init(|| {
+            let module = g.shader(&self.wgsl)?;
+            g.pipeline(&module, wgsl::ENTRY_POINT)
+        })?;
+        let groups = grid.div_ceil(wgsl::WORKGROUP_SIZE);
+        let max = g.limits.max_compute_workgroups_per_dimension.max(1);
+        let x = groups.min(max);
+        let y = groups.div_ceil(x);
+        let mut words = vec![0u32; wgsl::params_size(&self.ir) / 4];
+        words[0] = grid;
+        words[1] = x * wgsl::WORKGROUP_SIZE;
+        let mut buffers = Vec::new();
+        for (i, a) in args.iter().enumerate() {
+            match a {
+                KernelArg::Scalar(w) => words[2 + i] = *w,
+                KernelArg::Array(b) => match &b.store {
+                    Store::Device(d) => buffers.push(d),
+                    Store::Host(_) => unreachable!("buffers live on the GPU when there is one"),
+                },
+            }
+        }
+        g.dispatch(pipeline, Some(bytemuck::cast_slice(&words)), &buffers, [x, y, 1])
+    }
+
+    fn run_cpu(&self, args: &[KernelArg], grid: u32) {
+        let scalars: Vec<u32> = args.iter().map(|a| if let KernelArg::Scalar(w) = a { *w } else { 0 }).collect();
+        let mut borrows: Vec<Option<std::cell::RefMut<Vec<u32>>>> = args
+            .iter()
+            .map(|a| match a {
+                KernelArg::Array(b) => match &b.store {
+                    Store::Host(h) => Some(h.borrow_mut()),
+                    Store::Device(_) => unreachable!("no device buffers without a GPU"),
+                },
+                KernelArg::Scalar(_) => None,
+            })
+            .collect();
+        let mut arrays: Vec<Option<&mut [u32]>> =
+            borrows.iter_mut().map(|b| b.as_deref_mut().map(|v| v.as_mut_slice())).collect();
+        cpu::run(&self.ir, &scalars, &mut arrays, grid);
+    }
+
+    /// Matches Slight values to the kernel's parameters.
+    pub fn args<'a>(&self, values: &'a [Value]) -> Result<Vec<KernelArg<'a>>, String> {
+        let params = &self.ir.params;
+        if values.len() != params.len() {
+            return Err(format!("kernel {} takes {} arguments, got {}", self.ir.name, params.len(), values.len()));
+        }
+        let mut out = Vec::with_capacity(values.len());
+        for (i, (p, v)) in params.iter().zip(values).enumerate() {
+            let bad = |what: String| format!("argument {} ({}) must be {}, {what}", i + 1, p.name, p.ty.describe());
+            match p.ty {
+                ParamType::Scalar(t) => out.push(KernelArg::Scalar(to_word(t, v).map_err(bad)?)),
+                ParamType::Array(t) => match v {
+                    Value::Gpu(obj) => match &**obj {
+                        GpuObject::Buffer(b) if b.elem == t => out.push(KernelArg::Array(b)),
+                        GpuObject::Buffer(b) => return Err(bad(format!("got an (array {})", b.elem.name()))),
+                        other => return Err(bad(format!("got {}", other.describe()))),
+                    },
+                    other => return Err(bad(format!("got {}", other.repr()))),
+                },
+            }
+        }
+        Ok(out)
+    }
+}
+
+fn first_use(args: &[KernelArg], b: &Buffer) -> usize {
+    args.iter().position(|x| matches!(x, KernelArg::Array(c) if std::ptr::eq(b, *c))).unwrap_or(0)
+}
