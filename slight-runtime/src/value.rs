@@ -397,6 +397,7 @@ impl Value {
             (Builtin(a), Builtin(b)) => a == b,
             (Native(a), Native(b)) => Rc::ptr_eq(a, b),
             (Compiled(a), Compiled(b)) => Rc::ptr_eq(a, b),
+            (Gpu(a), Gpu(b)) => Rc::ptr_eq(a, b),
             (Pid(a), Pid(b)) => a == b,
             (Error(a), Error(b)) => Rc::ptr_eq(a, b),
             (Class(a), Class(b)) => Rc::ptr_eq(a, b),

@@ -448,6 +448,13 @@ impl Checker {
                 if !matches!(ty, Scalar::F32 | Scalar::I32) {
                     return type_err(format!("cannot negate {}", ty.name()), span);
                 }
+                match v.kind {
+                    KExprKind::Const(Lit::F32(f)) => return Ok(mk(KExprKind::Const(Lit::F32(-f)), v.ty, span)),
+                    KExprKind::Const(Lit::I32(i)) if i != i32::MIN => {
+                        return Ok(mk(KExprKind::Const(Lit::I32(-i)), v.ty, span))
+                    }
+                    _ => {}
+                }
                 return Ok(mk(KExprKind::Unary(UnOp::Neg, Box::new(v)), Ty::Scalar(ty), span));
             }
             (BinOp::Add | BinOp::Mul, 1) => return self.operands(args, want).map(|(mut v, _)| v.remove(0)),

@@ -88,6 +88,13 @@ impl ParamType {
             ParamType::Array(s) => format!("(array {})", s.name()),
         }
     }
+    /// "an f32 number", "an (array f32)".
+    pub fn describe_with_article(self) -> String {
+        match self {
+            ParamType::Scalar(s) => format!("an {} number", s.name()),
+            ParamType::Array(s) => format!("an (array {})", s.name()),
+        }
+    }
 }
 
 #[derive(Clone, Debug)]

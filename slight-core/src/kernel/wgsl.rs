@@ -161,7 +161,19 @@ impl Emitter<'_> {
             }
             done.push(v);
         }
+        // WGSL evaluates operations on constants at shader creation, where overflow, division
+        // by zero or a NaN result is an error: keep such operations at run time, as on the CPU.
+        if !items.is_empty() && items.iter().all(|i| matches!(i.kind, KExprKind::Const(_))) {
+            done[0] = self.runtime(&done[0], scalar_ty(items[0]));
+        }
         done
+    }
+
+    /// `v` in a variable, so that WGSL cannot treat it as a constant.
+    fn runtime(&mut self, v: &str, ty: Scalar) -> String {
+        let t = self.temp();
+        self.line(&format!("var {t}: {} = {v};", ty.name()));
+        t
     }
 
     /// Emits what `e` needs and returns a WGSL expression for its value.
@@ -178,10 +190,17 @@ impl Emitter<'_> {
                 let i = self.value(i);
                 format!("at_{}(u32({i}))", array_name(k, *a))
             }
-            KExprKind::Unary(UnOp::Neg, x) => format!("(-{})", self.value(x)),
+            KExprKind::Unary(UnOp::Neg, x) => {
+                let v = self.values(&[x]);
+                format!("(-{})", v[0])
+            }
             KExprKind::Unary(UnOp::Not, x) => format!("(!{})", self.value(x)),
             KExprKind::Binary(op, a, b) => {
-                let v = self.values(&[a, b]);
+                let mut v = self.values(&[a, b]);
+                let zero = matches!(b.kind, KExprKind::Const(Lit::I32(0) | Lit::U32(0)));
+                if zero && matches!(op, BinOp::Div | BinOp::Rem | BinOp::Mod) {
+                    v[1] = self.runtime(&v[1], scalar_ty(b));
+                }
                 self.binary(*op, scalar_ty(a), &v[0], &v[1])
             }
             KExprKind::Logic { and, left, right } => {
@@ -212,7 +231,7 @@ impl Emitter<'_> {
             }
             KExprKind::Cast(to, x) => {
                 let from = scalar_ty(x);
-                let v = self.value(x);
+                let v = self.values(&[x]).remove(0);
                 match (from, to) {
                     (a, b) if a == *b => v,
                     (Scalar::F32, Scalar::I32) => self.helper("slight_f2i", &v),

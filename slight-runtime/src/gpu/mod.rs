@@ -386,9 +386,17 @@ impl KernelObject {
         }
         let mut out = Vec::with_capacity(values.len());
         for (i, (p, v)) in params.iter().zip(values).enumerate() {
-            let bad = |what: String| format!("argument {} ({}) must be {}, {what}", i + 1, p.name, p.ty.describe());
+            let bad = |what: String| {
+                format!("argument {} ({}) must be {}, {what}", i + 1, p.name, p.ty.describe_with_article())
+            };
             match p.ty {
-                ParamType::Scalar(t) => out.push(KernelArg::Scalar(to_word(t, v).map_err(bad)?)),
+                ParamType::Scalar(t) => match v {
+                    Value::Int(_) | Value::Float(_) => {
+                        let w = to_word(t, v).map_err(|e| format!("argument {} ({}): {e}", i + 1, p.name))?;
+                        out.push(KernelArg::Scalar(w))
+                    }
+                    other => return Err(bad(format!("got {}", other.repr()))),
+                },
                 ParamType::Array(t) => match v {
                     Value::Gpu(obj) => match &**obj {
                         GpuObject::Buffer(b) if b.elem == t => out.push(KernelArg::Array(b)),
