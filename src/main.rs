@@ -76,6 +76,8 @@ enum Stage {
     RustSexp,
     /// The Rust source of the compiled path (pretty-printed).
     Rust,
+    /// The WGSL compute shader of every `defkernel`.
+    Wgsl,
 }
 
 fn read_file(path: &PathBuf) -> Result<String, ExitCode> {
@@ -203,6 +205,17 @@ fn exit_code(e: &slight::Error) -> Option<u8> {
     Some(code.rem_euclid(256) as u8)
 }
 
+/// The `defkernel` forms in `form`, outermost first.
+fn find_kernels<'a>(form: &'a slight_core::Sexp, out: &mut Vec<&'a slight_core::Sexp>) {
+    if form.head_sym() == Some("defkernel") {
+        out.push(form);
+    } else if let Some(items) = form.as_list() {
+        for item in items {
+            find_kernels(item, out);
+        }
+    }
+}
+
 fn is_definition(form: &slight_core::Sexp) -> bool {
     matches!(form.head_sym(), Some("def" | "defvar" | "defun" | "defmacro"))
 }
@@ -245,6 +258,27 @@ fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
             }
         }
         Stage::Rust | Stage::RustSexp => unreachable!("handled above"),
+        Stage::Wgsl => {
+            let mut kernels = Vec::new();
+            for f in &forms {
+                find_kernels(f, &mut kernels);
+            }
+            for (i, k) in kernels.iter().enumerate() {
+                let Some(items) = k.as_list() else { continue };
+                match slight_core::kernel::check_kernel(&items[1..], k.span) {
+                    Ok(kernel) => {
+                        if i > 0 {
+                            outln!();
+                        }
+                        out!("{}", slight_core::kernel::wgsl::to_wgsl(&kernel));
+                    }
+                    Err(e) => {
+                        eprintln!("{}:{}:{}: {}", name, e.span.line, e.span.col, e.message);
+                        return ExitCode::FAILURE;
+                    }
+                }
+            }
+        }
         Stage::Core => {
             let mut vm = Vm::new();
             let _sink = vm.capture_output();

@@ -146,3 +146,27 @@ fn defmacro_defined_and_used_in_one_block() {
     assert_eq!(macros_in_block::safe_div(&mut vm, &[Value::Int(7), Value::Int(2)]).unwrap(), Value::Float(3.5));
     assert_eq!(macros_in_block::double(&mut vm, &[Value::Int(21)]).unwrap(), Value::Int(42));
 }
+
+mod kernels {
+    slight::slight! {
+        (defkernel double ((xs (array i32)))
+          (set-at! xs (gpu/id) (* 2 (at xs (gpu/id)))))
+        (defun doubled (items)
+          (let ((a (gpu/array items :i32)))
+            (gpu/run double a :grid (list/length items))
+            (gpu/to-list a)))
+    }
+}
+
+#[test]
+fn kernels_defined_in_a_block_run_from_compiled_and_evaluated_code() {
+    let mut vm = Vm::new();
+    kernels::register(&mut vm).unwrap();
+    let v = kernels::doubled(&mut vm, &[slight::eval("(list 1 2 3)").unwrap()]).unwrap();
+    assert_eq!(v.to_string(), "(2 4 6)");
+    let v = vm.eval("(let ((a (gpu/array (list 5) :i32))) (gpu/run double a :grid 1) (gpu/to-list a))").unwrap();
+    assert_eq!(v.to_string(), "(10)");
+    // The WGSL was generated at build time and embedded.
+    let wgsl = vm.eval("(gpu/wgsl double)").unwrap().to_string();
+    assert!(wgsl.contains("@compute"), "{wgsl}");
+}

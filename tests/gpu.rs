@@ -1,0 +1,140 @@
+//! The GPU on both back ends: every program of `tests/lang/gpu` runs through the CLI once on
+//! the CPU fallback (`SLIGHT_GPU=cpu`) and once on the wgpu adapter (`SLIGHT_GPU=auto`), and both
+//! must print the committed `.out` exactly. Raw-WGSL programs (`tests/gpu/*.sl`) need an
+//! adapter and run only on it.
+//!
+//! Without an adapter the GPU half prints a visible `SKIPPED` line. CI sets
+//! `SLIGHT_REQUIRE_GPU=1` (see `.ci/run`, which installs Mesa's lavapipe): there a missing
+//! adapter fails the test instead, so the GPU path really runs.
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+fn slight(backend: &str, args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_slight"))
+        .args(args)
+        .env("SLIGHT_GPU", backend)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("run the slight CLI")
+}
+
+/// The back end `SLIGHT_GPU=auto` picks on this machine ("cpu" without an adapter).
+fn auto_backend() -> String {
+    let dir = std::env::temp_dir().join(format!("slight-gpu-info-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prog = dir.join("info.sl");
+    std::fs::write(&prog, "(print (map/get (gpu/info) :backend))").unwrap();
+    let out = slight("auto", &["run", prog.to_str().unwrap()]);
+    String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Whether the GPU half runs; prints the skip line when it does not.
+fn gpu_available() -> bool {
+    let backend = auto_backend();
+    if backend != "cpu" && !backend.is_empty() {
+        return true;
+    }
+    if std::env::var("SLIGHT_REQUIRE_GPU").is_ok_and(|v| v == "1") {
+        panic!("SLIGHT_REQUIRE_GPU=1 but no wgpu adapter was found (is mesa-vulkan-drivers installed?)");
+    }
+    println!("SKIPPED GPU back end: no wgpu adapter on this machine (the CPU fallback was still tested)");
+    false
+}
+
+fn programs(dir: &str) -> Vec<PathBuf> {
+    let mut v: Vec<PathBuf> = std::fs::read_dir(Path::new(env!("CARGO_MANIFEST_DIR")).join(dir))
+        .unwrap()
+        .flatten()
+        .map(|e| e.path())
+        .filter(|p| p.extension().is_some_and(|x| x == "sl"))
+        .collect();
+    v.sort();
+    v
+}
+
+/// Runs `prog` with `--echo` on `backend`; a description of the mismatch with `.out`, if any.
+fn check(prog: &Path, backend: &str) -> Option<String> {
+    let rel = prog.strip_prefix(env!("CARGO_MANIFEST_DIR")).unwrap().to_str().unwrap().to_string();
+    let expected = std::fs::read_to_string(prog.with_extension("out")).unwrap_or_default();
+    let out = slight(backend, &["run", "--echo", &rel]);
+    let got = String::from_utf8_lossy(&out.stdout);
+    if got != expected {
+        return Some(format!("{rel} on {backend}:\n--- expected\n{expected}--- got\n{got}"));
+    }
+    None
+}
+
+#[test]
+fn kernels_give_the_same_output_on_the_cpu_fallback_and_the_gpu() {
+    let gpu = gpu_available();
+    let mut failures = Vec::new();
+    let progs = programs("tests/lang/gpu");
+    assert!(progs.len() >= 6, "the GPU programs are missing");
+    for p in &progs {
+        failures.extend(check(p, "cpu"));
+        if gpu {
+            failures.extend(check(p, "auto"));
+        }
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+    println!("{} GPU programs on {}", progs.len(), if gpu { "the CPU fallback and the GPU" } else { "the CPU fallback" });
+}
+
+#[test]
+fn raw_wgsl_programs_run_on_the_gpu() {
+    if !gpu_available() {
+        return;
+    }
+    let mut failures = Vec::new();
+    for p in programs("tests/gpu") {
+        failures.extend(check(&p, "auto"));
+    }
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}
+
+#[test]
+fn raw_wgsl_dispatch_on_the_cpu_fallback_is_a_clear_error() {
+    let out = slight("cpu", &["run", "--echo", "tests/gpu/raw.sl"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(text.contains("raw WGSL shaders need a GPU adapter"), "{text}");
+}
+
+#[test]
+fn the_backend_can_be_forced() {
+    let dir = std::env::temp_dir().join(format!("slight-gpu-force-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let prog = dir.join("force.sl");
+    std::fs::write(
+        &prog,
+        "(defkernel inc ((xs (array i32))) (set-at! xs (gpu/id) (+ 1 (at xs (gpu/id)))))\n\
+         (def a (gpu/array (list 1 2 3) :i32))\n(gpu/run inc a :grid 3)\n\
+         (print (map/get (gpu/info) :backend) (gpu/to-list a))",
+    )
+    .unwrap();
+    let prog = prog.to_str().unwrap();
+    let run = |backend: &str| {
+        let out = slight(backend, &["run", prog]);
+        (String::from_utf8_lossy(&out.stdout).trim().to_string(), String::from_utf8_lossy(&out.stderr).to_string())
+    };
+    assert_eq!(run("cpu").0, "cpu (2 3 4)");
+    let (out, err) = run("nonsense");
+    assert!(err.contains("SLIGHT_GPU=nonsense is not one of auto, vulkan, gl, cpu"), "{out}\n{err}");
+    if gpu_available() {
+        let auto = run("auto").0;
+        assert!(auto.ends_with("(2 3 4)") && !auto.starts_with("cpu"), "{auto}");
+        let (vk, err) = run("vulkan");
+        // A forced back end either runs there or fails clearly; it never silently falls back.
+        assert!(vk == "vulkan (2 3 4)" || err.contains("SLIGHT_GPU=vulkan"), "{vk}\n{err}");
+    }
+}
+
+#[test]
+fn expand_prints_the_generated_wgsl() {
+    let out = slight("cpu", &["expand", "--to", "wgsl", "tests/lang/gpu/control.sl"]);
+    let text = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(text.contains("// Generated by Slight from (defkernel collatz ...)."), "{text}");
+    assert!(text.contains("@compute @workgroup_size(64)"), "{text}");
+    assert_eq!(text.matches("fn main(").count(), 5, "one shader per kernel:\n{text}");
+}
