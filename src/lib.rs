@@ -20,6 +20,8 @@ pub use slight_runtime::compiled as __rt;
 
 pub use slight_core as core;
 pub use slight_macros::{include_slight, slight};
+/// GPU compute from Rust: the back end in use, and reading arrays back (blocking or async).
+pub use slight_runtime::gpu;
 pub use slight_runtime::{Capabilities, Error, ErrorValue, FromValue, IntoValue, Output, Value, Vm};
 
 /// Evaluates Slight source on a fresh VM and returns the value of the last form.

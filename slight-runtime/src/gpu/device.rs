@@ -128,12 +128,11 @@ fn open(backends: wgpu::Backends) -> Result<Choice, String> {
     let instance = wgpu::Instance::new(desc);
     let options =
         wgpu::RequestAdapterOptions { power_preference: wgpu::PowerPreference::HighPerformance, ..Default::default() };
-    let adapter = futures::executor::block_on(instance.request_adapter(&options))
-        .map_err(|e| format!("no GPU adapter found ({e})"))?;
+    let adapter = resolve(instance.request_adapter(&options)).map_err(|e| format!("no GPU adapter found ({e})"))?;
     let info = adapter.get_info();
     let limits = adapter.limits();
     let desc = wgpu::DeviceDescriptor { label: Some("slight"), required_limits: limits.clone(), ..Default::default() };
-    let (device, queue) = futures::executor::block_on(adapter.request_device(&desc))
+    let (device, queue) = resolve(adapter.request_device(&desc))
         .map_err(|e| format!("the GPU adapter {} could not open a device ({e})", info.name))?;
     let lost = Arc::new(AtomicBool::new(false));
     let lost_flag = lost.clone();
@@ -194,8 +193,8 @@ impl Gpu {
         let oom = self.device.push_error_scope(wgpu::ErrorFilter::OutOfMemory);
         let validation = self.device.push_error_scope(wgpu::ErrorFilter::Validation);
         let out = f(&self.device);
-        let v = futures::executor::block_on(validation.pop());
-        let o = futures::executor::block_on(oom.pop());
+        let v = resolve(validation.pop());
+        let o = resolve(oom.pop());
         match (v, o) {
             (Some(e), _) => Err(clean_error(&e.to_string())),
             (None, Some(e)) => Err(format!("out of GPU memory: {}", clean_error(&e.to_string()))),
@@ -356,6 +355,20 @@ impl Readback {
             self.staging.unmap();
             Ok(bytes)
         }))
+    }
+}
+
+/// The value of a wgpu future. On native back ends wgpu's futures (adapter and device requests,
+/// error scopes) are ready when created; this polls without an executor, so the runtime can be
+/// used from inside the host's own executor (where a nested `block_on` would panic).
+fn resolve<F: std::future::Future>(f: F) -> F::Output {
+    let mut f = std::pin::pin!(f);
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    loop {
+        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
+            return v;
+        }
+        std::thread::yield_now();
     }
 }
 

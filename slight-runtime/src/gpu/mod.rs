@@ -83,6 +83,19 @@ pub fn validate_wgsl(source: &str) -> Result<naga::Module, String> {
 
 // ---- arrays (buffers) ----
 
+/// The array `v` holds (made by `gpu/array` or `gpu/buffer`), for reading it from Rust:
+/// [`Buffer::read_blocking`] or [`Buffer::read_async`], then [`Buffer::to_values`] or
+/// [`Buffer::to_f32`].
+pub fn as_array(v: &Value) -> Option<&Buffer> {
+    match v {
+        Value::Gpu(obj) => match &**obj {
+            GpuObject::Buffer(b) => Some(b),
+            _ => None,
+        },
+        _ => None,
+    }
+}
+
 /// A typed array of 32-bit elements: on the GPU, or in host memory for the CPU fallback.
 pub struct Buffer {
     pub elem: Scalar,
@@ -205,6 +218,11 @@ impl Buffer {
     /// time it is polled (and asks to be polled again).
     pub fn read_async(&self) -> ReadFuture<'_> {
         ReadFuture { buffer: self }
+    }
+
+    /// Words of an `f32` array as floats.
+    pub fn to_f32(words: &[u32]) -> Vec<f32> {
+        words.iter().map(|&w| f32::from_bits(w)).collect()
     }
 
     /// The contents as Slight numbers.
