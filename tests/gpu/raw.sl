@@ -24,3 +24,5 @@ pipeline
 (msg (fun () (gpu/shader "@compute @workgroup_size(1) fn main() { let x = undefined_name; }")))
 (gpu/dispatch pipeline (list ys xs) (list 2))
 (gpu/read xs)
+; A shader without bindings dispatches with an empty buffer list.
+(gpu/dispatch (gpu/pipeline (gpu/shader "@compute @workgroup_size(1) fn main() {}") "main") (list) (list 1))
