@@ -251,33 +251,35 @@ impl Gpu {
         })
     }
 
-    /// Binds `buffers` to bindings 0.. of group 0 (and `uniform`, if any, first) and
-    /// dispatches `groups` workgroups. Does not wait for the GPU.
-    pub fn dispatch(
+    /// Binds `buffers` to bindings 0.. of group 0 and dispatches `groups` workgroups (the
+    /// low-level `gpu/dispatch`). Does not wait for the GPU.
+    pub fn dispatch(&self, pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer], groups: [u32; 3]) -> GpuResult<()> {
+        let group = if buffers.is_empty() { None } else { Some(self.bind_group(pipeline, None, buffers)?) };
+        self.submit(pipeline, group.as_ref(), groups)
+    }
+
+    /// A uniform buffer of `bytes` bytes that `queue.write_buffer` can fill.
+    pub fn uniform(&self, bytes: u64) -> GpuResult<wgpu::Buffer> {
+        self.scoped(|d| {
+            d.create_buffer(&wgpu::BufferDescriptor {
+                label: None,
+                size: bytes,
+                usage: wgpu::BufferUsages::UNIFORM | wgpu::BufferUsages::COPY_DST,
+                mapped_at_creation: false,
+            })
+        })
+    }
+
+    /// A bind group for group 0 of `pipeline`: `uniform` (if any) at binding 0, then `buffers`.
+    pub fn bind_group(
         &self,
         pipeline: &wgpu::ComputePipeline,
-        uniform: Option<&[u8]>,
+        uniform: Option<&wgpu::Buffer>,
         buffers: &[&wgpu::Buffer],
-        groups: [u32; 3],
-    ) -> GpuResult<()> {
-        let max = self.limits.max_compute_workgroups_per_dimension;
-        if groups.iter().any(|&g| g > max) {
-            return Err(format!("a dispatch of {groups:?} workgroups exceeds this GPU's limit of {max} per dimension"));
-        }
-        let uniform_buffer = match uniform {
-            Some(bytes) => Some(self.scoped(|d| {
-                use wgpu::util::DeviceExt;
-                d.create_buffer_init(&wgpu::util::BufferInitDescriptor {
-                    label: None,
-                    contents: bytes,
-                    usage: wgpu::BufferUsages::UNIFORM,
-                })
-            })?),
-            None => None,
-        };
+    ) -> GpuResult<wgpu::BindGroup> {
         self.scoped(|d| {
             let mut entries = Vec::with_capacity(buffers.len() + 1);
-            if let Some(u) = &uniform_buffer {
+            if let Some(u) = uniform {
                 entries.push(wgpu::BindGroupEntry { binding: 0, resource: u.as_entire_binding() });
             }
             let first = entries.len() as u32;
@@ -285,13 +287,29 @@ impl Gpu {
                 entries.push(wgpu::BindGroupEntry { binding: first + i as u32, resource: b.as_entire_binding() });
             }
             let layout = pipeline.get_bind_group_layout(0);
-            let group =
-                d.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &layout, entries: &entries });
+            d.create_bind_group(&wgpu::BindGroupDescriptor { label: None, layout: &layout, entries: &entries })
+        })
+    }
+
+    /// Records and submits one dispatch of `groups` workgroups. Does not wait for the GPU.
+    pub fn submit(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        group: Option<&wgpu::BindGroup>,
+        groups: [u32; 3],
+    ) -> GpuResult<()> {
+        let max = self.limits.max_compute_workgroups_per_dimension;
+        if groups.iter().any(|&g| g > max) {
+            return Err(format!("a dispatch of {groups:?} workgroups exceeds this GPU's limit of {max} per dimension"));
+        }
+        self.scoped(|d| {
             let mut encoder = d.create_command_encoder(&Default::default());
             {
                 let mut pass = encoder.begin_compute_pass(&Default::default());
                 pass.set_pipeline(pipeline);
-                pass.set_bind_group(0, &group, &[]);
+                if let Some(group) = group {
+                    pass.set_bind_group(0, group, &[]);
+                }
                 pass.dispatch_workgroups(groups[0], groups[1], groups[2]);
             }
             self.queue.submit([encoder.finish()]);

@@ -100,9 +100,16 @@ pub fn as_array(v: &Value) -> Option<&Buffer> {
 pub struct Buffer {
     pub elem: Scalar,
     pub len: usize,
+    /// Unique for the program's lifetime (bind groups are cached by the ids of their arrays).
+    id: u64,
     store: Store,
     /// A readback in progress (kept here so that a process paused while waiting finds it).
     pending: RefCell<Option<device::Readback>>,
+}
+
+fn next_id() -> u64 {
+    static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
+    NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
 }
 
 enum Store {
@@ -149,7 +156,7 @@ impl Buffer {
             Some(g) => Store::Device(g.buffer(len as u64 * 4, Some(bytemuck::cast_slice(&words)))?),
             None => Store::Host(RefCell::new(words)),
         };
-        Ok(Buffer { elem, len, store, pending: RefCell::new(None) })
+        Ok(Buffer { elem, len, id: next_id(), store, pending: RefCell::new(None) })
     }
 
     /// A new array of `len` zeros.
@@ -164,7 +171,7 @@ impl Buffer {
             Some(g) => Store::Device(g.buffer(len as u64 * 4, None)?),
             None => Store::Host(RefCell::new(vec![0; len])),
         };
-        Ok(Buffer { elem, len, store, pending: RefCell::new(None) })
+        Ok(Buffer { elem, len, id: next_id(), store, pending: RefCell::new(None) })
     }
 
     /// Replaces the contents (exactly `len` words).
@@ -305,7 +312,7 @@ impl Pipeline {
                 Store::Host(_) => unreachable!("buffers live on the GPU when there is one"),
             })
             .collect();
-        g.dispatch(pipeline, None, &raw, groups)
+        g.dispatch(pipeline, &raw, groups)
     }
 }
 
@@ -316,6 +323,15 @@ pub struct KernelObject {
     pub ir: Kernel,
     pub wgsl: String,
     pipeline: once_cell::unsync::OnceCell<wgpu::ComputePipeline>,
+    /// The parameter block's buffer and the bind group of the last call, reused while a call
+    /// passes the same arrays (so a repeated `gpu/run` only writes the parameters and submits).
+    bound: RefCell<Option<Bound>>,
+}
+
+struct Bound {
+    uniform: wgpu::Buffer,
+    arrays: Vec<u64>,
+    group: wgpu::BindGroup,
 }
 
 /// An argument of `gpu/run`.
@@ -326,7 +342,7 @@ pub enum KernelArg<'a> {
 
 impl KernelObject {
     pub fn new(ir: Kernel, wgsl: String) -> KernelObject {
-        KernelObject { ir, wgsl, pipeline: Default::default() }
+        KernelObject { ir, wgsl, pipeline: Default::default(), bound: RefCell::new(None) }
     }
 
     /// Runs invocations `0 .. grid` with `args` (already matched to the parameters).
@@ -367,16 +383,31 @@ impl KernelObject {
         words[0] = grid;
         words[1] = x * wgsl::WORKGROUP_SIZE;
         let mut buffers = Vec::new();
+        let mut ids = Vec::new();
         for (i, a) in args.iter().enumerate() {
             match a {
                 KernelArg::Scalar(w) => words[2 + i] = *w,
                 KernelArg::Array(b) => match &b.store {
-                    Store::Device(d) => buffers.push(d),
+                    Store::Device(d) => {
+                        buffers.push(d);
+                        ids.push(b.id);
+                    }
                     Store::Host(_) => unreachable!("buffers live on the GPU when there is one"),
                 },
             }
         }
-        g.dispatch(pipeline, Some(bytemuck::cast_slice(&words)), &buffers, [x, y, 1])
+        let mut bound = self.bound.borrow_mut();
+        if bound.as_ref().is_none_or(|b| b.arrays != ids) {
+            let uniform = match bound.take() {
+                Some(b) => b.uniform,
+                None => g.uniform(words.len() as u64 * 4)?,
+            };
+            let group = g.bind_group(pipeline, Some(&uniform), &buffers)?;
+            *bound = Some(Bound { uniform, arrays: ids, group });
+        }
+        let b = bound.as_ref().expect("just bound");
+        g.write(&b.uniform, bytemuck::cast_slice(&words))?;
+        g.submit(pipeline, Some(&b.group), [x, y, 1])
     }
 
     fn run_cpu(&self, args: &[KernelArg], grid: u32) {
