@@ -6,6 +6,10 @@
 //! differently (see docs/GPU.md for the bound).
 
 use slight_core::kernel::{BinOp, KExpr, KExprKind, Kernel, Lit, MathFn, ParamType, Scalar, UnOp};
+use std::sync::atomic::{AtomicU32, Ordering::Relaxed};
+
+/// Grids at least this large are split across threads.
+const PARALLEL_GRID: u32 = 16 * 1024;
 
 /// A value during interpretation.
 #[derive(Clone, Copy, Debug, PartialEq)]
@@ -74,11 +78,13 @@ enum Tail {
     Recur(Vec<Val>),
 }
 
-struct Invocation<'a, 'b> {
+struct Invocation<'a> {
     kernel: &'a Kernel,
     scalars: &'a [u32],
-    /// Array contents, by parameter index (`None` for scalar parameters).
-    arrays: &'a mut [Option<&'b mut [u32]>],
+    /// Array contents, by parameter index (`None` for scalar parameters). Invocations on
+    /// several threads share them, as GPU invocations share buffers; element accesses are
+    /// relaxed atomics, which compile to plain loads and stores.
+    arrays: &'a [Option<&'a [AtomicU32]>],
     locals: Vec<Val>,
     id: u32,
     grid: u32,
@@ -86,17 +92,51 @@ struct Invocation<'a, 'b> {
 
 /// Runs invocations `0 .. grid` of `kernel`. `scalars[i]` is the word of scalar parameter `i`
 /// (ignored for arrays); `arrays[i]` the contents of array parameter `i`.
+///
+/// Large grids run on all cores, each thread taking a contiguous range of invocations.
 pub fn run(kernel: &Kernel, scalars: &[u32], arrays: &mut [Option<&mut [u32]>], grid: u32) {
+    let shared: Vec<Option<&[AtomicU32]>> = arrays.iter_mut().map(|a| a.as_deref_mut().map(as_atomic)).collect();
+    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
+    if grid < PARALLEL_GRID || threads < 2 {
+        run_range(kernel, scalars, &shared, grid, 0..grid);
+        return;
+    }
+    let chunk = grid.div_ceil(threads);
+    std::thread::scope(|s| {
+        for t in 1..threads {
+            let range = (t * chunk).min(grid)..((t + 1) * chunk).min(grid);
+            let shared = &shared;
+            s.spawn(move || run_range(kernel, scalars, shared, grid, range));
+        }
+        run_range(kernel, scalars, &shared, grid, 0..chunk.min(grid));
+    });
+}
+
+fn run_range(
+    kernel: &Kernel,
+    scalars: &[u32],
+    arrays: &[Option<&[AtomicU32]>],
+    grid: u32,
+    range: std::ops::Range<u32>,
+) {
     let mut inv = Invocation { kernel, scalars, arrays, locals: vec![Val::Unit; kernel.locals.len()], id: 0, grid };
-    for id in 0..grid {
+    for id in range {
         inv.id = id;
         inv.eval(&kernel.body);
     }
 }
 
-impl Invocation<'_, '_> {
-    fn array(&mut self, param: usize) -> &mut [u32] {
-        self.arrays[param].as_deref_mut().expect("checked: an array parameter")
+/// Views an array's words as atomics, so that invocations on several threads can share it.
+fn as_atomic(words: &mut [u32]) -> &[AtomicU32] {
+    // SAFETY: `AtomicU32` has the same size, alignment and bit validity as `u32` (documented
+    // by std), and the exclusive borrow of `words` lasts as long as the returned view, so no
+    // non-atomic access can happen meanwhile.
+    unsafe { &*(words as *mut [u32] as *const [AtomicU32]) }
+}
+
+impl Invocation<'_> {
+    fn array(&self, param: usize) -> &[AtomicU32] {
+        self.arrays[param].expect("checked: an array parameter")
     }
 
     fn elem(&self, param: usize) -> Scalar {
@@ -122,15 +162,15 @@ impl Invocation<'_, '_> {
                 let i = self.eval(i).index() as usize;
                 let t = self.elem(*a);
                 match self.array(*a).get(i) {
-                    Some(&w) => Val::from_word(t, w),
+                    Some(w) => Val::from_word(t, w.load(Relaxed)),
                     None => Val::from_word(t, 0),
                 }
             }
             KExprKind::SetAt(a, i, v) => {
                 let i = self.eval(i).index() as usize;
                 let v = self.eval(v).to_word();
-                if let Some(slot) = self.array(*a).get_mut(i) {
-                    *slot = v;
+                if let Some(slot) = self.array(*a).get(i) {
+                    slot.store(v, Relaxed);
                 }
                 Val::Unit
             }
@@ -336,5 +376,32 @@ fn cast(to: Scalar, v: Val) -> Val {
         (Scalar::U32, I(x)) => U(x as u32),
         (Scalar::U32, U(x)) => U(x),
         (to, v) => unreachable!("checked: ({to:?} {v:?})"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kernel(src: &str) -> Kernel {
+        let mut sources = slight_core::SourceMap::new();
+        let file = sources.add("k.sl", src);
+        let form = slight_core::Reader::read_all(src, file).unwrap().remove(0);
+        let items = form.as_list().unwrap();
+        slight_core::kernel::check_kernel(&items[1..], form.span).unwrap()
+    }
+
+    /// A grid large enough to run on several threads (through the atomic view of the arrays)
+    /// computes every element, exactly once.
+    #[test]
+    fn large_grids_run_on_threads_and_cover_every_invocation() {
+        let k = kernel("(defkernel k ((xs (array u32))) (set-at! xs (gpu/id) (+ (at xs (gpu/id)) (u32 (gpu/id)) 1)))");
+        let n = PARALLEL_GRID * 5 + 3;
+        let mut words = vec![10u32; n as usize];
+        run(&k, &[0], &mut [Some(&mut words[..])], n);
+        assert!(words.iter().enumerate().all(|(i, &w)| w == 11 + i as u32));
+        let mut small = vec![0u32; 4];
+        run(&k, &[0], &mut [Some(&mut small[..])], 3);
+        assert_eq!(small, [1, 2, 3, 0]);
     }
 }
