@@ -253,7 +253,12 @@ impl Gpu {
 
     /// Binds `buffers` to bindings 0.. of group 0 and dispatches `groups` workgroups (the
     /// low-level `gpu/dispatch`). Does not wait for the GPU.
-    pub fn dispatch(&self, pipeline: &wgpu::ComputePipeline, buffers: &[&wgpu::Buffer], groups: [u32; 3]) -> GpuResult<()> {
+    pub fn dispatch(
+        &self,
+        pipeline: &wgpu::ComputePipeline,
+        buffers: &[&wgpu::Buffer],
+        groups: [u32; 3],
+    ) -> GpuResult<()> {
         let group = if buffers.is_empty() { None } else { Some(self.bind_group(pipeline, None, buffers)?) };
         self.submit(pipeline, group.as_ref(), groups)
     }
