@@ -273,7 +273,7 @@ fn confined(h: &mut dyn Host, name: &str, verb: &str, path: &str, follow_last: b
 }
 
 /// Capability check, then argument `pos` as a confined path.
-fn path_arg(
+pub(crate) fn path_arg(
     h: &mut dyn Host,
     name: &str,
     verb: &str,

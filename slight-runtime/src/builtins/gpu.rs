@@ -185,14 +185,26 @@ fn b_write(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 /// Reads a buffer back; while the GPU copies, the other processes run.
 fn b_read(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let b = buffer_arg("gpu/read", a, 1)?;
+    let words = read_words(h, "gpu/read", b)?;
+    Ok(Value::list_from(b.to_values(&words)))
+}
+
+/// An array's words, read back for builtin `name`. While the GPU copies, the other runnable
+/// processes run. When this process is paused to let them, the builtin is called again from
+/// the start and finds the copy in progress (it is kept with the array).
+pub(crate) fn read_words(h: &mut dyn Host, name: &str, b: &Buffer) -> Result<Vec<u32>, ErrorValue> {
+    // A copy this call just submitted cannot be done yet: let the others run first.
+    if b.begin_read().map_err(|e| gpu_error(name, e))? && h.others_ready() {
+        h.yield_now()?;
+    }
     loop {
-        if let Some(words) = b.poll_read().map_err(|e| gpu_error("gpu/read", e))? {
-            return Ok(Value::list_from(b.to_values(&words)));
+        if let Some(words) = b.poll_read().map_err(|e| gpu_error(name, e))? {
+            return Ok(words);
         }
         if h.others_ready() {
             h.yield_now()?;
-        } else if let Some(g) = gpu::gpu().map_err(|e| gpu_error("gpu/read", e))? {
-            g.wait_idle().map_err(|e| gpu_error("gpu/read", e))?;
+        } else if let Some(g) = gpu::gpu().map_err(|e| gpu_error(name, e))? {
+            g.wait_idle().map_err(|e| gpu_error(name, e))?;
         }
     }
 }

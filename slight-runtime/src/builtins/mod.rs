@@ -9,6 +9,7 @@
 mod core;
 mod fs;
 mod gpu;
+mod image;
 mod json;
 mod list;
 mod log;
@@ -167,6 +168,7 @@ pub static BUILTINS: Lazy<Vec<BuiltinDef>> = Lazy::new(|| {
         object::TABLE,
         process::TABLE,
         gpu::TABLE,
+        image::TABLE,
     ];
     tables.iter().flat_map(|t| t.iter()).map(BuiltinDef::clone).collect()
 });

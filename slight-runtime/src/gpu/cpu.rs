@@ -75,7 +75,8 @@ pub fn f32_to_u32(x: f32) -> u32 {
 /// What the body of a loop ended with.
 enum Tail {
     Value(Val),
-    Recur(Vec<Val>),
+    /// The new values of the loop's variables are on top of `Invocation::scratch`.
+    Recur,
 }
 
 struct Invocation<'a> {
@@ -86,6 +87,8 @@ struct Invocation<'a> {
     /// relaxed atomics, which compile to plain loads and stores.
     arrays: &'a [Option<&'a [AtomicU32]>],
     locals: Vec<Val>,
+    /// `recur` values being computed (a stack: computing one may run an inner loop).
+    scratch: Vec<Val>,
     id: u32,
     grid: u32,
 }
@@ -96,11 +99,11 @@ struct Invocation<'a> {
 /// Large grids run on all cores, each thread taking a contiguous range of invocations.
 pub fn run(kernel: &Kernel, scalars: &[u32], arrays: &mut [Option<&mut [u32]>], grid: u32) {
     let shared: Vec<Option<&[AtomicU32]>> = arrays.iter_mut().map(|a| a.as_deref_mut().map(as_atomic)).collect();
-    let threads = std::thread::available_parallelism().map_or(1, |n| n.get()) as u32;
-    if grid < PARALLEL_GRID || threads < 2 {
+    if grid < PARALLEL_GRID || cores() < 2 {
         run_range(kernel, scalars, &shared, grid, 0..grid);
         return;
     }
+    let threads = cores();
     let chunk = grid.div_ceil(threads);
     std::thread::scope(|s| {
         for t in 1..threads {
@@ -112,6 +115,12 @@ pub fn run(kernel: &Kernel, scalars: &[u32], arrays: &mut [Option<&mut [u32]>], 
     });
 }
 
+/// The number of cores (asked once: the query reads files on Linux).
+fn cores() -> u32 {
+    static CORES: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *CORES.get_or_init(|| std::thread::available_parallelism().map_or(1, |n| n.get()) as u32)
+}
+
 fn run_range(
     kernel: &Kernel,
     scalars: &[u32],
@@ -119,7 +128,15 @@ fn run_range(
     grid: u32,
     range: std::ops::Range<u32>,
 ) {
-    let mut inv = Invocation { kernel, scalars, arrays, locals: vec![Val::Unit; kernel.locals.len()], id: 0, grid };
+    let mut inv = Invocation {
+        kernel,
+        scalars,
+        arrays,
+        locals: vec![Val::Unit; kernel.locals.len()],
+        scratch: Vec::new(),
+        id: 0,
+        grid,
+    };
     for id in range {
         inv.id = id;
         inv.eval(&kernel.body);
@@ -228,10 +245,12 @@ impl Invocation<'_> {
                 loop {
                     match self.tail(body) {
                         Tail::Value(v) => return v,
-                        Tail::Recur(values) => {
-                            for ((slot, _), v) in bindings.iter().zip(values) {
-                                self.locals[*slot] = v;
+                        Tail::Recur => {
+                            let base = self.scratch.len() - bindings.len();
+                            for (i, (slot, _)) in bindings.iter().enumerate() {
+                                self.locals[*slot] = self.scratch[base + i];
                             }
+                            self.scratch.truncate(base);
                         }
                     }
                 }
@@ -248,7 +267,13 @@ impl Invocation<'_> {
 
     fn tail(&mut self, e: &KExpr) -> Tail {
         match &e.kind {
-            KExprKind::Recur(values) => Tail::Recur(values.iter().map(|v| self.eval(v)).collect()),
+            KExprKind::Recur(values) => {
+                for v in values {
+                    let x = self.eval(v);
+                    self.scratch.push(x);
+                }
+                Tail::Recur
+            }
             KExprKind::If(c, a, b) => {
                 if self.eval(c).bool() {
                     self.tail(a)

@@ -368,15 +368,15 @@ pub struct Readback {
 }
 
 impl Readback {
-    /// The bytes, once the copy is done (`None` while it is still running).
-    pub fn try_take(&self) -> Option<GpuResult<Vec<u8>>> {
+    /// The first `words` 32-bit words, once the copy is done (`None` while it is still running).
+    pub fn try_take(&self, words: usize) -> Option<GpuResult<Vec<u32>>> {
         let state = self.state.lock().ok()?.clone()?;
         Some(state.and_then(|()| {
             let view = self.staging.slice(..).get_mapped_range().map_err(|e| e.to_string())?;
-            let bytes = view.to_vec();
+            let out = bytemuck::pod_collect_to_vec::<u8, u32>(&view[..words * 4]);
             drop(view);
             self.staging.unmap();
-            Ok(bytes)
+            Ok(out)
         }))
     }
 }

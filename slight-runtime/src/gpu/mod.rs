@@ -107,6 +107,9 @@ pub struct Buffer {
     pending: RefCell<Option<device::Readback>>,
 }
 
+/// Most elements of one array: indices (`gpu/id`, `len`) are `i32` in kernels.
+pub const MAX_ELEMENTS: usize = i32::MAX as usize;
+
 fn next_id() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -151,6 +154,9 @@ impl Buffer {
         if words.is_empty() {
             return Err("an array needs at least one element".into());
         }
+        if words.len() > MAX_ELEMENTS {
+            return Err(format!("{} elements is more than an array can hold ({MAX_ELEMENTS})", words.len()));
+        }
         let len = words.len();
         let store = match gpu()? {
             Some(g) => Store::Device(g.buffer(len as u64 * 4, Some(bytemuck::cast_slice(&words)))?),
@@ -164,8 +170,8 @@ impl Buffer {
         if len == 0 {
             return Err("an array needs at least one element".into());
         }
-        if len > (u32::MAX / 4) as usize {
-            return Err(format!("{len} elements is more than an array can hold"));
+        if len > MAX_ELEMENTS {
+            return Err(format!("{len} elements is more than an array can hold ({MAX_ELEMENTS})"));
         }
         let store = match gpu()? {
             Some(g) => Store::Device(g.buffer(len as u64 * 4, None)?),
@@ -186,25 +192,33 @@ impl Buffer {
         Ok(())
     }
 
+    /// Starts copying the contents back to the host unless a copy is already running; true
+    /// when this call started it (the GPU is then certainly still busy with it).
+    pub fn begin_read(&self) -> Result<bool, String> {
+        let Store::Device(b) = &self.store else { return Ok(false) };
+        if self.pending.borrow().is_some() {
+            return Ok(false);
+        }
+        let g = gpu()?.expect("a device buffer has a GPU");
+        *self.pending.borrow_mut() = Some(g.start_read(b, self.len as u64 * 4)?);
+        Ok(true)
+    }
+
     /// One step of reading the contents back: the words when they are there, `None` while the
     /// GPU is still copying (call again later; [`device::Gpu::poll`] advances it).
     pub fn poll_read(&self) -> Result<Option<Vec<u32>>, String> {
-        let b = match &self.store {
-            Store::Host(h) => return Ok(Some(h.borrow().clone())),
-            Store::Device(b) => b,
-        };
-        let g = gpu()?.expect("a device buffer has a GPU");
-        if self.pending.borrow().is_none() {
-            *self.pending.borrow_mut() = Some(g.start_read(b, self.len as u64 * 4)?);
+        if let Store::Host(h) = &self.store {
+            return Ok(Some(h.borrow().clone()));
         }
+        self.begin_read()?;
+        let g = gpu()?.expect("a device buffer has a GPU");
         g.poll();
-        let taken = self.pending.borrow().as_ref().and_then(|r| r.try_take());
+        let taken = self.pending.borrow().as_ref().and_then(|r| r.try_take(self.len));
         match taken {
             None => Ok(None),
             Some(result) => {
                 *self.pending.borrow_mut() = None;
-                let bytes = result?;
-                Ok(Some(bytemuck::pod_collect_to_vec::<u8, u32>(&bytes[..self.len * 4])))
+                result.map(Some)
             }
         }
     }
@@ -330,6 +344,8 @@ pub struct KernelObject {
 
 struct Bound {
     uniform: wgpu::Buffer,
+    /// What the parameter block holds now.
+    words: Vec<u32>,
     arrays: Vec<u64>,
     group: wgpu::BindGroup,
 }
@@ -403,10 +419,13 @@ impl KernelObject {
                 None => g.uniform(words.len() as u64 * 4)?,
             };
             let group = g.bind_group(pipeline, Some(&uniform), &buffers)?;
-            *bound = Some(Bound { uniform, arrays: ids, group });
+            *bound = Some(Bound { uniform, words: Vec::new(), arrays: ids, group });
         }
-        let b = bound.as_ref().expect("just bound");
-        g.write(&b.uniform, bytemuck::cast_slice(&words))?;
+        let b = bound.as_mut().expect("just bound");
+        if b.words != words {
+            g.write(&b.uniform, bytemuck::cast_slice(&words))?;
+            b.words = words;
+        }
         g.submit(pipeline, Some(&b.group), [x, y, 1])
     }
 
