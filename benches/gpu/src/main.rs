@@ -357,17 +357,8 @@ fn run_child(runs: usize, only: &[String]) -> Result<HashMap<String, (f64, f64)>
 
 // ---- raw wgpu: the baseline of the dispatch-overhead case ----
 
-/// The value of a wgpu future (ready at once on native back ends), polled without an executor.
-fn resolve<F: std::future::Future>(f: F) -> F::Output {
-    let mut f = std::pin::pin!(f);
-    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
-    loop {
-        if let std::task::Poll::Ready(v) = f.as_mut().poll(&mut cx) {
-            return v;
-        }
-        std::thread::yield_now();
-    }
-}
+/// The value of a wgpu future, polled without an executor (the runtime's helper).
+use slight::gpu::device::resolve;
 
 /// A device of its own on the adapter the runtime uses, with the `tiny` kernel's WGSL, a
 /// 64-element storage buffer and its parameter block, bound the way the runtime binds them.

@@ -384,7 +384,7 @@ impl Readback {
 /// The value of a wgpu future. On native back ends wgpu's futures (adapter and device requests,
 /// error scopes) are ready when created; this polls without an executor, so the runtime can be
 /// used from inside the host's own executor (where a nested `block_on` would panic).
-fn resolve<F: std::future::Future>(f: F) -> F::Output {
+pub fn resolve<F: std::future::Future>(f: F) -> F::Output {
     let mut f = std::pin::pin!(f);
     let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
     loop {
