@@ -39,7 +39,12 @@ where
     R: IntoReturn,
 {
     fn into_native(self, name: &str) -> NativeFn {
-        NativeFn { name: name.to_string(), arity: None, func: Box::new(move |args| self(args).into_return()) }
+        NativeFn {
+            name: name.to_string(),
+            arity: None,
+            func: Box::new(move |args| self(args).into_return()),
+            start_async: None,
+        }
     }
 }
 
@@ -65,6 +70,7 @@ macro_rules! native_arity {
                     name: name.to_string(),
                     arity: Some($n),
                     func: Box::new(move |args: &[Value]| self($(arg::<$t>(&fname, args, $i)?),*).into_return()),
+                    start_async: None,
                 }
             }
         }

@@ -11,6 +11,7 @@ pub mod convert;
 pub mod embed;
 pub mod error;
 pub mod gpu;
+pub mod host_async;
 mod include;
 pub mod ops;
 pub mod process;

@@ -57,6 +57,8 @@ pub(crate) enum Wait {
     Message(Option<Instant>),
     /// The deadline only.
     Time(Instant),
+    /// A host future (an async host function; `host_async.rs`).
+    Future,
 }
 
 /// One process.
@@ -81,6 +83,8 @@ pub(crate) struct Process {
     pub exit: Option<Reason>,
     /// The reason of the exit signal being raised (what links and monitors are told).
     pub exiting: Option<Reason>,
+    /// The pending future of an async host function this process waits for.
+    pub future: Option<crate::host_async::PendingFuture>,
 }
 
 impl Process {
@@ -98,6 +102,7 @@ impl Process {
             pinned: false,
             exit: None,
             exiting: None,
+            future: None,
         }
     }
 }
@@ -143,6 +148,10 @@ pub struct Scheduler {
     next_pid: Pid,
     pub(crate) registry: HashMap<String, Pid>,
     pub clock: Clock,
+    /// Processes waiting for a host future, with the future's waker flag.
+    pub(crate) futures: Vec<(Pid, std::sync::Arc<crate::host_async::WakeFlag>)>,
+    /// The host task polling `Vm::run_async`, woken when a host future completes.
+    pub(crate) host_waker: std::sync::Arc<std::sync::Mutex<Option<std::task::Waker>>>,
 }
 
 impl Default for Scheduler {
@@ -157,6 +166,8 @@ impl Default for Scheduler {
             next_pid: MAIN_PID + 1,
             registry: HashMap::new(),
             clock: Clock::Real,
+            futures: Vec::new(),
+            host_waker: Default::default(),
         }
     }
 }
@@ -341,8 +352,11 @@ impl Scheduler {
         None
     }
 
-    /// Wakes every process whose deadline has passed.
+    /// Wakes every process whose deadline has passed, or whose host future was woken.
     pub(crate) fn wake_due(&mut self) {
+        if !self.futures.is_empty() {
+            self.wake_futures();
+        }
         if self.timed.is_empty() {
             return;
         }
@@ -355,6 +369,40 @@ impl Scheduler {
             if self.is_live(t, pid) {
                 self.wake(pid);
             }
+        }
+    }
+
+    fn wake_futures(&mut self) {
+        let mut woken = Vec::new();
+        self.futures.retain(|(pid, flag)| {
+            let live = flag.is_woken();
+            if live {
+                woken.push(*pid);
+            }
+            !live
+        });
+        for pid in woken {
+            if self.procs.get(&pid).is_some_and(|p| p.wait == Wait::Future) {
+                self.wake(pid);
+            }
+        }
+    }
+
+    /// True while some process waits for a host future (the scheduler must wait for it rather
+    /// than report a deadlock or finish).
+    pub(crate) fn waits_for_host(&mut self) -> bool {
+        self.futures.retain(|(pid, _)| self.procs.get(pid).is_some_and(|p| p.wait == Wait::Future));
+        !self.futures.is_empty()
+    }
+
+    /// Sleeps until a host future is woken, or until `until`.
+    pub(crate) fn park(&mut self, until: Option<Instant>) {
+        if self.futures.iter().any(|(_, f)| f.is_woken()) {
+            return;
+        }
+        match until {
+            Some(t) => std::thread::park_timeout(t.saturating_duration_since(Instant::now())),
+            None => std::thread::park(),
         }
     }
 

@@ -136,6 +136,10 @@ impl Vm {
                 (Some(p), Some(t)) => Some(p.min(t)),
                 (p, t) => p.or(t),
             };
+            if self.state.sched.waits_for_host() {
+                self.state.sched.park(next);
+                continue;
+            }
             match next {
                 Some(t) => self.state.sched.wait_until(t),
                 None => {
@@ -281,8 +285,13 @@ impl Vm {
             if !self.state.sched.run_queue.is_empty() {
                 continue;
             }
-            match self.state.sched.next_deadline() {
-                Some((t, _)) if limit.is_none() => self.state.sched.wait_until(t),
+            let deadline = self.state.sched.next_deadline().map(|(t, _)| t);
+            if limit.is_none() && self.state.sched.waits_for_host() {
+                self.state.sched.park(deadline);
+                continue;
+            }
+            match deadline {
+                Some(t) if limit.is_none() => self.state.sched.wait_until(t),
                 _ => break,
             }
         }
@@ -335,6 +344,19 @@ impl std::future::Future for RunFuture<'_> {
         let vm = &mut *self.vm;
         vm.run_slices(16);
         let deadline = vm.state.sched.next_deadline();
+        if vm.state.sched.run_queue.is_empty() && vm.state.sched.waits_for_host() {
+            // A host future will wake this task (and the deadline, if sooner, below).
+            if let Ok(mut w) = vm.state.sched.host_waker.lock() {
+                *w = Some(cx.waker().clone());
+            }
+            if vm.state.sched.futures.iter().any(|(_, f)| f.is_woken()) {
+                cx.waker().wake_by_ref();
+                return std::task::Poll::Pending;
+            }
+            if deadline.is_none() {
+                return std::task::Poll::Pending;
+            }
+        }
         let sched = &vm.state.sched;
         if sched.run_queue.is_empty() {
             let Some((t, _)) = deadline else {

@@ -242,6 +242,9 @@ pub struct NativeFn {
     pub arity: Option<usize>,
     #[allow(clippy::type_complexity)]
     pub func: Box<dyn Fn(&[Value]) -> Result<Value, ErrorValue>>,
+    /// Set for an async host function (`Vm::register_async_fn`): starts its future (`func` is
+    /// then not used).
+    pub start_async: Option<crate::host_async::AsyncStart>,
 }
 
 /// Map contents: insertion-ordered, keys compared structurally.

@@ -483,7 +483,10 @@ impl Vm {
                         return Err(wrong_arity(arity, args.len()));
                     }
                 }
-                (n.func)(args)
+                match &n.start_async {
+                    Some(start) => self.call_async_native(start, args),
+                    None => (n.func)(args),
+                }
             }
             Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
             Value::Compiled(c) => crate::compiled::enter(self, c, args),
