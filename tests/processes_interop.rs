@@ -2,9 +2,10 @@
 //! `vm.eval`) spawn each other and exchange messages on one scheduler, and the Rust host takes
 //! part through `Vm::spawn`/`send`/`try_receive`/`run`.
 //!
-//! Compiled code cannot pause yet (issue 5): a compiled process that waits blocks in place, so
-//! long-lived servers here are VM functions, and compiled processes are clients or one-shot
-//! workers.
+//! A process spawned with a compiled function runs on its own stack and pauses like a VM
+//! process (`slight-runtime/src/own_stack.rs`); the tests below also cover what is special to
+//! it: a compiled server, preemption of a compiled endless loop, kill while it waits, and deep
+//! recursion on its fixed stack.
 
 use slight::{Value, Vm};
 
@@ -57,4 +58,64 @@ fn the_host_messages_compiled_and_vm_processes() {
         std::iter::from_fn(|| vm.try_receive()).map(|(_, v)| if let Value::Int(i) = v { i } else { -1 }).collect();
     answers.sort();
     assert_eq!(answers, vec![8, 16]);
+}
+
+mod own_stack {
+    slight::slight! {
+        // A long-lived compiled server: waits in receive, answers, loops.
+        (defun counter (n)
+          (receive ((from :get) (send from n) (counter n))
+                   ((:add k) (counter (+ n k)))
+                   (:stop n)))
+        (defun spin (n) (spin (+ n 1)))
+        (defun deep (n) (if (== n 0) 0 (+ 1 (deep (- n 1)))))
+        (defun deep-reporter (to n) (send to (try (deep n) (catch e (error/message e)))))
+        (defun tdeep:i64 (n:i64) (if (== n 0) 0 (+ 1 (tdeep (- n 1)))))
+        (defun typed-reporter (to n) (send to (try (tdeep n) (catch e (error/message e)))))
+    }
+}
+
+#[test]
+fn a_vm_dropped_with_compiled_processes_waiting_unwinds_their_stacks() {
+    let mut vm = Vm::new();
+    own_stack::register(&mut vm).unwrap();
+    vm.eval("(spawn counter 0) (spawn counter 1) (timer/sleep 1)").unwrap();
+    assert_eq!(vm.blocked().len(), 2);
+    drop(vm);
+}
+
+#[test]
+fn compiled_processes_pause_are_preempted_and_can_be_killed() {
+    let mut vm = Vm::new();
+    own_stack::register(&mut vm).unwrap();
+    let v = vm
+        .eval(
+            "(def c (spawn counter 0))
+             (send c (list :add 5)) (send c (list :add 7))
+             (send c (list (self) :get))
+             (def spinner (spawn spin 0))
+             (def total (receive (n n)))
+             (timer/sleep 2)
+             (def alive (is-alive? spinner))
+             (kill spinner) (kill c)
+             (timer/sleep 1)
+             (list total alive (is-alive? spinner) (is-alive? c))",
+        )
+        .unwrap();
+    assert_eq!(v.to_string(), "(12 true false false)");
+    assert!(vm.run().is_empty());
+}
+
+#[test]
+fn deep_recursion_in_a_compiled_process_is_a_catchable_overflow() {
+    let mut vm = Vm::new();
+    own_stack::register(&mut vm).unwrap();
+    let v = vm
+        .eval("(spawn deep-reporter (self) 100) (spawn deep-reporter (self) 10000000) (list (receive (m m)) (receive (m m)))")
+        .unwrap();
+    assert_eq!(v.to_string(), "(100 stack overflow)");
+    let v = vm
+        .eval("(spawn typed-reporter (self) 100) (spawn typed-reporter (self) 10000000) (list (receive (m m)) (receive (m m)))")
+        .unwrap();
+    assert_eq!(v.to_string(), "(100 stack overflow)");
 }

@@ -341,6 +341,7 @@ pub fn enter_direct(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
     if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
         return Err(ErrorValue::new("StackOverflow", "stack overflow"));
     }
+    tick(vm)?;
     vm.native_depth += 1;
     let mut r = with_stack(vm, f);
     if vm.pending_tail.is_some() {
@@ -348,6 +349,28 @@ pub fn enter_direct(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
     }
     vm.native_depth -= 1;
     r
+}
+
+/// Counts one unit of work (a call, or a round of a loop) against the process's time slice.
+/// When the slice is used up and another process could run, this one lets it (see
+/// `Vm::preempt`): a process on its own stack suspends, any other runs the others in place.
+#[inline(always)]
+pub fn tick(vm: &mut Vm) -> Result<(), ErrorValue> {
+    vm.budget -= 1;
+    if vm.budget == 0 {
+        return slice_over(vm);
+    }
+    Ok(())
+}
+
+#[cold]
+#[inline(never)]
+fn slice_over(vm: &mut Vm) -> Result<(), ErrorValue> {
+    vm.budget = crate::process::SLICE;
+    if !vm.state.sched.others_runnable() {
+        return Ok(());
+    }
+    vm.preempt().map_err(Rc::unwrap_or_clone)
 }
 
 /// True when global `i` holds the function described by `info` (self tail calls loop then).
@@ -378,6 +401,10 @@ fn with_stack(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
 #[cold]
 #[inline(never)]
 fn grow_and_run(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
+    if crate::own_stack::own_stack_limit().is_some() {
+        // A process stack does not grow (`stacker` knows only the thread's stack).
+        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+    }
     stacker::maybe_grow(RED_ZONE, SEGMENT, || {
         let saved = vm.stack_limit;
         vm.stack_limit = match stacker::remaining_stack() {
@@ -708,6 +735,13 @@ pub fn deeper<T>(f: impl FnOnce() -> T) -> T {
     let _level = Level;
     if depth * slight_core::TYPED_DEPTH_BUDGET as usize >= MAX_FRAMES {
         std::panic::resume_unwind(Box::new(TooDeep));
+    }
+    if let Some(limit) = crate::own_stack::own_stack_limit() {
+        // On a process stack, which does not grow.
+        if stack_address() < limit {
+            std::panic::resume_unwind(Box::new(TooDeep));
+        }
+        return f();
     }
     stacker::maybe_grow(RED_ZONE, SEGMENT, f)
 }

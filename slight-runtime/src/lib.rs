@@ -14,6 +14,7 @@ pub mod gpu;
 pub mod host_async;
 mod include;
 pub mod ops;
+mod own_stack;
 pub mod process;
 mod scheduler;
 pub mod value;

@@ -85,6 +85,8 @@ pub(crate) struct Process {
     pub exiting: Option<Reason>,
     /// The pending future of an async host function this process waits for.
     pub future: Option<crate::host_async::PendingFuture>,
+    /// The suspended stack of a process running compiled code (`own_stack.rs`).
+    pub own_stack: Option<crate::own_stack::ProcessStack>,
 }
 
 impl Process {
@@ -103,6 +105,7 @@ impl Process {
             exit: None,
             exiting: None,
             future: None,
+            own_stack: None,
         }
     }
 }
@@ -287,7 +290,9 @@ impl Scheduler {
         let mut work = vec![(pid, reason)];
         while let Some((pid, reason)) = work.pop() {
             match self.procs.get_mut(&pid) {
-                Some(p) if p.pinned || pid == self.current || pid == MAIN_PID => {
+                // A process with Rust frames (pinned, or suspended on its own stack) ends itself
+                // when resumed, so that its frames unwind.
+                Some(p) if p.pinned || p.own_stack.is_some() || pid == self.current || pid == MAIN_PID => {
                     if p.exit.is_none() {
                         p.exit = Some(reason);
                     }

@@ -43,6 +43,9 @@ impl Vm {
 
     /// The time slice is used up and others want to run.
     pub(crate) fn preempt(&mut self) -> Result<(), Rc<ErrorValue>> {
+        if self.on_own_stack() {
+            return self.suspend_own_stack().map_err(Rc::new);
+        }
         if self.can_pause() {
             return Err(Rc::new(pause()));
         }
@@ -52,6 +55,9 @@ impl Vm {
     /// Lets the others run: pauses the current process (it goes to the back of the run queue
     /// and is resumed at the call) where it can, or runs one round of the others in place.
     pub(crate) fn yield_process(&mut self) -> Result<(), ErrorValue> {
+        if self.on_own_stack() {
+            return self.suspend_own_stack();
+        }
         if self.can_pause() {
             return Err(pause());
         }
@@ -69,7 +75,7 @@ impl Vm {
             self.run_slice(pid);
         }
         self.pin(me, false);
-        self.take_exit(me)
+        self.take_exit_of(me)
     }
 
     fn pin(&mut self, pid: Pid, on: bool) {
@@ -79,7 +85,7 @@ impl Vm {
     }
 
     /// An exit signal (`kill`, a linked process's error) that reached a pinned process.
-    fn take_exit(&mut self, pid: Pid) -> Result<(), ErrorValue> {
+    pub(crate) fn take_exit_of(&mut self, pid: Pid) -> Result<(), ErrorValue> {
         let Some(p) = self.state.sched.procs.get_mut(&pid) else { return Ok(()) };
         match p.exit.take() {
             None => Ok(()),
@@ -103,7 +109,7 @@ impl Vm {
 
     fn block_loop(&mut self, me: Pid) -> Result<(), ErrorValue> {
         loop {
-            self.take_exit(me)?;
+            self.take_exit_of(me)?;
             self.state.sched.wake_due();
             if self.state.sched.procs.get(&me).is_none_or(|p| p.wait == Wait::Nothing) {
                 return Ok(());
@@ -165,6 +171,7 @@ impl Vm {
         }
         let exec = p.exec.take().unwrap_or_default();
         let start = p.start.take();
+        let own_stack = p.own_stack.take();
         let me = self.state.sched.current;
         let saved = self.take_exec();
         let saved_budget = self.budget;
@@ -172,9 +179,17 @@ impl Vm {
         self.state.sched.current = pid;
         self.budget = SLICE;
         let r = match start {
+            // Compiled code keeps its state on the Rust stack: it gets a stack of its own.
+            Some(Start::Call(f @ Value::Compiled(_), args)) => match crate::own_stack::ProcessStack::new(f, args) {
+                Ok(stack) => self.run_own_stack(pid, stack),
+                Err(e) => Err(Rc::new(e)),
+            },
             Some(Start::Call(f, args)) => self.start_call(&f, &args),
             Some(Start::Code(src)) => self.start_code(&src),
-            None => self.interpret(0),
+            None => match own_stack {
+                Some(stack) => self.run_own_stack(pid, stack),
+                None => self.interpret(0),
+            },
         };
         let exec = self.take_exec();
         self.put_exec(saved);
@@ -207,6 +222,25 @@ impl Vm {
                 self.state.sched.end(pid, reason.unwrap_or(Reason::Error(e)));
             }
         }
+    }
+
+    /// Runs a process on its own stack until it suspends (a pause: the stack is kept with the
+    /// process) or ends.
+    fn run_own_stack(&mut self, pid: Pid, mut stack: crate::own_stack::ProcessStack) -> Result<Value, Rc<ErrorValue>> {
+        match stack.resume(self) {
+            Some(result) => result,
+            None => {
+                if let Some(p) = self.state.sched.procs.get_mut(&pid) {
+                    p.own_stack = Some(stack);
+                }
+                Err(Rc::new(pause()))
+            }
+        }
+    }
+
+    /// The body of a process on its own stack (see `own_stack.rs`).
+    pub(crate) fn start_call_on_own_stack(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
+        self.start_call(f, args)
     }
 
     /// Starts a spawned process: `(f args...)` as its outermost call.

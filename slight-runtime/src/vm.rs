@@ -95,6 +95,8 @@ pub struct Vm {
     /// Lowest stack address compiled calls may enter at without growing the stack (see
     /// `compiled::with_stack`); `usize::MAX` until the first compiled call computes it.
     pub(crate) stack_limit: usize,
+    /// Set while a process runs on its own stack (compiled processes; `own_stack.rs`).
+    pub(crate) own_stack: Option<crate::own_stack::Running>,
     /// Interpreter loops running for the current process (see `Exec::run_depth`).
     pub(crate) run_depth: u32,
     /// Work left in the current process's time slice (see `process::SLICE`).
@@ -148,6 +150,7 @@ impl Vm {
             native_depth: 0,
             pending_tail: None,
             stack_limit: usize::MAX,
+            own_stack: None,
             run_depth: 0,
             budget: crate::process::SLICE,
         };
@@ -1426,6 +1429,9 @@ impl Host for Vm {
     }
 
     fn wait(&mut self) -> Result<(), ErrorValue> {
+        if self.on_own_stack() {
+            return self.wait_on_own_stack();
+        }
         if self.can_pause() {
             return Err(crate::process::pause());
         }

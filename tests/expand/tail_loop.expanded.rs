@@ -39,6 +39,7 @@ fn __n_d1(
         i__1 = ::slight::__rt::int(0);
         acc__2 = ::slight::__rt::int(0);
         '__nl__nt1: loop {
+            let _ = ::slight::__rt::tick(vm)?;
             break '__nl__nt1 if ::slight::__rt::at(
                 ::slight::__rt::gt(&i__1, &n__0),
                 vm,

@@ -232,6 +232,12 @@ impl ProgramLowering {
         l(v)
     }
 
+    /// `let _ = rt::tick(vm)?;`: a round of a loop counts against the process's time slice
+    /// (calls count in `rt::enter_direct`), so compiled loops are preempted like the VM's.
+    fn tick(&self) -> Sexp {
+        l(vec![sym("let"), sym("_"), try_(self.rtcall("tick", vec![sym("vm")]))])
+    }
+
     fn rtcall(&self, name: &str, args: Vec<Sexp>) -> Sexp {
         let segments: Vec<&str> = name.split("::").collect();
         call(self.rt(&segments), args)
@@ -950,6 +956,7 @@ impl<'p> FnLower<'p> {
                     sym("loop"),
                     kw("label"),
                     sym(&label),
+                    self.p.tick(),
                     l(vec![sym("break"), kw("label"), sym(&label), b]),
                 ]));
                 block(stmts)
@@ -1136,7 +1143,13 @@ impl<'p> FnLower<'p> {
         }
         let body = self.body_expr(&lambda.body)?;
         let body = if self.self_looped {
-            l(vec![sym("loop"), kw("label"), sym("__ntop"), l(vec![sym("break"), kw("label"), sym("__ntop"), body])])
+            l(vec![
+                sym("loop"),
+                kw("label"),
+                sym("__ntop"),
+                self.p.tick(),
+                l(vec![sym("break"), kw("label"), sym("__ntop"), body]),
+            ])
         } else {
             body
         };
