@@ -338,10 +338,11 @@ pub fn holds(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo) -> 
 /// calls of known top-level functions use it with their by-value entry.
 #[inline(always)]
 pub fn enter_direct(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
-    if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
-        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+    // One branch for the two rare cases: too deep, or the time slice used up.
+    vm.budget = vm.budget.wrapping_sub(1);
+    if vm.native_depth + vm.frame_count() >= MAX_FRAMES || vm.budget == 0 {
+        enter_slow(vm)?;
     }
-    tick(vm)?;
     vm.native_depth += 1;
     let mut r = with_stack(vm, f);
     if vm.pending_tail.is_some() {
@@ -351,12 +352,23 @@ pub fn enter_direct(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
     r
 }
 
+/// The rare checks of [`enter_direct`]: the frame limit, and the end of the time slice.
+#[cold]
+#[inline(never)]
+fn enter_slow(vm: &mut Vm) -> Result<(), ErrorValue> {
+    if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
+        vm.budget += 1;
+        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+    }
+    slice_over(vm)
+}
+
 /// Counts one unit of work (a call, or a round of a loop) against the process's time slice.
 /// When the slice is used up and another process could run, this one lets it (see
 /// `Vm::preempt`): a process on its own stack suspends, any other runs the others in place.
 #[inline(always)]
 pub fn tick(vm: &mut Vm) -> Result<(), ErrorValue> {
-    vm.budget -= 1;
+    vm.budget = vm.budget.wrapping_sub(1);
     if vm.budget == 0 {
         return slice_over(vm);
     }

@@ -110,6 +110,21 @@ pub struct Buffer {
 /// Most elements of one array: indices (`gpu/id`, `len`) are `i32` in kernels.
 pub const MAX_ELEMENTS: usize = i32::MAX as usize;
 
+/// Most elements of one array on the CPU fallback (1 GiB), so that a huge request is an error
+/// rather than an allocation failure that aborts the program.
+pub const MAX_HOST_ELEMENTS: usize = 1 << 28;
+
+/// `len` zeroed words in host memory, or an error if that is too much.
+fn host_words(len: usize) -> Result<Vec<u32>, String> {
+    if len > MAX_HOST_ELEMENTS {
+        return Err(format!("{len} elements is more than the CPU fallback allows in one array ({MAX_HOST_ELEMENTS})"));
+    }
+    let mut v = Vec::new();
+    v.try_reserve_exact(len).map_err(|_| format!("out of memory for an array of {len} elements"))?;
+    v.resize(len, 0);
+    Ok(v)
+}
+
 fn next_id() -> u64 {
     static NEXT: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(1);
     NEXT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
@@ -175,7 +190,7 @@ impl Buffer {
         }
         let store = match gpu()? {
             Some(g) => Store::Device(g.buffer(len as u64 * 4, None)?),
-            None => Store::Host(RefCell::new(vec![0; len])),
+            None => Store::Host(RefCell::new(host_words(len)?)),
         };
         Ok(Buffer { elem, len, id: next_id(), store, pending: RefCell::new(None) })
     }

@@ -25,3 +25,6 @@
 ; The program goes on after the errors; the arrays are intact.
 (gpu/run scale 2 xs :grid 3)
 (gpu/read xs)
+; Too much memory is an error on every back end (the GPU's buffer limit, or the fallback's).
+(try (gpu/buffer 1000000000 :f32) (catch e (error/type e)))
+(try (gpu/buffer 4000000000 :u32) (catch e (error/type e)))
