@@ -93,12 +93,43 @@ struct Checker {
     loops: Vec<Vec<Scalar>>,
 }
 
+/// True when the type of `e` would come only from integer literals (`3`, `(- 3)`, a `let`,
+/// `do` or `if` whose values are such literals): its type is then taken from the other
+/// operands.
 fn is_int_literal(e: &Sexp) -> bool {
     match &e.kind {
         SexpKind::Int(_) => true,
-        SexpKind::List(items) => {
-            matches!(items.as_slice(), [m, x] if m.is_sym("-") && matches!(x.kind, SexpKind::Int(_)))
-        }
+        SexpKind::List(items) => match items.as_slice() {
+            // Arithmetic on such literals only (`(- 3)`, `(/ 3 3)`, `(min 1 2)`).
+            [head, args @ ..]
+                if !args.is_empty()
+                    && head.as_sym().is_some_and(|h| {
+                        matches!(
+                            h,
+                            "+" | "-"
+                                | "*"
+                                | "/"
+                                | "rem"
+                                | "%"
+                                | "mod"
+                                | "min"
+                                | "max"
+                                | "abs"
+                                | "math/min"
+                                | "math/max"
+                                | "math/abs"
+                        )
+                    }) =>
+            {
+                args.iter().all(is_int_literal)
+            }
+            [head, _, rest @ ..] if head.is_sym("let") && !rest.is_empty() => rest.last().is_some_and(is_int_literal),
+            [head, rest @ ..] if (head.is_sym("do") || head.is_sym("begin")) && !rest.is_empty() => {
+                rest.last().is_some_and(is_int_literal)
+            }
+            [head, _, a, b] if head.is_sym("if") => is_int_literal(a) && is_int_literal(b),
+            _ => false,
+        },
         _ => false,
     }
 }
@@ -303,10 +334,30 @@ impl Checker {
                     return syntax_err("if expects a test, a then-branch and an optional else-branch", span);
                 }
                 let test = self.typed(&args[0], Scalar::Bool)?;
-                let then = self.expr(&args[1], want, tail)?;
-                let (other, ty) = match args.get(2) {
-                    Some(e) => {
-                        let other = self.expr(e, want, tail)?;
+                // A literal branch takes the other branch's type: check that one first.
+                let literal_first =
+                    want.is_none() && args.len() == 3 && is_int_literal(&args[1]) && !is_int_literal(&args[2]);
+                let (then, other) = if literal_first {
+                    let other = self.expr(&args[2], want, tail)?;
+                    let hint = match other.ty {
+                        Ty::Scalar(s) => Some(s),
+                        _ => None,
+                    };
+                    (self.expr(&args[1], hint, tail)?, Some(other))
+                } else {
+                    let then = self.expr(&args[1], want, tail)?;
+                    let hint = want.or(match then.ty {
+                        Ty::Scalar(s) => Some(s),
+                        _ => None,
+                    });
+                    let other = match args.get(2) {
+                        Some(e) => Some(self.expr(e, hint, tail)?),
+                        None => None,
+                    };
+                    (then, other)
+                };
+                let (other, ty) = match other {
+                    Some(other) => {
                         let ty = unify(then.ty, other.ty, other.span)?;
                         (Some(Box::new(other)), ty)
                     }

@@ -96,13 +96,22 @@ fn local_name(k: &Kernel, slot: usize) -> String {
 /// A WGSL literal with its exact value.
 pub fn literal(lit: Lit) -> String {
     match lit {
+        Lit::F32(f) if f.is_finite() && f.is_sign_negative() => format!("({f:?}f)"),
         Lit::F32(f) if f.is_finite() => format!("{f:?}f"),
         Lit::F32(f) => format!("bitcast<f32>({}u)", f.to_bits()),
         Lit::I32(i32::MIN) => "bitcast<i32>(2147483648u)".into(),
+        // In parentheses when negative: a `-` before it must not make WGSL's `--`.
+        Lit::I32(i) if i < 0 => format!("({i}i)"),
         Lit::I32(i) => format!("{i}i"),
         Lit::U32(u) => format!("{u}u"),
         Lit::Bool(b) => b.to_string(),
     }
+}
+
+/// True for the WGSL text of a literal made by [`literal`] (WGSL treats it as a constant).
+fn is_literal_text(s: &str) -> bool {
+    let s = s.trim_start_matches('(').trim_start_matches('-');
+    s.starts_with("bitcast<") || s == "true" || s == "false" || s.starts_with(|c: char| c.is_ascii_digit())
 }
 
 struct LoopCtx {
@@ -150,8 +159,8 @@ impl Emitter<'_> {
             let prereqs = std::mem::replace(&mut self.out, saved);
             if !prereqs.is_empty() {
                 // Statements of this operand run after the earlier operands were evaluated.
-                for (d, earlier) in done.iter_mut().zip(items) {
-                    if !matches!(earlier.kind, KExprKind::Const(_)) {
+                for d in done.iter_mut() {
+                    if !is_literal_text(d) {
                         let t = self.temp();
                         self.line(&format!("let {t} = {d};"));
                         *d = t;
@@ -163,7 +172,7 @@ impl Emitter<'_> {
         }
         // WGSL evaluates operations on constants at shader creation, where overflow, division
         // by zero or a NaN result is an error: keep such operations at run time, as on the CPU.
-        if !items.is_empty() && items.iter().all(|i| matches!(i.kind, KExprKind::Const(_))) {
+        if !items.is_empty() && done.iter().all(|d| is_literal_text(d)) {
             done[0] = self.runtime(&done[0], scalar_ty(items[0]));
         }
         done
@@ -197,8 +206,9 @@ impl Emitter<'_> {
             KExprKind::Unary(UnOp::Not, x) => format!("(!{})", self.value(x)),
             KExprKind::Binary(op, a, b) => {
                 let mut v = self.values(&[a, b]);
-                let zero = matches!(b.kind, KExprKind::Const(Lit::I32(0) | Lit::U32(0)));
-                if zero && matches!(op, BinOp::Div | BinOp::Rem | BinOp::Mod) {
+                // A constant integer divisor (zero is a shader error) is divided by at run time.
+                let int = matches!(scalar_ty(b), Scalar::I32 | Scalar::U32);
+                if int && is_literal_text(&v[1]) && matches!(op, BinOp::Div | BinOp::Rem | BinOp::Mod) {
                     v[1] = self.runtime(&v[1], scalar_ty(b));
                 }
                 self.binary(*op, scalar_ty(a), &v[0], &v[1])
