@@ -7,6 +7,8 @@ use slight_core::{Reader, SourceMap};
 
 struct Gen {
     rng: fastrand::Rng,
+    /// Only integer and boolean expressions (results must then be bit-identical on every back end).
+    ints_only: bool,
     locals: Vec<(String, &'static str)>,
     next: usize,
 }
@@ -40,7 +42,7 @@ impl Gen {
             ("bool", 1) => format!("(or {} {})", self.expr("bool", d), self.expr("bool", d)),
             ("bool", 2) => format!("(not {})", self.expr("bool", d)),
             ("bool", _) => {
-                let t = if self.rng.bool() { "f32" } else { "i32" };
+                let t = if self.rng.bool() && !self.ints_only { "f32" } else { "i32" };
                 let op = self.pick(&["<", "<=", ">", ">=", "=", "!="]);
                 format!("({op} {} {})", self.expr(t, d), self.expr(t, d))
             }
@@ -68,6 +70,7 @@ impl Gen {
                 format!("(loop (({k} 0) ({acc}:{ty} {init})) (if (< {k} 3) (recur (+ {k} 1) {step}) {acc}))")
             }
             ("f32", 3) => format!("(f32 {})", self.expr("i32", d)),
+            ("i32", 3) if self.ints_only => format!("(- {})", self.expr("i32", d)),
             ("i32", 3) => format!("(i32 {})", self.expr("f32", d)),
             ("f32", 4) => format!("(sqrt (abs {}))", self.expr("f32", d)),
             ("f32", 5) => {
@@ -89,6 +92,8 @@ impl Gen {
 
     fn stmt(&mut self, depth: u32) -> String {
         match self.rng.u32(..4) {
+            // Race-free: each invocation writes only its own element of `out`, and nothing reads `out`.
+            0 | 1 if self.ints_only => format!("(set-at! out (gpu/id) {})", self.expr("i32", depth)),
             0 => format!("(set-at! xs {} {})", self.expr("i32", depth), self.expr("f32", depth)),
             1 => format!("(set-at! ys {} {})", self.expr("i32", depth), self.expr("i32", depth)),
             2 => format!("(when {} {})", self.expr("bool", depth), self.stmt(depth.saturating_sub(1))),
@@ -116,7 +121,7 @@ fn random_kernels_check_validate_and_run() {
     let mut validator =
         naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default());
     for seed in 0..1000u64 {
-        let mut g = Gen { rng: fastrand::Rng::with_seed(seed), locals: Vec::new(), next: 0 };
+        let mut g = Gen { rng: fastrand::Rng::with_seed(seed), ints_only: false, locals: Vec::new(), next: 0 };
         let body: Vec<String> = (0..1 + g.rng.usize(..4)).map(|_| g.stmt(3)).collect();
         let src = format!("(defkernel fuzz ((a f32) (n i32) (xs (array f32)) (ys (array i32))) {})", body.join(" "));
         let form = read(&src);
@@ -161,7 +166,7 @@ fn mutated_kernels_are_rejected_without_panicking() {
     let mut rng = fastrand::Rng::with_seed(7);
     let mut rejected = 0;
     for seed in 0..2000u64 {
-        let mut g = Gen { rng: fastrand::Rng::with_seed(seed), locals: Vec::new(), next: 0 };
+        let mut g = Gen { rng: fastrand::Rng::with_seed(seed), ints_only: false, locals: Vec::new(), next: 0 };
         let mut src = g.stmt(3);
         // Replace a random token-sized slice with a random piece.
         let cut = rng.usize(..src.len());
@@ -191,4 +196,53 @@ fn mutated_kernels_are_rejected_without_panicking() {
         }
     }
     assert!(rejected > 100, "the mutations should produce many invalid kernels ({rejected})");
+}
+
+/// Integer kernels give bit-identical results on the GPU and on the CPU fallback.
+#[test]
+fn random_integer_kernels_agree_between_the_gpu_and_the_cpu_fallback() {
+    use slight_runtime::gpu::{self, BackendKind, Buffer, KernelArg, KernelObject};
+    if gpu::info().backend == BackendKind::Cpu {
+        println!("SKIPPED random_integer_kernels_agree_between_the_gpu_and_the_cpu_fallback: no GPU adapter");
+        return;
+    }
+    let mut differ = Vec::new();
+    for seed in 0..100u64 {
+        let mut g = Gen { rng: fastrand::Rng::with_seed(10_000 + seed), ints_only: true, locals: Vec::new(), next: 0 };
+        let body: Vec<String> = (0..1 + g.rng.usize(..4)).map(|_| g.stmt(3)).collect();
+        let src = format!(
+            "(defkernel fuzz ((a f32) (n i32) (xs (array f32)) (ys (array i32)) (out (array i32))) {})",
+            body.join(" ")
+        );
+        let form = read(&src);
+        let items = form.as_list().unwrap();
+        let kernel =
+            check_kernel(&items[1..], form.span).unwrap_or_else(|e| panic!("seed {seed}: {}\n{src}", e.message));
+        let start: Vec<u32> = (0..16u32).map(|i| i.wrapping_mul(2654435761) ^ 0x5bd1e995).collect();
+        // CPU fallback, directly.
+        let mut cpu_ys = start.clone();
+        let mut cpu_xs = [0u32; 16];
+        let mut cpu_out = [7u32; 16];
+        let scalars = [0.75f32.to_bits(), (-5i32) as u32, 0, 0, 0];
+        let mut arrays = [None, None, Some(&mut cpu_xs[..]), Some(&mut cpu_ys[..]), Some(&mut cpu_out[..])];
+        gpu::cpu::run(&kernel, &scalars, &mut arrays, 16);
+        // The GPU, through the runtime.
+        let obj = KernelObject::new(kernel.clone(), wgsl::to_wgsl(&kernel));
+        let xs = Buffer::new(slight_core::kernel::Scalar::F32, vec![0; 16]).unwrap();
+        let ys = Buffer::new(slight_core::kernel::Scalar::I32, start.clone()).unwrap();
+        let out = Buffer::new(slight_core::kernel::Scalar::I32, vec![7; 16]).unwrap();
+        let args = [
+            KernelArg::Scalar(scalars[0]),
+            KernelArg::Scalar(scalars[1]),
+            KernelArg::Array(&xs),
+            KernelArg::Array(&ys),
+            KernelArg::Array(&out),
+        ];
+        obj.run(&args, 16).unwrap_or_else(|e| panic!("seed {seed}: {e}\n{src}"));
+        let gpu_out = out.read_blocking().unwrap();
+        if gpu_out != cpu_out {
+            differ.push(format!("seed {seed}:\n{src}\ncpu {cpu_out:?}\ngpu {gpu_out:?}"));
+        }
+    }
+    assert!(differ.is_empty(), "{}", differ.join("\n"));
 }

@@ -62,6 +62,11 @@ pub fn to_wgsl(kernel: &Kernel) -> String {
         s,
         "\n@compute @workgroup_size({WORKGROUP_SIZE})\nfn {ENTRY_POINT}(@builtin(global_invocation_id) gid: vec3<u32>) {{\n    let id = gid.x + gid.y * params.row;\n    if (id >= params.grid) {{\n        return;\n    }}\n"
     );
+    // Every array is bound, used or not: a phony assignment makes each one statically used,
+    // so the pipeline's layout has all the bindings the dispatcher provides.
+    for (i, _) in kernel.arrays() {
+        let _ = writeln!(s, "    _ = &{};", array_name(kernel, i));
+    }
     s.push_str(&body);
     s.push_str("}\n");
     s

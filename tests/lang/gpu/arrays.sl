@@ -36,3 +36,9 @@ a
 (type/of fill)
 fill
 (== a a)
+
+; A kernel need not use all of its arrays.
+(defkernel ignores ((unused (array f32)) (out (array i32))) (set-at! out (gpu/id) 5))
+(def o (gpu/buffer 2 :i32))
+(gpu/run ignores (gpu/buffer 1) o :grid 2)
+(gpu/read o)
