@@ -71,6 +71,8 @@ mod own_stack {
         (defun deep (n) (if (== n 0) 0 (+ 1 (deep (- n 1)))))
         (defun deep-reporter (to n) (send to (try (deep n) (catch e (error/message e)))))
         (defun tdeep:i64 (n:i64) (if (== n 0) 0 (+ 1 (tdeep (- n 1)))))
+        (defun nest (n) (if (== n 0) 0 (list (quote +) 1 (nest (- n 1)))))
+        (defun deep-eval (to n) (send to (try (eval (nest n)) (catch e (error/message e)))))
         (defun typed-reporter (to n) (send to (try (tdeep n) (catch e (error/message e)))))
     }
 }
@@ -104,6 +106,18 @@ fn compiled_processes_pause_are_preempted_and_can_be_killed() {
         .unwrap();
     assert_eq!(v.to_string(), "(12 true false false)");
     assert!(vm.run().is_empty());
+}
+
+#[test]
+fn the_front_end_runs_on_a_process_stack() {
+    // `eval` of a form nested as deep as the reader allows, inside a compiled process.
+    let mut vm = Vm::new();
+    own_stack::register(&mut vm).unwrap();
+    let v = vm.eval("(spawn deep-eval (self) 120) (list (receive (m m)))").unwrap();
+    assert_eq!(v.to_string(), "(120)");
+    // Deeper than the reader allows: an error, as on the VM.
+    let v = vm.eval("(spawn deep-eval (self) 5000) (receive (m m))").unwrap();
+    assert!(v.to_string().contains("nested"), "{v}");
 }
 
 #[test]

@@ -25,7 +25,11 @@ use std::cell::Cell;
 use std::rc::Rc;
 
 /// Size of a compiled process's stack (virtual; pages are committed when touched).
-pub const STACK_SIZE: usize = 1 << 20;
+pub const STACK_SIZE: usize = 16 << 20;
+
+/// Stack the front end (reading, expanding and compiling a form for `eval`) may need: about
+/// 3 MiB for a form nested as deep as the reader allows, in a debug build.
+const FRONT_END_STACK: usize = 4 << 20;
 
 /// Room kept below the limit, for the code that runs between two stack checks.
 const MARGIN: usize = 64 * 1024;
@@ -103,6 +107,18 @@ impl ProcessStack {
             CoroutineResult::Return(r) => Some(r),
         }
     }
+}
+
+/// An error when the front end might not fit on the rest of the current process stack (it
+/// does not check the stack as it recurses); nothing on the thread's own stack.
+pub(crate) fn front_end_room() -> Result<(), ErrorValue> {
+    let Some(limit) = own_stack_limit() else { return Ok(()) };
+    let marker = 0u8;
+    let here = std::hint::black_box(&marker) as *const u8 as usize;
+    if here.saturating_sub(limit) < FRONT_END_STACK {
+        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+    }
+    Ok(())
 }
 
 impl Vm {

@@ -321,6 +321,7 @@ impl Vm {
     /// Expands, resolves and compiles one form into a script function.
     pub fn compile_form(&mut self, form: &Sexp) -> Result<Rc<Proto>, Rc<ErrorValue>> {
         let front = |e: SlightError| Rc::new(ErrorValue::from_front(&e));
+        crate::own_stack::front_end_room().map_err(Rc::new)?;
         let mut expr = expand(form, self).map_err(front)?;
         let info = resolve_toplevel(&mut expr, &mut self.names, None).map_err(front)?;
         if self.globals.len() < self.names.len() {
@@ -691,6 +692,7 @@ impl Vm {
     fn compile_eval(&mut self, form: &Value, names: Vec<String>, span: Span) -> Result<Rc<Proto>, ErrorValue> {
         let sexp = value_to_sexp(form, span).map_err(|m| ErrorValue::new("SyntaxError", m))?;
         let front = |e: SlightError| ErrorValue::from_front(&e);
+        crate::own_stack::front_end_room()?;
         let mut expr = expand(&sexp, self).map_err(front)?;
         let env = EvalEnv { names };
         let info = resolve_toplevel(&mut expr, &mut self.names, Some(&env)).map_err(front)?;
