@@ -375,39 +375,79 @@ pub struct RunFuture<'a> {
 impl std::future::Future for RunFuture<'_> {
     type Output = Vec<Pid>;
     fn poll(mut self: std::pin::Pin<&mut Self>, cx: &mut std::task::Context<'_>) -> std::task::Poll<Vec<Pid>> {
+        poll_run(self.vm, cx)
+    }
+}
+
+/// See [`Vm::messages`].
+pub struct MessageStream<'a> {
+    vm: &'a mut Vm,
+}
+
+impl futures_core::Stream for MessageStream<'_> {
+    type Item = (Pid, Value);
+    fn poll_next(
+        mut self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<(Pid, Value)>> {
         let vm = &mut *self.vm;
-        vm.run_slices(16);
-        let deadline = vm.state.sched.next_deadline();
-        if vm.state.sched.run_queue.is_empty() && vm.state.sched.waits_for_host() {
-            // A host future will wake this task (and the deadline, if sooner, below).
-            if let Ok(mut w) = vm.state.sched.host_waker.lock() {
-                *w = Some(cx.waker().clone());
-            }
-            if vm.state.sched.futures.iter().any(|(_, f)| f.is_woken()) {
-                cx.waker().wake_by_ref();
-                return std::task::Poll::Pending;
-            }
-            if deadline.is_none() {
-                return std::task::Poll::Pending;
-            }
+        if let Some(m) = vm.try_receive() {
+            return std::task::Poll::Ready(Some(m));
         }
-        let sched = &vm.state.sched;
-        if sched.run_queue.is_empty() {
-            let Some((t, _)) = deadline else {
-                return std::task::Poll::Ready(vm.blocked());
-            };
-            // Waiting for the clock: a timer thread wakes the task at the deadline.
-            let waker = cx.waker().clone();
-            let wait = t.saturating_duration_since(sched.now());
-            std::thread::spawn(move || {
-                std::thread::sleep(wait);
-                waker.wake();
-            });
+        match poll_run(vm, cx) {
+            // Nothing can run any more: the stream ends after what has arrived.
+            std::task::Poll::Ready(_) => std::task::Poll::Ready(vm.try_receive()),
+            std::task::Poll::Pending => match vm.try_receive() {
+                Some(m) => std::task::Poll::Ready(Some(m)),
+                None => std::task::Poll::Pending,
+            },
+        }
+    }
+}
+
+impl Vm {
+    /// The messages sent to the main process, as a `futures` `Stream` for the host's executor:
+    /// polling it runs the processes (like [`run_async`](Self::run_async)); it ends when no
+    /// process can run any more and every message has been taken.
+    pub fn messages(&mut self) -> MessageStream<'_> {
+        MessageStream { vm: self }
+    }
+}
+
+/// One poll of [`RunFuture`]: runs a few slices; ready (with the blocked pids) when nothing
+/// can run any more, pending otherwise (with a wake-up arranged).
+fn poll_run(vm: &mut Vm, cx: &mut std::task::Context<'_>) -> std::task::Poll<Vec<Pid>> {
+    vm.run_slices(16);
+    let deadline = vm.state.sched.next_deadline();
+    if vm.state.sched.run_queue.is_empty() && vm.state.sched.waits_for_host() {
+        // A host future will wake this task (and the deadline, if sooner, below).
+        if let Ok(mut w) = vm.state.sched.host_waker.lock() {
+            *w = Some(cx.waker().clone());
+        }
+        if vm.state.sched.futures.iter().any(|(_, f)| f.is_woken()) {
+            cx.waker().wake_by_ref();
             return std::task::Poll::Pending;
         }
-        cx.waker().wake_by_ref();
-        std::task::Poll::Pending
+        if deadline.is_none() {
+            return std::task::Poll::Pending;
+        }
     }
+    let sched = &vm.state.sched;
+    if sched.run_queue.is_empty() {
+        let Some((t, _)) = deadline else {
+            return std::task::Poll::Ready(vm.blocked());
+        };
+        // Waiting for the clock: a timer thread wakes the task at the deadline.
+        let waker = cx.waker().clone();
+        let wait = t.saturating_duration_since(sched.now());
+        std::thread::spawn(move || {
+            std::thread::sleep(wait);
+            waker.wake();
+        });
+        return std::task::Poll::Pending;
+    }
+    cx.waker().wake_by_ref();
+    std::task::Poll::Pending
 }
 
 fn exit_error(reason: &Reason) -> ErrorValue {

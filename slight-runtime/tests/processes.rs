@@ -71,3 +71,13 @@ fn a_deadlocked_receive_is_an_error_not_a_hang() {
     // The VM is fine afterwards.
     assert_eq!(int(&vm.eval("(+ 1 2)").unwrap()), 3);
 }
+
+#[test]
+fn messages_to_the_host_arrive_as_a_stream() {
+    use futures::StreamExt;
+    let mut vm = Vm::new();
+    vm.eval("(def me (self)) (spawn (fun () (loop ((i 0)) (when (< i 3) (timer/sleep 2) (send me (* i 10)) (recur (+ i 1))))))")
+        .unwrap();
+    let got: Vec<String> = futures::executor::block_on(vm.messages().map(|(_, v)| v.to_string()).collect());
+    assert_eq!(got, vec!["0", "10", "20"]);
+}
