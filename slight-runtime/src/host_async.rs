@@ -102,7 +102,7 @@ impl Vm {
         let pid = self.state.sched.current;
         // A process paused at this call resumes here: its future is waiting for it.
         let mut future = match self.state.sched.procs.get_mut(&pid).and_then(|p| p.future.take()) {
-            Some(PendingFuture(f)) => f,
+            Some(pending) => pending.0,
             None => start(args.to_vec()),
         };
         loop {
@@ -118,13 +118,13 @@ impl Vm {
             match self.state.sched.procs.get_mut(&pid) {
                 Some(p) => {
                     p.wait = Wait::Future;
-                    p.future = Some(PendingFuture(future));
+                    p.future = Some(Box::new(PendingFuture(future)));
                 }
                 None => return Err(ErrorValue::new("Error", "the calling process has ended")),
             }
             crate::builtins::Host::wait(self)?;
             future = match self.state.sched.procs.get_mut(&pid).and_then(|p| p.future.take()) {
-                Some(PendingFuture(f)) => f,
+                Some(pending) => pending.0,
                 None => return Err(ErrorValue::new("Error", "the pending host call was lost")),
             };
         }

@@ -84,9 +84,10 @@ pub(crate) struct Process {
     /// The reason of the exit signal being raised (what links and monitors are told).
     pub exiting: Option<Reason>,
     /// The pending future of an async host function this process waits for.
-    pub future: Option<crate::host_async::PendingFuture>,
+    /// (Boxed, like `own_stack`: rare, and an idle process should stay small.)
+    pub future: Option<Box<crate::host_async::PendingFuture>>,
     /// The suspended stack of a process running compiled code (`own_stack.rs`).
-    pub own_stack: Option<crate::own_stack::ProcessStack>,
+    pub own_stack: Option<Box<crate::own_stack::ProcessStack>>,
 }
 
 impl Process {

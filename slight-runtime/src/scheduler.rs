@@ -181,7 +181,7 @@ impl Vm {
         let r = match start {
             // Compiled code keeps its state on the Rust stack: it gets a stack of its own.
             Some(Start::Call(f @ Value::Compiled(_), args)) => match crate::own_stack::ProcessStack::new(f, args) {
-                Ok(stack) => self.run_own_stack(pid, stack),
+                Ok(stack) => self.run_own_stack(pid, Box::new(stack)),
                 Err(e) => Err(Rc::new(e)),
             },
             Some(Start::Call(f, args)) => self.start_call(&f, &args),
@@ -226,7 +226,11 @@ impl Vm {
 
     /// Runs a process on its own stack until it suspends (a pause: the stack is kept with the
     /// process) or ends.
-    fn run_own_stack(&mut self, pid: Pid, mut stack: crate::own_stack::ProcessStack) -> Result<Value, Rc<ErrorValue>> {
+    fn run_own_stack(
+        &mut self,
+        pid: Pid,
+        mut stack: Box<crate::own_stack::ProcessStack>,
+    ) -> Result<Value, Rc<ErrorValue>> {
         match stack.resume(self) {
             Some(result) => result,
             None => {
