@@ -483,6 +483,16 @@ impl<'a> FnCompiler<'a> {
 
     fn closure(&mut self, lambda: &Lambda, d: Reg, span: Span) -> CResult<()> {
         let proto = compile_lambda(lambda, self.info)?;
+        if proto.captures.is_empty() {
+            // Nothing to capture: one function value, made here, serves every evaluation (no
+            // allocation per evaluation; `receive`'s predicate is such a function). The proto
+            // stays listed too, for the disassembler.
+            self.proto.protos.push(proto.clone());
+            let f = Value::Func(Rc::new(crate::value::Closure { proto, captures: Box::new([]) }));
+            let index = self.constant(f);
+            self.emit(Instr::LoadConst { dst: d, index }, span);
+            return Ok(());
+        }
         self.proto.protos.push(proto);
         let index = (self.proto.protos.len() - 1) as u32;
         self.emit(Instr::Closure { dst: d, proto: index }, span);

@@ -301,7 +301,9 @@ fn try_match_eval_and_defmacro_instructions() {
 
     let p = compile(&mut vm, "(defmacro m (x) x)");
     assert_eq!(count(&p.code, |i| matches!(i, Instr::DefMacro { .. })), 1);
-    assert_eq!(count(&p.code, |i| matches!(i, Instr::Closure { .. })), 1);
+    // The macro's function captures nothing: it is a constant, made once.
+    assert_eq!(count(&p.code, |i| matches!(i, Instr::Closure { .. })), 0);
+    assert!(p.consts.iter().any(|c| matches!(c, slight_runtime::Value::Func(_))));
 }
 
 #[test]
@@ -1319,4 +1321,16 @@ fn quasiquote_builds_dotted_parameter_lists() {
     assert_eq!(eval1("`(a . b)"), "(a . b)");
     assert_eq!(eval1("(defmacro vfun () `(fun (x . rest) rest)) ((vfun) 1 2 3)"), "(2 3)");
     assert_eq!(eval1("(defmacro vfun (p) `(fun (x . ,p) ,p)) ((vfun more) 1 2 3)"), "(2 3)");
+}
+
+#[test]
+fn a_function_that_captures_nothing_is_made_once() {
+    let mut vm = Vm::new();
+    let p = compile(&mut vm, "(defun make () (fun (x) (* x 2)))");
+    let _ = p;
+    let v = vm.eval("(defun make () (fun (x) (* x 2))) (list (== (make) (make)) ((make) 21))").unwrap();
+    assert_eq!(v.to_string(), "(true 42)");
+    // A function with captures is made at each evaluation.
+    let v = vm.eval("(defun adder (n) (fun (x) (+ x n))) (list (== (adder 1) (adder 1)) ((adder 1) 41))").unwrap();
+    assert_eq!(v.to_string(), "(false 42)");
 }
