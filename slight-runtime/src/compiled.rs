@@ -394,7 +394,7 @@ pub fn global_is_fn(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnIn
 
 /// An address on the current stack (a local's), close to the stack pointer.
 #[inline(always)]
-fn stack_address() -> usize {
+pub(crate) fn stack_address() -> usize {
     let marker = 0u8;
     std::hint::black_box(&marker) as *const u8 as usize
 }

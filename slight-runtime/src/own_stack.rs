@@ -82,7 +82,7 @@ impl ProcessStack {
             // SAFETY: `resume` passes the scheduler's `&mut Vm` as a raw pointer and does not
             // use the VM until the coroutine suspends or returns; see `resume`.
             let vm = unsafe { &mut *vm };
-            vm.start_call_on_own_stack(&f, &args)
+            vm.start_call(&f, &args)
         });
         Ok(ProcessStack { co, yielder, limit })
     }
@@ -113,9 +113,7 @@ impl ProcessStack {
 /// does not check the stack as it recurses); nothing on the thread's own stack.
 pub(crate) fn front_end_room() -> Result<(), ErrorValue> {
     let Some(limit) = own_stack_limit() else { return Ok(()) };
-    let marker = 0u8;
-    let here = std::hint::black_box(&marker) as *const u8 as usize;
-    if here.saturating_sub(limit) < FRONT_END_STACK {
+    if crate::compiled::stack_address().saturating_sub(limit) < FRONT_END_STACK {
         return Err(ErrorValue::new("StackOverflow", "stack overflow"));
     }
     Ok(())

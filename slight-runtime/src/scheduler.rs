@@ -43,13 +43,7 @@ impl Vm {
 
     /// The time slice is used up and others want to run.
     pub(crate) fn preempt(&mut self) -> Result<(), Rc<ErrorValue>> {
-        if self.on_own_stack() {
-            return self.suspend_own_stack().map_err(Rc::new);
-        }
-        if self.can_pause() {
-            return Err(Rc::new(pause()));
-        }
-        self.yield_in_place().map_err(Rc::new)
+        self.yield_process().map_err(Rc::new)
     }
 
     /// Lets the others run: pauses the current process (it goes to the back of the run queue
@@ -242,13 +236,9 @@ impl Vm {
         }
     }
 
-    /// The body of a process on its own stack (see `own_stack.rs`).
-    pub(crate) fn start_call_on_own_stack(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
-        self.start_call(f, args)
-    }
-
-    /// Starts a spawned process: `(f args...)` as its outermost call.
-    fn start_call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
+    /// Starts a spawned process: `(f args...)` as its outermost call (on the VM's stack, or on
+    /// a process stack of its own: `own_stack.rs`).
+    pub(crate) fn start_call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
         self.stack.clear();
         self.stack.push(f.clone());
         self.stack.extend_from_slice(args);

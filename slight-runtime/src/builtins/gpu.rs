@@ -149,14 +149,35 @@ fn words(name: &str, t: Scalar, list: &Value, pos: usize) -> Result<Vec<u32>, Er
         .collect()
 }
 
-fn buffer_arg<'a>(name: &str, args: &'a [Value], pos: usize) -> Result<&'a Buffer, ErrorValue> {
+/// Argument `pos` as the kind of GPU object `pick` accepts: `what` names that kind in the
+/// error for another GPU object, `what_long` in the type error for a value of another type.
+fn gpu_arg<'a, T>(
+    name: &str,
+    args: &'a [Value],
+    pos: usize,
+    (what, what_long): (&str, &str),
+    pick: fn(&GpuObject) -> Option<&T>,
+) -> Result<&'a T, ErrorValue> {
     match &args[pos - 1] {
-        Value::Gpu(obj) => match &**obj {
-            GpuObject::Buffer(b) => Ok(b),
-            other => Err(gpu_error(name, format!("argument {pos} must be a gpu array, got {}", other.describe()))),
-        },
-        other => wrong_type(name, pos, "gpu array", other),
+        Value::Gpu(obj) => pick(obj).ok_or_else(|| {
+            gpu_error(name, format!("argument {pos} must be {} {what}, got {}", super::article(what), obj.describe()))
+        }),
+        other => wrong_type(name, pos, what_long, other),
     }
+}
+
+fn buffer_arg<'a>(name: &str, args: &'a [Value], pos: usize) -> Result<&'a Buffer, ErrorValue> {
+    gpu_arg(name, args, pos, ("gpu array", "gpu array"), |o| match o {
+        GpuObject::Buffer(b) => Some(b),
+        _ => None,
+    })
+}
+
+fn kernel_arg<'a>(name: &str, args: &'a [Value], long: &str) -> Result<&'a KernelObject, ErrorValue> {
+    gpu_arg(name, args, 1, ("kernel", long), |o| match o {
+        GpuObject::Kernel(k) => Some(k),
+        _ => None,
+    })
 }
 
 fn b_array(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
@@ -215,28 +236,20 @@ fn b_shader(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 }
 
 fn b_pipeline(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let shader = match &a[0] {
-        Value::Gpu(obj) => match &**obj {
-            GpuObject::Shader(s) => s,
-            other => {
-                return Err(gpu_error("gpu/pipeline", format!("argument 1 must be a shader, got {}", other.describe())))
-            }
-        },
-        other => return wrong_type("gpu/pipeline", 1, "shader", other),
-    };
+    let shader = gpu_arg("gpu/pipeline", a, 1, ("shader", "shader"), |o| match o {
+        GpuObject::Shader(s) => Some(s),
+        _ => None,
+    })?;
     let entry = arg_str("gpu/pipeline", a, 2)?;
     shader.pipeline(entry).map(|p| wrap(GpuObject::Pipeline(p))).map_err(|e| gpu_error("gpu/pipeline", e))
 }
 
 fn b_dispatch(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let name = "gpu/dispatch";
-    let pipeline = match &a[0] {
-        Value::Gpu(obj) => match &**obj {
-            GpuObject::Pipeline(p) => p,
-            other => return Err(gpu_error(name, format!("argument 1 must be a pipeline, got {}", other.describe()))),
-        },
-        other => return wrong_type(name, 1, "pipeline", other),
-    };
+    let pipeline = gpu_arg(name, a, 1, ("pipeline", "pipeline"), |o| match o {
+        GpuObject::Pipeline(p) => Some(p),
+        _ => None,
+    })?;
     let buffers: Vec<Value> = a[1].list_iter().collect();
     let mut refs = Vec::with_capacity(buffers.len());
     for i in 0..buffers.len() {
@@ -264,13 +277,7 @@ fn b_dispatch(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 
 fn b_run(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let name = "gpu/run";
-    let kernel = match &a[0] {
-        Value::Gpu(obj) => match &**obj {
-            GpuObject::Kernel(k) => k,
-            other => return Err(gpu_error(name, format!("argument 1 must be a kernel, got {}", other.describe()))),
-        },
-        other => return wrong_type(name, 1, "kernel (made by defkernel)", other),
-    };
+    let kernel = kernel_arg(name, a, "kernel (made by defkernel)")?;
     let rest = &a[1..];
     let grid_at = rest.iter().position(|v| matches!(v, Value::Keyword(k) if k.as_str() == "grid"));
     let (args, grid) = match grid_at {
@@ -310,13 +317,8 @@ fn b_info(_: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {
 }
 
 fn b_wgsl(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    match &a[0] {
-        Value::Gpu(obj) => match &**obj {
-            GpuObject::Kernel(k) => Ok(Value::Str(Rc::new(k.wgsl.clone()))),
-            other => Err(gpu_error("gpu/wgsl", format!("argument 1 must be a kernel, got {}", other.describe()))),
-        },
-        other => wrong_type("gpu/wgsl", 1, "kernel", other),
-    }
+    let kernel = kernel_arg("gpu/wgsl", a, "kernel")?;
+    Ok(Value::Str(Rc::new(kernel.wgsl.clone())))
 }
 
 /// `(%gpu-kernel wgsl '(defkernel name params body...))`: checks the form again (it was checked
