@@ -330,3 +330,107 @@ fn depth_budget_splits_a_function_into_a_public_entry_and_a_budgeted_worker() {
     assert!(text[1].contains("if __nb == 0 {\n        return hook(|| __nk_fib(n, 64u32));"), "{}", text[1]);
     assert!(text[1].contains("__nk_fib(::slight::__rt::checked(i64::checked_sub(n, 1)), __nb - 1)"), "{}", text[1]);
 }
+
+// ------------------------------------------------------------------------------------------
+// Speculative lowering of untyped functions
+// ------------------------------------------------------------------------------------------
+
+/// Lowers the untyped defuns of `src` speculatively, all assumed `fn(i64...) -> ret`: the
+/// pretty Rust of each and the type its body really gives.
+fn speculative(src: &str, ret: Type) -> Vec<Result<(String, Option<Type>), String>> {
+    use slight_core::core::ExprKind;
+    use slight_core::lower::{lower_speculative, Speculation};
+    let defs = resolved(src);
+    let mut sigs = Signatures::new();
+    let mut spec = Speculation { rt: vec!["rt".into()], ..Speculation::default() };
+    for d in &defs {
+        if let ExprKind::Define { binding, value, .. } = &d.kind {
+            if let ExprKind::Lambda(l) = &value.kind {
+                sigs.insert(binding.name.clone(), FnSig { params: vec![Type::I64; l.params.len()], ret });
+                spec.fns.insert(binding.name.clone(), format!("s_{}", binding.name.replace(['-', '?'], "_")));
+            }
+        }
+    }
+    defs.iter()
+        .map(|d| match lower_speculative(d, &sigs, &spec) {
+            Ok((item, ty)) => {
+                let text = source(&item, Printer::Pretty).expect("prints");
+                file_from_rust(&text).unwrap_or_else(|e| panic!("{text} does not parse back: {}", e.message));
+                // Without the attribute line.
+                Ok((text.split_once('\n').map_or(text.clone(), |(_, rest)| rest.to_string()), ty))
+            }
+            Err(e) => Err(e.message),
+        })
+        .collect()
+}
+
+#[test]
+fn speculative_fib_bails_out_instead_of_raising() {
+    let out = speculative("(defun fib (n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))", Type::I64);
+    let (text, ty) = out[0].clone().expect("lowers");
+    assert_eq!(ty, Some(Type::I64));
+    assert_eq!(
+        text,
+        "fn s_fib(__nvm: &mut ::rt::Vm, n: i64) -> ::rt::SpecRes<i64> {
+    Ok(
+        if n < 2 {
+            n
+        } else {
+            ::rt::spec_checked(
+                i64::checked_add(
+                    {
+                        let __nsa0 = ::rt::spec_checked(i64::checked_sub(n, 1))?;
+                        ::rt::spec_call(__nvm, move |__nvm| s_fib(__nvm, __nsa0))?
+                    },
+                    {
+                        let __nsa0 = ::rt::spec_checked(i64::checked_sub(n, 2))?;
+                        ::rt::spec_call(__nvm, move |__nvm| s_fib(__nvm, __nsa0))?
+                    },
+                ),
+            )?
+        },
+    )
+}
+"
+    );
+}
+
+#[test]
+fn speculative_loops_count_rounds_against_the_time_slice() {
+    let out = speculative("(defun count (i acc) (if (== i 0) acc (count (- i 1) (+ acc i))))", Type::I64);
+    let (text, _) = out[0].clone().expect("lowers");
+    assert!(
+        text.contains("fn s_count(__nvm: &mut ::rt::Vm, mut i: i64, mut acc: i64) -> ::rt::SpecRes<i64>"),
+        "{text}"
+    );
+    assert!(text.contains("loop {\n        let _ = ::rt::spec_tick(__nvm)?;\n        return Ok("), "{text}");
+    let out =
+        speculative("(defun sum (n) (loop ((i 0) (acc 0)) (if (> i n) acc (recur (+ i 1) (+ acc i)))))", Type::I64);
+    let (text, _) = out[0].clone().expect("lowers");
+    assert!(text.contains("loop {\n            let _ = ::rt::spec_tick(__nvm)?;\n            break"), "{text}");
+}
+
+#[test]
+fn speculative_lowering_reports_the_type_the_body_gives() {
+    let out =
+        speculative("(defun small? (n) (< n 10))\n(defun half (n) (/ n 2))\n(defun spin (n) (spin n))", Type::I64);
+    assert_eq!(out[0].clone().expect("lowers").1, Some(Type::Bool));
+    assert_eq!(out[1].clone().expect("lowers").1, Some(Type::F64));
+    // A body that never returns (only self tail calls) gives no type.
+    assert_eq!(out[2].clone().expect("lowers").1, None);
+}
+
+#[test]
+fn speculative_lowering_refuses_what_is_outside_the_subset() {
+    for src in [
+        "(defun f (n) (print n))",
+        "(defun f (n) \"text\")",
+        "(defun f (n) (if (< n 0) 0.5 n))",
+        "(defun f (n) (if n 1 2))",
+        "(defun f (n) (set! n 2))",
+        "(defun f (n) (fun (x) x))",
+        "(defun f (n) (/ 1 n))",
+    ] {
+        assert!(speculative(src, Type::I64)[0].is_err(), "{src}");
+    }
+}

@@ -7,15 +7,18 @@
 //! the file is reported in [`Output::files`] so the build can depend on it. Typed top-level
 //! functions that fit the typed subset become native Rust functions
 //! ([`lower::lower_typed_fn`]); everything else is lowered to code over [`Value`] by
-//! [`lower::dynamic`]. Any error is a [`CompileError`] with `file:line:col`.
+//! [`lower::dynamic`]. Untyped known functions whose bodies fit the typed subset when their
+//! parameters are integers also get a specialized version, tried first when they are called
+//! with integers ([`lower::lower_speculative`], `compiled::Bail`). Any error is a
+//! [`CompileError`] with `file:line:col`.
 
 use crate::vm::Vm;
-use slight_core::core::{ExprKind, FnInfo, VarRef};
+use slight_core::core::{ExprKind, FnInfo, Type, VarRef};
 use slight_core::expander::expand;
 use slight_core::lower::{self, dynamic, Signatures};
 use slight_core::resolver::resolve_toplevel;
 use slight_core::{Expr, GlobalNames, Reader, Sexp, SlightError, SourceMap, Span};
-use std::collections::HashSet;
+use std::collections::{HashMap, HashSet};
 use std::path::{Path, PathBuf};
 
 pub use slight_core::lower::dynamic::Mode;
@@ -272,11 +275,96 @@ impl Driver {
         }
     }
 
+    /// The known untyped functions that also get a version specialized for integer arguments
+    /// ([`lower::lower_speculative`]): (name, Rust name, item, the known functions it assumes).
+    ///
+    /// Parameters are assumed `i64`; return types are inferred by iteration: each candidate
+    /// starts assumed to return `i64`, a body that gives another type changes the assumption
+    /// (each type is tried once), and a body outside the subset drops the candidate, so that
+    /// its callers are dropped in the next round.
+    fn specialized_functions(
+        &self,
+        known: &[(String, usize)],
+        typed: &HashSet<String>,
+    ) -> Vec<(String, String, Sexp, Vec<String>)> {
+        if self.opts.mode == Mode::Expr {
+            return Vec::new();
+        }
+        let direct: HashSet<&str> = known
+            .iter()
+            .filter(|(name, n)| *n <= dynamic::MAX_DIRECT_PARAMS && !typed.contains(name))
+            .map(|(name, _)| name.as_str())
+            .collect();
+        let mut candidates: HashMap<String, (&Expr, Vec<Type>)> = HashMap::new();
+        for e in self.exprs() {
+            let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind else { continue };
+            let ExprKind::Lambda(l) = &value.kind else { continue };
+            let untyped = l.params.iter().all(|p| p.ty.is_none()) && l.ret.is_none() && l.rest.is_none();
+            if untyped && direct.contains(binding.name.as_str()) {
+                candidates.insert(binding.name.clone(), (e, vec![Type::I64]));
+            }
+        }
+        let rust_name = |name: &str| format!("__ns_{}", slight_core::names::rust_ident(name));
+        // Each round either settles or changes a guess (at most 3 per candidate) or drops one.
+        for _ in 0..=4 * candidates.len() {
+            let mut names: Vec<String> = candidates.keys().cloned().collect();
+            names.sort();
+            let spec = lower::Speculation {
+                rt: self.opts.rt_path.clone(),
+                fns: names.iter().map(|n| (n.clone(), rust_name(n))).collect(),
+            };
+            let sigs: Signatures = candidates
+                .iter()
+                .map(|(name, (e, tried))| {
+                    let n = match &e.kind {
+                        ExprKind::Define { value, .. } => match &value.kind {
+                            ExprKind::Lambda(l) => l.params.len(),
+                            _ => 0,
+                        },
+                        _ => 0,
+                    };
+                    let ret = *tried.last().expect("a guess");
+                    (name.clone(), lower::FnSig { params: vec![Type::I64; n], ret })
+                })
+                .collect();
+            let mut settled = Vec::new();
+            let mut changed = false;
+            for name in &names {
+                let (e, tried) = candidates.get_mut(name).expect("a candidate");
+                let guess = *tried.last().expect("a guess");
+                match lower::lower_speculative(e, &sigs, &spec) {
+                    Ok((item, Some(t))) if t == guess => settled.push((name.clone(), item)),
+                    Ok((_, Some(t))) if !tried.contains(&t) => {
+                        tried.push(t);
+                        changed = true;
+                    }
+                    _ => {
+                        candidates.remove(name);
+                        changed = true;
+                    }
+                }
+            }
+            if changed {
+                continue;
+            }
+            return settled
+                .into_iter()
+                .map(|(name, item)| {
+                    let assumes = reachable_calls(&name, &candidates);
+                    let rn = rust_name(&name);
+                    (name, rn, item, assumes)
+                })
+                .collect();
+        }
+        Vec::new()
+    }
+
     fn lower(mut self) -> Result<Output, CompileError> {
         if self.opts.mode != Mode::Program {
             self.check_arities()?;
         }
         let (sigs, typed_items) = self.typed_functions();
+        let typed_names: HashSet<String> = sigs.keys().cloned().collect();
         let rust_vars = match self.opts.mode {
             Mode::Expr => self.rust_variables(),
             _ => HashSet::new(),
@@ -292,8 +380,12 @@ impl Driver {
                 lw.add_file(id, &f.name, &f.text);
             }
         }
-        for (name, nparams) in self.known_functions() {
-            lw.declare_function(&name, nparams);
+        let known = self.known_functions();
+        for (name, nparams) in &known {
+            lw.declare_function(name, *nparams);
+        }
+        for (name, rust_name, item, assumes) in self.specialized_functions(&known, &typed_names) {
+            lw.add_specialized(&name, &rust_name, item, assumes);
         }
         for (name, fn_items) in typed_items {
             for item in fn_items {
@@ -419,6 +511,34 @@ fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
     for c in e.children() {
         walk(c, f);
     }
+}
+
+/// `name` and the functions among `fns` it calls, directly or through them, sorted.
+fn reachable_calls<T>(name: &str, fns: &HashMap<String, (&Expr, T)>) -> Vec<String> {
+    let mut seen: Vec<String> = vec![name.to_string()];
+    let mut i = 0;
+    while i < seen.len() {
+        if let Some((e, _)) = fns.get(&seen[i]) {
+            let mut called = Vec::new();
+            walk(e, &mut |x| {
+                if let ExprKind::Call(callee, _) = &x.kind {
+                    if let ExprKind::Var { name, var: VarRef::Global(_) } = &callee.kind {
+                        if fns.contains_key(name) {
+                            called.push(name.clone());
+                        }
+                    }
+                }
+            });
+            for c in called {
+                if !seen.contains(&c) {
+                    seen.push(c);
+                }
+            }
+        }
+        i += 1;
+    }
+    seen.sort();
+    seen
 }
 
 /// Global names assigned with `set!` anywhere in `e`.

@@ -317,7 +317,7 @@ fn trampoline(vm: &mut Vm, mut r: Res) -> Res {
         }
         r = match &f {
             Value::Compiled(c) => match check_arity(c.info, args.len()) {
-                Ok(()) => with_stack(vm, |vm| (c.info.code)(vm, &c.env, &args)),
+                Ok(()) => with_stack(vm, |vm| (c.info.code)(vm, &c.env, &args), stack_overflow),
                 Err(e) => Err(e),
             },
             _ => Host::call(vm, &f, &args),
@@ -338,18 +338,38 @@ pub fn holds(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo) -> 
 /// calls of known top-level functions use it with their by-value entry.
 #[inline(always)]
 pub fn enter_direct(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
-    // One branch for the two rare cases: too deep, or the time slice used up.
+    enter_counted(vm, enter_slow, stack_overflow, |vm| {
+        let r = f(vm);
+        if vm.pending_tail.is_some() {
+            return trampoline(vm, r);
+        }
+        r
+    })
+}
+
+/// The shared core of [`enter_direct`] and [`spec_call`]: frame accounting, the time slice
+/// and the stack check around a compiled call `f`. `slow` handles the two rare cases with one
+/// branch (too deep, or the time slice used up); `no_room` is the result on a process stack
+/// without room left.
+#[inline(always)]
+fn enter_counted<T, E>(
+    vm: &mut Vm,
+    slow: fn(&mut Vm) -> Result<(), E>,
+    no_room: fn() -> Result<T, E>,
+    f: impl FnOnce(&mut Vm) -> Result<T, E>,
+) -> Result<T, E> {
     vm.budget = vm.budget.wrapping_sub(1);
     if vm.native_depth + vm.frame_count() >= MAX_FRAMES || vm.budget == 0 {
-        enter_slow(vm)?;
+        slow(vm)?;
     }
     vm.native_depth += 1;
-    let mut r = with_stack(vm, f);
-    if vm.pending_tail.is_some() {
-        r = trampoline(vm, r);
-    }
+    let r = with_stack(vm, f, no_room);
     vm.native_depth -= 1;
     r
+}
+
+fn stack_overflow() -> Res {
+    Err(ErrorValue::new("StackOverflow", "stack overflow"))
 }
 
 /// The rare checks of [`enter_direct`]: the frame limit, and the end of the time slice.
@@ -358,7 +378,7 @@ pub fn enter_direct(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
 fn enter_slow(vm: &mut Vm) -> Result<(), ErrorValue> {
     if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
         vm.budget += 1;
-        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+        return stack_overflow().map(|_| ());
     }
     slice_over(vm)
 }
@@ -385,6 +405,103 @@ fn slice_over(vm: &mut Vm) -> Result<(), ErrorValue> {
     vm.preempt().map_err(Rc::unwrap_or_clone)
 }
 
+/// Why specialized code stopped early. An untyped top-level function whose body fits the
+/// typed subset when its parameters are `i64`s also gets a specialized version
+/// (`slight_core::lower::lower_speculative`), tried first when it is called with integers;
+/// that version has no effects, so when one of its assumptions fails it can simply stop and
+/// the generic code runs from the start instead ([`spec_result`]).
+pub enum Bail {
+    /// An assumption failed (integer overflow, recursion too deep): rerun generically, which
+    /// reports the error exactly as the VM does.
+    Rerun,
+    /// A real error to pass on (an exit signal delivered while the process was switched out).
+    Error(ErrorValue),
+}
+
+/// The result of specialized code.
+pub type SpecRes<T> = Result<T, Bail>;
+
+/// A value specialized code returns.
+pub trait SpecValue {
+    fn into_value(self) -> Value;
+}
+
+impl SpecValue for i64 {
+    fn into_value(self) -> Value {
+        Value::Int(self)
+    }
+}
+
+impl SpecValue for f64 {
+    fn into_value(self) -> Value {
+        Value::Float(self)
+    }
+}
+
+impl SpecValue for bool {
+    fn into_value(self) -> Value {
+        Value::Bool(self)
+    }
+}
+
+/// True unless generic code is being rerun after a bail-out (then specialized versions are
+/// not tried, so a rerun costs at most one more run).
+#[inline(always)]
+pub fn spec_on(vm: &Vm) -> bool {
+    vm.spec_off == 0
+}
+
+/// The result of a specialized call as a dynamic one: its value, its error, or on
+/// [`Bail::Rerun`] the result of the `generic` code.
+#[inline(always)]
+pub fn spec_result<T: SpecValue>(vm: &mut Vm, r: SpecRes<T>, generic: impl FnOnce(&mut Vm) -> Res) -> Res {
+    match r {
+        Ok(v) => Ok(v.into_value()),
+        Err(Bail::Error(e)) => Err(e),
+        Err(Bail::Rerun) => spec_rerun(vm, generic),
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn spec_rerun(vm: &mut Vm, generic: impl FnOnce(&mut Vm) -> Res) -> Res {
+    vm.spec_off += 1;
+    let r = generic(vm);
+    vm.spec_off -= 1;
+    r
+}
+
+/// Integer overflow in specialized code: bail out (the generic code raises the error).
+#[inline(always)]
+pub fn spec_checked(v: Option<i64>) -> SpecRes<i64> {
+    v.ok_or(Bail::Rerun)
+}
+
+/// [`tick`] for specialized code. Other processes may run meanwhile: a function one of them
+/// redefines takes effect when the specialized call returns (its callees were checked when it
+/// was entered), not at the next call as in generic code.
+#[inline(always)]
+pub fn spec_tick(vm: &mut Vm) -> SpecRes<()> {
+    tick(vm).map_err(Bail::Error)
+}
+
+/// [`enter_direct`] for a call between specialized functions: the same frame accounting,
+/// time slice and stack checks; too deep bails out (the generic rerun raises the error).
+#[inline(always)]
+pub fn spec_call<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> SpecRes<T>) -> SpecRes<T> {
+    enter_counted(vm, spec_enter_slow, || Err(Bail::Rerun), f)
+}
+
+#[cold]
+#[inline(never)]
+fn spec_enter_slow(vm: &mut Vm) -> SpecRes<()> {
+    if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
+        vm.budget += 1;
+        return Err(Bail::Rerun);
+    }
+    slice_over(vm).map_err(Bail::Error)
+}
+
 /// True when global `i` holds the function described by `info` (self tail calls loop then).
 #[inline(always)]
 pub fn global_is_fn(vm: &mut Vm, m: &'static Module, i: u32, info: &'static FnInfo) -> bool {
@@ -403,19 +520,20 @@ pub(crate) fn stack_address() -> usize {
 /// the VM's cached limit for the current stack; below it, `stacker` switches to a new segment
 /// (or finds that enough is left) and the limit is recomputed for the stack `f` runs on.
 #[inline(always)]
-fn with_stack(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
+fn with_stack<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> T, no_room: fn() -> T) -> T {
     if stack_address() > vm.stack_limit {
         return f(vm);
     }
-    grow_and_run(vm, f)
+    grow_and_run(vm, f, no_room)
 }
 
+/// The rare case of [`with_stack`]; on a process stack, which does not grow (`stacker` knows
+/// only the thread's stack), `no_room()`.
 #[cold]
 #[inline(never)]
-fn grow_and_run(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> Res) -> Res {
+fn grow_and_run<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> T, no_room: fn() -> T) -> T {
     if crate::own_stack::own_stack_limit().is_some() {
-        // A process stack does not grow (`stacker` knows only the thread's stack).
-        return Err(ErrorValue::new("StackOverflow", "stack overflow"));
+        return no_room();
     }
     stacker::maybe_grow(RED_ZONE, SEGMENT, || {
         let saved = vm.stack_limit;

@@ -101,6 +101,9 @@ pub struct Vm {
     pub(crate) run_depth: u32,
     /// Work left in the current process's time slice (see `process::SLICE`).
     pub(crate) budget: u32,
+    /// Above zero while compiled code reruns generically after its specialized version
+    /// bailed out: specialized versions are not tried then (`compiled::spec_result`).
+    pub(crate) spec_off: u32,
 }
 
 /// Source of [`Vm`] ids.
@@ -153,6 +156,7 @@ impl Vm {
             own_stack: None,
             run_depth: 0,
             budget: crate::process::SLICE,
+            spec_off: 0,
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));

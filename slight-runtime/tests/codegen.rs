@@ -144,3 +144,38 @@ fn calls_of_functions_defined_once_are_direct() {
     let out = rust("(defun sq (x) (* x x))\n(defun f (y) (sq y 2))");
     assert!(!out.contains("enter_direct"), "{out}");
 }
+
+#[test]
+fn untyped_integer_functions_also_get_a_specialized_version() {
+    let out = rust(
+        "(defun fib (n) (if (< n 2) n (+ (fib (- n 1)) (fib (- n 2)))))
+         (defun small? (n) (< (fib n) 10))
+         (defun half (n) (/ n 2))
+         (defun weird (n) (if (< n 0) 0.5 n))
+         (defun shout (n) (print n))
+         (defun uses-shout (n) (+ 1 (shout n)))
+         (defun redefined (n) n)
+         (set! redefined 1)",
+    );
+    let spec = |name: &str, ret: &str| {
+        format!("fn __ns_{name}(__nvm: &mut ::slight::__rt::Vm, n: i64) -> ::slight::__rt::SpecRes<{ret}>")
+    };
+    // Return types are inferred: i64, bool, f64.
+    assert!(out.contains(&spec("fib", "i64")), "{out}");
+    assert!(out.contains("fn __ns_small__p(") && out.contains("::slight::__rt::SpecRes<bool>"), "{out}");
+    assert!(out.contains(&spec("half", "f64")), "{out}");
+    // Not in the subset (mixed branch types, a builtin call, a caller of such a function, an
+    // assigned global): generic only.
+    for name in ["weird", "shout", "uses_shout", "redefined"] {
+        assert!(!out.contains(&format!("__ns_{name}")), "{name}: {out}");
+    }
+    // The generic entry tries it with integer arguments while the globals it calls hold it
+    // (`small?` calls `fib`: both are checked).
+    let flat: String = out.split_whitespace().collect();
+    assert!(flat.contains("(::slight::__rt::Value::Int(__ns0),)if::slight::__rt::spec_on(vm)"), "{out}");
+    assert!(flat.contains("&&::slight::__rt::holds(vm,&__n_MODULE,0,&__n_INFO1)&&::slight::__rt::holds(vm,&__n_MODULE,1,&__n_INFO4)=>{let__nr=__ns_small__p(vm,*__ns0);"), "{out}");
+    assert!(flat.contains("::slight::__rt::spec_result(vm,__nr,move|vm|__n_d"), "{out}");
+    // Calls between specialized functions are checked for depth and time slice; overflow bails out.
+    assert!(flat.contains("::slight::__rt::spec_call(__nvm,move|__nvm|__ns_fib(__nvm,__nsa0))?"), "{out}");
+    assert!(flat.contains("::slight::__rt::spec_checked(i64::checked_sub(n,1),)?;"), "{out}");
+}

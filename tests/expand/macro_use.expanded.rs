@@ -15,6 +15,10 @@ static __n_MODULE: ::slight::__rt::Module = ::slight::__rt::Module::new(
         ::slight::__rt::Site::new(0, 71, 80, 5, 23, "double"),
     ],
 );
+#[allow(non_snake_case, unused_mut, unused_variables, unused_parens, clippy::all)]
+fn __ns_double(__nvm: &mut ::slight::__rt::Vm, x: i64) -> ::slight::__rt::SpecRes<i64> {
+    Ok(::slight::__rt::spec_checked(i64::checked_add(x, x))?)
+}
 #[allow(
     unused_mut,
     unused_variables,
@@ -89,6 +93,16 @@ fn __n_d1(
     __np0: ::slight::__rt::Value,
 ) -> ::slight::__rt::Res {
     let env = &[] as &[::slight::__rt::Value];
+    match (&__np0,) {
+        (
+            ::slight::__rt::Value::Int(__ns0),
+        ) if ::slight::__rt::spec_on(vm)
+            && ::slight::__rt::holds(vm, &__n_MODULE, 0, &__n_INFO1) => {
+            let __nr = __ns_double(vm, *__ns0);
+            return ::slight::__rt::spec_result(vm, __nr, move |vm| __n_d1(vm, __np0));
+        }
+        _ => {}
+    };
     let mut x__0: ::slight::__rt::Value = __np0;
     Ok(::slight::__rt::at(::slight::__rt::add(&x__0, &x__0), vm, &__n_MODULE, 1)?)
 }

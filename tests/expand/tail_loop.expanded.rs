@@ -15,6 +15,25 @@ static __n_MODULE: ::slight::__rt::Module = ::slight::__rt::Module::new(
         ::slight::__rt::Site::new(0, 77, 86, 3, 76, "sum-to"),
     ],
 );
+#[allow(non_snake_case, unused_mut, unused_variables, unused_parens, clippy::all)]
+fn __ns_sum_to(__nvm: &mut ::slight::__rt::Vm, n: i64) -> ::slight::__rt::SpecRes<i64> {
+    Ok({
+        let mut i: i64 = 0;
+        let mut acc: i64 = 0;
+        loop {
+            let _ = ::slight::__rt::spec_tick(__nvm)?;
+            break if i > n {
+                acc
+            } else {
+                let __next_i = ::slight::__rt::spec_checked(i64::checked_add(i, 1))?;
+                let __next_acc = ::slight::__rt::spec_checked(i64::checked_add(acc, i))?;
+                i = __next_i;
+                acc = __next_acc;
+                continue;
+            };
+        }
+    })
+}
 #[allow(
     unused_mut,
     unused_variables,
@@ -32,6 +51,16 @@ fn __n_d1(
     __np0: ::slight::__rt::Value,
 ) -> ::slight::__rt::Res {
     let env = &[] as &[::slight::__rt::Value];
+    match (&__np0,) {
+        (
+            ::slight::__rt::Value::Int(__ns0),
+        ) if ::slight::__rt::spec_on(vm)
+            && ::slight::__rt::holds(vm, &__n_MODULE, 0, &__n_INFO1) => {
+            let __nr = __ns_sum_to(vm, *__ns0);
+            return ::slight::__rt::spec_result(vm, __nr, move |vm| __n_d1(vm, __np0));
+        }
+        _ => {}
+    };
     let mut n__0: ::slight::__rt::Value = __np0;
     let mut i__1: ::slight::__rt::Value = ::slight::__rt::Value::Nil;
     let mut acc__2: ::slight::__rt::Value = ::slight::__rt::Value::Nil;

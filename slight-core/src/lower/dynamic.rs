@@ -63,7 +63,7 @@ pub struct Options {
 }
 
 /// Known functions with at most this many parameters get a by-value direct entry.
-const MAX_DIRECT_PARAMS: usize = 6;
+pub const MAX_DIRECT_PARAMS: usize = 6;
 
 /// Names of the module API functions; a Slight function with one of these names gets no
 /// public Rust wrapper.
@@ -97,6 +97,9 @@ pub struct ProgramLowering {
     reserved: Option<u32>,
     /// Typed functions (their dynamic entry has no by-value variant).
     typed_names: HashSet<String>,
+    /// Known functions with a specialized version ([`ProgramLowering::add_specialized`]):
+    /// name → (its Rust name, the known functions whose globals it assumes).
+    specialized: HashMap<String, (String, Vec<String>)>,
 }
 
 fn sym(s: &str) -> Sexp {
@@ -203,6 +206,7 @@ impl ProgramLowering {
             known: HashMap::new(),
             reserved: None,
             typed_names,
+            specialized: HashMap::new(),
         }
     }
 
@@ -222,6 +226,15 @@ impl ProgramLowering {
     /// Adds the native item of a typed function (from [`super::lower_typed_fn`]).
     pub fn add_typed_item(&mut self, name: &str, item: Sexp) {
         self.typed_items.push((name.to_string(), item));
+    }
+
+    /// Adds the specialized version of a known function (from
+    /// [`super::lower_speculative`]): `item` is `fn RUST_NAME(vm, i64...) -> SpecRes<T>`, and
+    /// `assumes` are the known functions (itself included) that it calls directly, whose
+    /// globals must still hold them when it is entered.
+    pub fn add_specialized(&mut self, name: &str, rust_name: &str, item: Sexp, assumes: Vec<String>) {
+        self.items.push(item);
+        self.specialized.insert(name.to_string(), (rust_name.to_string(), assumes));
     }
 
     /// `(path :global true slight __rt SEGMENTS...)`
@@ -1160,6 +1173,9 @@ impl<'p> FnLower<'p> {
         }
         stmts.push(call(sym("Ok"), vec![result]));
         if direct {
+            if let Some(dispatch) = self.spec_dispatch(lambda, code) {
+                stmts.insert(0, dispatch);
+            }
             stmts.insert(0, let_("env", self.p.empty_env()));
             let mut params = vec![(sym("vm"), l(vec![sym("ref-mut"), self.p.rt(&["Vm"])]))];
             for i in 0..lambda.params.len() {
@@ -1169,6 +1185,48 @@ impl<'p> FnLower<'p> {
         }
         let params = self.p.code_params();
         Ok(self.p.fn_item(code, params, block(stmts)))
+    }
+
+    /// For a known function with a specialized version, the start of its by-value entry
+    /// `code`: when every argument is an integer, and the globals it assumes hold what it
+    /// assumes, run the specialized version; if that bails out, this entry again, generically:
+    ///
+    /// ```text
+    /// match (&__np0, ...) {
+    ///     (Value::Int(__ns0), ...) if rt::spec_on(vm) && rt::holds(vm, &M, G, &INFO) ... => {
+    ///         let __nr = __n_s_NAME(vm, *__ns0, ...);
+    ///         return rt::spec_result(vm, __nr, move |vm| CODE(vm, __np0, ...));
+    ///     }
+    ///     _ => {}
+    /// }
+    /// ```
+    fn spec_dispatch(&mut self, lambda: &Lambda, code: &str) -> Option<Sexp> {
+        let name = lambda.name.as_deref()?;
+        let (rust_name, assumes) = self.p.specialized.get(name).cloned()?;
+        let n = lambda.params.len();
+        let mut cond = self.p.rtcall("spec_on", vec![sym("vm")]);
+        for g in &assumes {
+            let &(k, _) = self.p.known.get(g)?;
+            let gi = self.p.global(g);
+            let info = r(sym(&format!("__n_INFO{k}")));
+            let holds = self.p.rtcall("holds", vec![sym("vm"), self.p.module_ref(), lit_u(gi as usize), info]);
+            cond = l(vec![sym("binop"), sym("and"), cond, holds]);
+        }
+        let mut spec_args = vec![sym("vm")];
+        spec_args.extend((0..n).map(|i| l(vec![sym("deref"), sym(&format!("__ns{i}"))])));
+        let mut generic_args = vec![sym("vm")];
+        generic_args.extend((0..n).map(|i| sym(&format!("__np{i}"))));
+        let yes = Sexp::new(SexpKind::Bool(true), Span::default());
+        let generic = l(vec![sym("closure"), kw("move"), yes, l(vec![sym("vm")]), call(sym(code), generic_args)]);
+        let body = block(vec![
+            let_("__nr", call(sym(&rust_name), spec_args)),
+            l(vec![sym("return"), self.p.rtcall("spec_result", vec![sym("vm"), sym("__nr"), generic])]),
+        ]);
+        let mut scrutinee = vec![sym("tuple")];
+        scrutinee.extend((0..n).map(|i| r(sym(&format!("__np{i}")))));
+        let mut pattern = vec![sym("tuple")];
+        pattern.extend((0..n).map(|i| l(vec![sym("variant"), self.p.rt(&["Value", "Int"]), sym(&format!("__ns{i}"))])));
+        Some(l(vec![sym("match"), l(scrutinee), l(vec![l(pattern), cond, body]), l(vec![sym("_"), block(vec![])])]))
     }
 
     fn call(&mut self, e: &Expr, callee: &Expr, args: &[Expr]) -> Result<Sexp> {

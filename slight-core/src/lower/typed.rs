@@ -197,6 +197,7 @@ fn lower_typed_items(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<Ve
         self_tail: false,
         tail_label: false,
         budget: opts.depth_hook.is_some(),
+        spec: None,
     };
     for (p, &t) in lambda.params.iter().zip(&sig.params) {
         lw.set_type(p.local, t, p.span)?;
@@ -321,6 +322,124 @@ fn lower_typed_items(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<Ve
     ])
 }
 
+/// Settings of the speculative lowering ([`lower_speculative`]).
+#[derive(Clone, Debug, Default)]
+pub struct Speculation {
+    /// Path segments of the runtime support library (`["slight", "__rt"]`).
+    pub rt: Vec<String>,
+    /// The functions specialized together: Slight name → Rust name of the specialized version.
+    pub fns: HashMap<String, String>,
+}
+
+impl Speculation {
+    /// `(path :global true slight __rt SEGMENTS...)`.
+    fn path(&self, segments: Vec<Sexp>, span: Span) -> Sexp {
+        let mut v = vec![Sexp::sym("path", span), kw(":global", span), Sexp::new(SexpKind::Bool(true), span)];
+        v.extend(self.rt.iter().map(|s| Sexp::sym(s, span)));
+        v.extend(segments);
+        list(v, span)
+    }
+
+    /// `let _ = rt::spec_tick(__nvm)?;`: a loop round counts against the time slice.
+    fn tick(&self, span: Span) -> Sexp {
+        let c =
+            list(vec![Sexp::sym("call", span), self.path(vec![Sexp::sym("spec_tick", span)], span), vm(span)], span);
+        list(vec![Sexp::sym("let", span), Sexp::sym("_", span), list(vec![Sexp::sym("try", span), c], span)], span)
+    }
+}
+
+/// The VM parameter of a specialized function (no local's Rust name starts with `__n`).
+fn vm(span: Span) -> Sexp {
+    Sexp::sym("__nvm", span)
+}
+
+/// Lowers an **untyped** top-level `defun` speculatively, under the assumption that it is
+/// called with the parameter types of its entry in `sigs` (the caller infers them, e.g. all
+/// `i64`): the item `fn NAME(__nvm: &mut Vm, params...) -> SpecRes<RET>` with the typed
+/// subset's rules, except that
+///
+/// * integer overflow returns `Err(Bail::Rerun)` (`rt::spec_checked(..)?`) instead of raising;
+/// * calls of the other functions in `spec.fns` go through `rt::spec_call` (time slice, depth
+///   and stack checks; too deep is `Bail::Rerun` too), and loops count rounds with
+///   `rt::spec_tick`.
+///
+/// The code it gives has no effects besides the time it takes: when it bails, the caller runs
+/// the generic code from the start, which then raises the error (or handles the case) exactly
+/// as the VM does. Returns the item and the type the body really gives (`None`: it never
+/// returns), which the caller compares with the assumed return type.
+pub fn lower_speculative(def: &Expr, sigs: &Signatures, spec: &Speculation) -> Result<(Sexp, Option<Type>)> {
+    let (name, lambda) = typed_define(def)?;
+    let span = def.span;
+    let Some(sig) = sigs.get(name).cloned() else {
+        return unsupported(format!("{name} has no assumed signature"), span);
+    };
+    let Some(rust_name) = spec.fns.get(name) else {
+        return unsupported(format!("{name} is not being specialized"), span);
+    };
+    if lambda.rest.is_some() || lambda.params.len() != sig.params.len() {
+        return unsupported(format!("the parameters of {name}"), span);
+    }
+    let opts = Options { overflow_hook: spec.path(vec![Sexp::sym("spec_checked", span)], span), depth_hook: None };
+    let mut lw = Lower {
+        fn_name: name,
+        sigs,
+        opts: &opts,
+        names: local_names(&lambda.info),
+        types: vec![None; lambda.info.locals.len()],
+        loops: Vec::new(),
+        self_tail: false,
+        tail_label: false,
+        budget: false,
+        spec: Some(spec),
+    };
+    for (p, &t) in lambda.params.iter().zip(&sig.params) {
+        lw.set_type(p.local, t, p.span)?;
+    }
+    lw.loops.push(lambda.params.iter().map(|p| p.local).collect());
+    let (body, ty) = lw.expr(&lambda.body)?;
+    let s = |t: &str| Sexp::sym(t, span);
+    let ok = list(vec![s("call"), s("Ok"), body], span);
+    let body = if lw.self_tail {
+        let label: Vec<Sexp> = if lw.tail_label { vec![kw(":label", span), s("tail")] } else { vec![] };
+        let ret = list(vec![s("return"), ok], span);
+        let lp = list([vec![s("loop")], label, vec![spec.tick(span), ret]].concat(), span);
+        list(vec![s("block"), lp], span)
+    } else {
+        list(vec![s("block"), ok], span)
+    };
+    let mut params = vec![list(vec![vm(span), list(vec![s("ref-mut"), spec.path(vec![s("Vm")], span)], span)], span)];
+    for (p, t) in lambda.params.iter().zip(&sig.params) {
+        let n = lw.local(p.local, span);
+        let pat = if lw.self_tail { list(vec![s("mut"), n], span) } else { n };
+        params.push(list(vec![pat, s(t.name())], span));
+    }
+    let ret = spec.path(vec![list(vec![s("generic"), s("SpecRes"), s(sig.ret.name())], span)], span);
+    let attrs = list(
+        vec![Sexp::new(
+            SexpKind::Str("allow(non_snake_case, unused_mut, unused_variables, unused_parens, clippy::all)".into()),
+            span,
+        )],
+        span,
+    );
+    let item = list(
+        vec![
+            s("fn"),
+            kw(":name", span),
+            s(rust_name),
+            kw(":attrs", span),
+            attrs,
+            kw(":params", span),
+            list(params, span),
+            kw(":ret", span),
+            ret,
+            kw(":body", span),
+            body,
+        ],
+        span,
+    );
+    Ok((item, ty))
+}
+
 /// Rust names of a function's locals (see the module comment).
 fn local_names(info: &FnInfo) -> Vec<String> {
     let mut out: Vec<String> = Vec::with_capacity(info.locals.len());
@@ -366,6 +485,8 @@ struct Lower<'a> {
     tail_label: bool,
     /// Calls pass the depth budget (see [`DEPTH_BUDGET`]).
     budget: bool,
+    /// Speculative mode (see [`lower_speculative`]).
+    spec: Option<&'a Speculation>,
 }
 
 impl Lower<'_> {
@@ -450,7 +571,10 @@ impl Lower<'_> {
                 self.loops.pop();
                 let (bs, bt) = result?;
                 let brk = list(vec![self.sym("break", span), bs], span);
-                out.push(list(vec![self.sym("loop", span), brk], span));
+                let mut lp = vec![self.sym("loop", span)];
+                lp.extend(self.spec.map(|s| s.tick(span)));
+                lp.push(brk);
+                out.push(list(lp, span));
                 Ok((list(out, span), bt))
             }
             ExprKind::Recur(args) => {
@@ -582,6 +706,35 @@ impl Lower<'_> {
             let targets = self.loops[0].clone();
             return self.rebind(&targets, args, label, span);
         }
+        if let Some(spec) = self.spec {
+            // rt::spec_call(__nvm, move |__nvm| F(__nvm, args...))?
+            let Some(f) = spec.fns.get(name.as_str()) else {
+                return unsupported(format!("a call of {name}, which is not specialized"), callee.span);
+            };
+            // The arguments go to temporaries first: they may use the VM too.
+            let mut out = vec![self.sym("block", span)];
+            let mut inner = vec![self.sym("call", span), self.sym(f, callee.span), vm(span)];
+            let sig = sig.clone();
+            for (i, (a, &want)) in args.iter().zip(&sig.params).enumerate() {
+                let (s, t) = self.expr(a)?;
+                self.expect(t, want, &format!("argument {} of {name}", i + 1), a.span)?;
+                let tmp = self.sym(&format!("__nsa{i}"), a.span);
+                out.push(list(vec![self.sym("let", span), tmp.clone(), s], span));
+                inner.push(tmp);
+            }
+            let yes = Sexp::new(SexpKind::Bool(true), span);
+            let closure = list(
+                vec![self.sym("closure", span), kw(":move", span), yes, list(vec![vm(span)], span), list(inner, span)],
+                span,
+            );
+            let c = list(
+                vec![self.sym("call", span), spec.path(vec![self.sym("spec_call", span)], span), vm(span), closure],
+                span,
+            );
+            out.push(list(vec![self.sym("try", span), c], span));
+            let call = if out.len() == 2 { out.pop().expect("the call") } else { list(out, span) };
+            return Ok((call, Some(sig.ret)));
+        }
         let callee_name = if self.budget { inner_name(name) } else { names::rust_ident(name) };
         let mut out = vec![self.sym("call", span), self.sym(&callee_name, callee.span)];
         let sig = sig.clone();
@@ -674,7 +827,11 @@ impl Lower<'_> {
         let inner = list([vec![self.sym("call", span), path], args].concat(), span);
         let mut hook = self.opts.overflow_hook.clone();
         hook.span = span;
-        list(vec![self.sym("call", span), hook, inner], span)
+        let checked = list(vec![self.sym("call", span), hook, inner], span);
+        match self.spec {
+            Some(_) => list(vec![self.sym("try", span), checked], span),
+            None => checked,
+        }
     }
 }
 
