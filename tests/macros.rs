@@ -170,3 +170,54 @@ fn kernels_defined_in_a_block_run_from_compiled_and_evaluated_code() {
     let wgsl = vm.eval("(gpu/wgsl double)").unwrap().to_string();
     assert!(wgsl.contains("@compute"), "{wgsl}");
 }
+
+mod specialized {
+    slight::include_slight!("tests/fixtures/specialize.sl");
+}
+
+#[test]
+fn specialized_shapes_agree_with_the_vm() {
+    let src = include_str!("fixtures/specialize.sl");
+    let calls = [
+        "(zero-params)",
+        "(six 1 2 3 4 5 6)",
+        "(nested-args 7)",
+        "(let-in-arg 3)",
+        "(shadow 4)",
+        "(loops 50)",
+        "(collatz 1 0)",
+        "(ping? 11)",
+        "(pong? 11)",
+        "(mean 3 4)",
+        "(both 1 2)",
+        "(both 0 2)",
+        "(either 2 2)",
+        "(swap-loop 1 2 7)",
+        "(neg-lit 2)",
+        "(fact 20)",
+        "(fact 21)",
+        "(fact 2.0)",
+        "(six 1 2 3 4 5 \"x\")",
+    ];
+    let mut compiled = Vm::new();
+    specialized::register(&mut compiled).expect("registers");
+    let mut interpreted = Vm::new();
+    interpreted.eval(src).expect("loads");
+    for call in calls {
+        let show = |r: Result<Value, slight::Error>| match r {
+            Ok(v) => v.to_string(),
+            Err(e) => format!("error: {}", e.message),
+        };
+        let c = show(compiled.eval(call));
+        let i = show(interpreted.eval(call));
+        assert_eq!(c, i, "{call}");
+    }
+    // The specialized version really is used: it is a plain function of integers.
+    let code = slight_runtime::codegen::compile("specialize.sl", src, &Default::default()).expect("compiles");
+    let text = code.pretty().expect("prints");
+    for name in
+        ["zero_params", "six", "nested_args", "let_in_arg", "shadow", "loops", "collatz", "ping__p", "mean", "fact"]
+    {
+        assert!(text.contains(&format!("fn __ns_{name}(")), "{name} is not specialized:\n{text}");
+    }
+}

@@ -279,9 +279,10 @@ impl Driver {
     /// ([`lower::lower_speculative`]): (name, Rust name, item, the known functions it assumes).
     ///
     /// Parameters are assumed `i64`; return types are inferred by iteration: each candidate
-    /// starts assumed to return `i64`, a body that gives another type changes the assumption
-    /// (each type is tried once), and a body outside the subset drops the candidate, so that
-    /// its callers are dropped in the next round.
+    /// starts with the type its body gives when calls of candidates are left untyped (or
+    /// `i64`), a body that gives another type changes the assumption (each type is tried
+    /// once), and a body outside the subset drops the candidate, so that its callers are
+    /// dropped in the next round.
     fn specialized_functions(
         &self,
         known: &[(String, usize)],
@@ -305,6 +306,33 @@ impl Driver {
             }
         }
         let rust_name = |name: &str| format!("__ns_{}", slight_core::names::rust_ident(name));
+        let arity = |e: &Expr| match &e.kind {
+            ExprKind::Define { value, .. } => match &value.kind {
+                ExprKind::Lambda(l) => l.params.len(),
+                _ => 0,
+            },
+            _ => 0,
+        };
+        // First guesses: the type a body gives when calls of candidates give no type (a
+        // body whose value is such a call, or that needs one as an operand, guesses i64).
+        {
+            let spec = lower::Speculation {
+                rt: self.opts.rt_path.clone(),
+                fns: candidates.keys().map(|n| (n.clone(), rust_name(n))).collect(),
+                unknown_ret: candidates.keys().cloned().collect(),
+            };
+            let sigs: Signatures = candidates
+                .iter()
+                .map(|(name, (e, _))| {
+                    (name.clone(), lower::FnSig { params: vec![Type::I64; arity(e)], ret: Type::I64 })
+                })
+                .collect();
+            for (e, tried) in candidates.values_mut() {
+                if let Ok((_, Some(t))) = lower::lower_speculative(e, &sigs, &spec) {
+                    *tried = vec![t];
+                }
+            }
+        }
         // Each round either settles or changes a guess (at most 3 per candidate) or drops one.
         for _ in 0..=4 * candidates.len() {
             let mut names: Vec<String> = candidates.keys().cloned().collect();
@@ -312,19 +340,13 @@ impl Driver {
             let spec = lower::Speculation {
                 rt: self.opts.rt_path.clone(),
                 fns: names.iter().map(|n| (n.clone(), rust_name(n))).collect(),
+                unknown_ret: HashSet::new(),
             };
             let sigs: Signatures = candidates
                 .iter()
                 .map(|(name, (e, tried))| {
-                    let n = match &e.kind {
-                        ExprKind::Define { value, .. } => match &value.kind {
-                            ExprKind::Lambda(l) => l.params.len(),
-                            _ => 0,
-                        },
-                        _ => 0,
-                    };
                     let ret = *tried.last().expect("a guess");
-                    (name.clone(), lower::FnSig { params: vec![Type::I64; n], ret })
+                    (name.clone(), lower::FnSig { params: vec![Type::I64; arity(e)], ret })
                 })
                 .collect();
             let mut settled = Vec::new();

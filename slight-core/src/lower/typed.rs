@@ -329,6 +329,9 @@ pub struct Speculation {
     pub rt: Vec<String>,
     /// The functions specialized together: Slight name → Rust name of the specialized version.
     pub fns: HashMap<String, String>,
+    /// Functions whose return type is not known yet: a call of one has no type (like a form
+    /// that does not return), so the other branch of an `if` decides (for a first guess).
+    pub unknown_ret: std::collections::HashSet<String>,
 }
 
 impl Speculation {
@@ -733,7 +736,8 @@ impl Lower<'_> {
             );
             out.push(list(vec![self.sym("try", span), c], span));
             let call = if out.len() == 2 { out.pop().expect("the call") } else { list(out, span) };
-            return Ok((call, Some(sig.ret)));
+            let ret = (!spec.unknown_ret.contains(name.as_str())).then_some(sig.ret);
+            return Ok((call, ret));
         }
         let callee_name = if self.budget { inner_name(name) } else { names::rust_ident(name) };
         let mut out = vec![self.sym("call", span), self.sym(&callee_name, callee.span)];
