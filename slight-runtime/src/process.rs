@@ -28,16 +28,14 @@ pub const MAIN_PID: Pid = 1;
 /// Work (calls and backward jumps) a process may do before it is switched out.
 pub const SLICE: u32 = 2000;
 
-/// `etype` of the marker error a blocking builtin returns (never seen by Slight code).
-pub(crate) const PAUSE: &str = "%pause";
-
-/// The marker a blocking builtin returns after recording what its process waits for.
+/// The marker a blocking builtin returns after recording what its process waits for (never
+/// seen by Slight code, which cannot make one either).
 pub fn pause() -> ErrorValue {
-    ErrorValue::new(PAUSE, "a blocking call was made where the process cannot be suspended")
+    ErrorValue::pause_marker()
 }
 
 pub(crate) fn is_pause(e: &ErrorValue) -> bool {
-    e.etype == PAUSE
+    e.pause
 }
 
 /// How a process starts.
@@ -432,6 +430,9 @@ impl Scheduler {
 
 /// A copy of `v` that shares nothing mutable with it (see the module comment).
 pub fn copy_value(v: &Value) -> Value {
+    if !needs_copy(v, 0) {
+        return v.clone();
+    }
     let mut seen: HashMap<usize, Value> = HashMap::new();
     copy_inner(v, &mut seen, 0)
 }

@@ -101,6 +101,8 @@ pub struct Vm {
     pub(crate) run_depth: u32,
     /// Work left in the current process's time slice (see `process::SLICE`).
     pub(crate) budget: u32,
+    /// The pause marker (`process::pause`), made once: pausing a process allocates nothing.
+    pub(crate) pause_marker: Rc<ErrorValue>,
 }
 
 /// Source of [`Vm`] ids.
@@ -153,6 +155,7 @@ impl Vm {
             own_stack: None,
             run_depth: 0,
             budget: crate::process::SLICE,
+            pause_marker: Rc::new(crate::process::pause()),
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
@@ -649,7 +652,7 @@ impl Vm {
     fn raise(&mut self, e: ErrorValue, fi: usize, pc: usize, entry: usize) -> Result<(), Rc<ErrorValue>> {
         if crate::process::is_pause(&e) {
             self.frames[fi].pc = pc - 1;
-            return Err(Rc::new(e));
+            return Err(self.pause_marker.clone());
         }
         self.frames[fi].pc = pc;
         let e = self.attach(e, Some((fi, pc)));
