@@ -219,6 +219,19 @@ impl Scheduler {
         self.now() + Duration::from_secs_f64(ms / 1000.0)
     }
 
+    /// The deadline of a `receive` whose timeout is `ms` (nil: none), for the inline receive
+    /// (`Instr::RecvStart`); the same checks and messages as the `%receive` builtin.
+    pub(crate) fn timeout_deadline(&self, name: &str, ms: &Value) -> Result<Option<Instant>, ErrorValue> {
+        if let Value::Nil = ms {
+            return Ok(None);
+        }
+        let ms = crate::builtins::arg_num(name, std::slice::from_ref(ms), 1)?;
+        if !ms.is_finite() || ms < 0.0 {
+            return Err(ErrorValue::new("Error", format!("{name}: the timeout must be a number of milliseconds >= 0")));
+        }
+        Ok(Some(self.deadline_in(ms)))
+    }
+
     pub fn current(&self) -> Pid {
         self.current
     }

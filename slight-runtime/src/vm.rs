@@ -330,7 +330,8 @@ impl Vm {
         if self.globals.len() < self.names.len() {
             self.globals.resize(self.names.len(), None);
         }
-        compile_toplevel(&expr, &info, 0).map_err(front)
+        let inline_receive = !self.names.is_user_defined("%receive");
+        compile_toplevel(&expr, &info, 0, inline_receive).map_err(front)
     }
 
     /// Evaluates one read form.
@@ -702,7 +703,8 @@ impl Vm {
         if self.globals.len() < self.names.len() {
             self.globals.resize(self.names.len(), None);
         }
-        compile_toplevel(&expr, &info, env.names.len()).map_err(front)
+        let inline_receive = !self.names.is_user_defined("%receive");
+        compile_toplevel(&expr, &info, env.names.len(), inline_receive).map_err(front)
     }
 
     /// A proper tail call: frame `fi` is replaced by a call of `callee` with the `argc`
@@ -1305,6 +1307,63 @@ impl Vm {
                         let name = proto.consts[name as usize].to_print_string();
                         let f = rd!(src).clone();
                         self.macros.insert(name, f);
+                    }
+                    Instr::RecvStart { scan, ms } => {
+                        let sched = &mut self.state.sched;
+                        let deadline = check!(sched.timeout_deadline("receive", rd!(ms)));
+                        sched.current_process().deadline = deadline;
+                        wr!(scan, Value::Int(0));
+                    }
+                    Instr::RecvNext { scan, dst, offset } => {
+                        let i = match rd!(scan) {
+                            Value::Int(i) => *i as usize,
+                            _ => 0,
+                        };
+                        loop {
+                            let sched = &mut self.state.sched;
+                            let p = sched.current_process();
+                            if let Some((_, m)) = p.mailbox.get(i) {
+                                let m = m.clone();
+                                wr!(dst, m);
+                                jump!(offset);
+                                break;
+                            }
+                            let deadline = p.deadline;
+                            // The clock is read only when there is a deadline.
+                            if deadline.is_some_and(|t| t <= sched.now()) {
+                                let p = sched.current_process();
+                                p.deadline = None;
+                                p.wait = crate::process::Wait::Nothing;
+                                break; // to the `after` branch
+                            }
+                            sched.wait_current(crate::process::Wait::Message(deadline));
+                            if self.own_stack.is_none() && self.can_pause() {
+                                // Saved at this instruction: it runs again when woken.
+                                self.frames[fi].pc = pc - 1;
+                                return Err(self.pause_marker.clone());
+                            }
+                            // Block in place (or suspend a process stack), then look again.
+                            if let Err(e) = Host::wait(self) {
+                                fail!(e);
+                            }
+                        }
+                    }
+                    Instr::RecvTake { scan } => {
+                        let i = match rd!(scan) {
+                            Value::Int(i) => *i as usize,
+                            _ => usize::MAX,
+                        };
+                        let p = self.state.sched.current_process();
+                        // Nothing ran since `RecvNext` loaded it, so it is still there.
+                        let _taken = p.mailbox.remove(i);
+                        p.deadline = None;
+                        p.wait = crate::process::Wait::Nothing;
+                    }
+                    Instr::RecvSkip { scan } => {
+                        if let Value::Int(i) = rd!(scan) {
+                            let next = Value::Int(i + 1);
+                            wr!(scan, next);
+                        }
                     }
                 }
             }
