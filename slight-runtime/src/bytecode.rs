@@ -334,9 +334,10 @@ pub enum Instr {
         dst: Reg,
         offset: i16,
     },
-    /// The message at `scan` matched: removes it from the mailbox; the wait is over.
+    /// The message at `scan` matched: moves it from the mailbox to `dst`; the wait is over.
     RecvTake {
         scan: Reg,
+        dst: Reg,
     },
     /// The message at `scan` matched no clause: it stays queued, `scan += 1`.
     RecvSkip {
@@ -486,7 +487,8 @@ impl Instr {
             Eval { dst, form, .. } => vec![r(dst), r(form)],
             RecvStart { scan, ms } => vec![r(scan), r(ms)],
             RecvNext { scan, dst, .. } => vec![r(scan), r(dst)],
-            RecvTake { scan } | RecvSkip { scan } => vec![r(scan)],
+            RecvTake { scan, dst } => vec![r(scan), r(dst)],
+            RecvSkip { scan } => vec![r(scan)],
         }
     }
 

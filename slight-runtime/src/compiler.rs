@@ -695,16 +695,16 @@ impl<'a> FnCompiler<'a> {
         Ok(())
     }
 
-    /// A `receive` without guards, inline (BEAM's loop_rec / remove_message / wait): instead of
-    /// calling `%receive` with the predicate and matching its `(index msg)` result, the clause
-    /// patterns run directly against each queued message in turn:
+    /// A `receive`, inline (BEAM's loop_rec / remove_message / wait): instead of calling
+    /// `%receive` with the predicate and matching its `(index msg)` result, each queued message
+    /// is tried in turn, in this frame:
     ///
     /// ```text
     ///         RecvStart scan ms        ; deadline, scan = 0
-    /// next:   RecvNext scan msg ->pats ; msg = mailbox[scan]; none: wait, or fall through at the deadline
+    /// next:   RecvNext scan msg ->try  ; msg = mailbox[scan]; none: wait, or fall through at the deadline
     ///         Jump after
-    /// pats:   <pattern 0 on msg> else ->p1
-    ///         RecvTake scan            ; remove it from the mailbox
+    /// try:    <pattern 0 on msg> else ->p1
+    ///         RecvTake scan msg        ; remove it from the mailbox
     ///         <body 0> ; Jump end
     /// p1:     ...
     ///         RecvSkip scan            ; no clause matched: it stays queued
@@ -713,27 +713,81 @@ impl<'a> FnCompiler<'a> {
     /// end:
     /// ```
     ///
-    /// The predicate's patterns are the clauses' own (`receive_shape` checks), and patterns have
-    /// no side effects, so matching once, in this frame, decides the same clause and binds the
-    /// same variables. A paused process resumes at `RecvNext` with `scan` in its register.
+    /// Without guards the clauses' own patterns decide (they are the predicate's, which
+    /// `receive_shape` checks, and patterns have no side effects), so the message is matched
+    /// once. With guards, `try` calls the predicate as an ordinary VM call (a frame, not a
+    /// nested interpreter) and dispatches on the clause index it returns:
+    ///
+    /// ```text
+    /// try:    CallLocal verdict pred (msg) ; verdict = index or false
+    ///         JumpIfFalse verdict skip
+    ///         RecvTake scan msg
+    ///         JumpIfNotEqInt verdict 0 ->p1 ; <pattern 0 on msg> (binds) ; <body 0> ; Jump end
+    /// p1:     ...
+    /// skip:   RecvSkip scan ; Jump next
+    /// ```
+    ///
+    /// A paused process resumes at `RecvNext` (or in the predicate) with `scan` in its register.
     fn receive_inline(&mut self, shape: ReceiveShape<'_>, dst: usize, span: Span) -> CResult<()> {
+        let pred = match shape.predicate {
+            Some(p) => {
+                let r = self.alloc()?;
+                self.expr(p, r)?;
+                Some(r as Reg)
+            }
+            None => None,
+        };
         let ms = self.operand(shape.ms)?;
         let scan = self.alloc()? as Reg;
+        // The verdict register is the predicate's call base: the message is its argument.
+        let verdict = self.alloc()? as Reg;
         let msg = self.alloc()? as Reg;
         self.emit(Instr::RecvStart { scan, ms }, span);
         let next = self.emit(Instr::RecvNext { scan, dst: msg, offset: 0 }, span);
         let to_after = self.emit(Instr::Jump { offset: 0 }, span);
         self.patch(next)?;
         let mut to_end = Vec::new();
-        for (pattern, body) in shape.clauses {
+        let mut to_skip = Vec::new();
+        if let Some(func) = pred {
+            self.emit(Instr::CallLocal { base: verdict, argc: 1, func }, span);
+            to_skip.push(self.emit(Instr::JumpIfFalse { cond: verdict, offset: 0 }, span));
+            self.emit(Instr::RecvTake { scan, dst: msg }, span);
+        }
+        for (k, (pattern, body)) in shape.clauses.into_iter().enumerate() {
             let mut fails = Vec::new();
+            if pred.is_some() {
+                match i16::try_from(k) {
+                    Ok(value) if !self.wide_jumps => {
+                        fails.push(self.emit(Instr::JumpIfNotEqInt { a: verdict, value, offset: 0 }, span));
+                    }
+                    _ => {
+                        let (want, same) = (self.alloc()? as Reg, self.alloc()? as Reg);
+                        let k = i32::try_from(k).map_err(|_| SlightError::syntax("too many receive clauses", span))?;
+                        self.emit(Instr::LoadInt { dst: want, value: k }, span);
+                        self.emit(Instr::Eq { dst: same, a: verdict, b: want }, span);
+                        fails.push(self.emit(Instr::JumpIfFalse { cond: same, offset: 0 }, span));
+                    }
+                }
+            }
             self.pattern(pattern, msg, &mut fails, body.span)?;
-            self.emit(Instr::RecvTake { scan }, span);
+            if pred.is_none() {
+                self.emit(Instr::RecvTake { scan, dst: msg }, span);
+            }
             self.body(body, dst)?;
             to_end.push(self.emit(Instr::Jump { offset: 0 }, body.span));
             for f in fails {
                 self.patch(f)?;
             }
+        }
+        if pred.is_some() {
+            // The predicate chose a clause whose pattern then failed: cannot happen (the same
+            // pattern on the same message), but the general path would report `(index msg)`.
+            let t = self.alloc()? as Reg;
+            self.emit(Instr::List { dst: t, start: verdict, count: 2 }, span);
+            self.emit(Instr::MatchFail { src: t }, span);
+        }
+        for j in to_skip {
+            self.patch(j)?;
         }
         self.emit(Instr::RecvSkip { scan }, span);
         let back = next as i64 - self.here() as i64 - 1;
@@ -826,6 +880,8 @@ fn compile_lambda_with(lambda: &Lambda, parent: &FnInfo, wide_jumps: bool, inlin
 
 /// What an inline `receive` needs from its expansion (see `receive_inline`).
 struct ReceiveShape<'e> {
+    /// The predicate (the `fun` expression), when some clause has a guard.
+    predicate: Option<&'e Expr>,
     ms: &'e Expr,
     /// Each clause's pattern (bound in the enclosing function) and body.
     clauses: Vec<(&'e Pattern, &'e Expr)>,
@@ -835,15 +891,15 @@ struct ReceiveShape<'e> {
 /// The name the expander gives the predicate's parameter (no reader can produce it).
 const RECEIVE_PARAM: &str = "receive message";
 
-/// Recognises exactly what `receive` expands into (slight-core `receive_form`), without guards:
+/// Recognises exactly what `receive` expands into (slight-core `receive_form`):
 ///
 /// ```text
-/// (match (%receive (fun (m) (match m (pat0 0) (pat1 1) ... (_ false))) ms)
+/// (match (%receive (fun (m) (match m (pat0 [:when guard0] 0) (pat1 1) ... (_ false))) ms)
 ///   ((0 pat0) body0...) ((1 pat1) body1...) ... [(false after...)])
 /// ```
 ///
 /// where each `patK` of the predicate is the same pattern as the clause's. Anything else
-/// (a guard, a hand-written `%receive` call, a typed binding) is `None`: the general path.
+/// (a hand-written `%receive` call, a typed binding) is `None`: the general path.
 fn receive_shape<'e>(value: &'e Expr, clauses: &'e [MatchClause]) -> Option<ReceiveShape<'e>> {
     let ExprKind::Call(callee, args) = &value.kind else { return None };
     let ExprKind::Var { var: VarRef::Global(_), name } = &callee.kind else { return None };
@@ -878,7 +934,7 @@ fn receive_shape<'e>(value: &'e Expr, clauses: &'e [MatchClause]) -> Option<Rece
     let mut out = Vec::with_capacity(tests.len());
     for (i, (test, clause)) in tests.iter().zip(clauses).enumerate() {
         let index = |k: &slight_core::SexpKind| matches!(k, slight_core::SexpKind::Int(n) if *n == i as i64);
-        if test.guard.is_some() || clause.guard.is_some() || !is_const(&test.body, &index) {
+        if clause.guard.is_some() || !is_const(&test.body, &index) {
             return None;
         }
         let Pattern::List(outer) = &clause.pattern else { return None };
@@ -897,7 +953,8 @@ fn receive_shape<'e>(value: &'e Expr, clauses: &'e [MatchClause]) -> Option<Rece
             _ => return None,
         },
     };
-    Some(ReceiveShape { ms, clauses: out, after })
+    let guarded = tests.iter().any(|t| t.guard.is_some());
+    Some(ReceiveShape { predicate: guarded.then_some(pred), ms, clauses: out, after })
 }
 
 /// The same pattern (written once, expanded twice): same shape, same literals at the same

@@ -1348,16 +1348,19 @@ impl Vm {
                             }
                         }
                     }
-                    Instr::RecvTake { scan } => {
+                    Instr::RecvTake { scan, dst } => {
                         let i = match rd!(scan) {
                             Value::Int(i) => *i as usize,
                             _ => usize::MAX,
                         };
                         let p = self.state.sched.current_process();
-                        // Nothing ran since `RecvNext` loaded it, so it is still there.
-                        let _taken = p.mailbox.remove(i);
                         p.deadline = None;
                         p.wait = crate::process::Wait::Nothing;
+                        // Only this process takes messages from its mailbox, so the message
+                        // `RecvNext` loaded is still at `scan` (others only append).
+                        if let Some((_, m)) = p.mailbox.remove(i) {
+                            wr!(dst, m);
+                        }
                     }
                     Instr::RecvSkip { scan } => {
                         if let Value::Int(i) = rd!(scan) {

@@ -483,7 +483,7 @@ fn samples() -> Vec<Instr> {
         DefMacro { name: 0, src: 0 },
         RecvStart { scan: 0, ms: 0 },
         RecvNext { scan: 0, dst: 0, offset: 0 },
-        RecvTake { scan: 0 },
+        RecvTake { scan: 0, dst: 0 },
         RecvSkip { scan: 0 },
     ]
 }
@@ -563,7 +563,7 @@ fn operands(ins: &mut Instr) -> (usize, Vec<&mut Reg>) {
         AppendDotted { dst, .. } => (65, vec![dst]),
         RecvStart { scan, ms } => (66, vec![scan, ms]),
         RecvNext { scan, dst, .. } => (67, vec![scan, dst]),
-        RecvTake { scan } => (68, vec![scan]),
+        RecvTake { scan, dst } => (68, vec![scan, dst]),
         RecvSkip { scan } => (69, vec![scan]),
     }
 }
@@ -1373,13 +1373,16 @@ fn receive_without_guards_compiles_to_the_inline_receive_instructions() {
 }
 
 #[test]
-fn receive_with_a_guard_calls_the_builtin_with_its_predicate() {
+fn receive_with_a_guard_calls_its_predicate_as_a_vm_call() {
     let mut vm = Vm::new();
     let src = "(defun f (limit) (receive (k :when (> k limit) k) (after 0 :none)))";
     let f = compile_fn(&mut vm, "f", src);
+    verify_all(&f);
     let receive = global_index(&vm, "%receive");
-    assert_eq!(count(&f.code, |i| matches!(i, Instr::CallGlobal { index, .. } if *index == receive)), 1);
-    assert_eq!(count(&f.code, |i| matches!(i, Instr::RecvStart { .. })), 0);
+    assert_eq!(count(&f.code, |i| matches!(i, Instr::CallGlobal { index, .. } if *index == receive)), 0);
+    assert_eq!(count(&f.code, |i| matches!(i, Instr::RecvStart { .. })), 1);
+    assert_eq!(count(&f.code, |i| matches!(i, Instr::CallLocal { argc: 1, .. })), 1, "the predicate");
+    assert_eq!(f.protos.len(), 1, "the predicate captures limit");
     run(&mut vm, src);
     assert_eq!(run(&mut vm, "(send (self) 1) (send (self) 5) (list (f 3) (f 3))"), "(5 :none)");
 }

@@ -119,3 +119,55 @@
     (send me (list/sort '(3 1 2) (fun (a b) (receive (:cmp (< a b)))))))))
 (loop ((i 0)) (when (< i 10) (send sorter2 :cmp) (recur (+ i 1))))
 (receive (r r))
+
+; guards: they see the clause's bindings and the enclosing function's variables; a message
+; whose guard fails stays queued, in order
+(defun take-above (limit)
+  (receive
+    ((:n k) :when (> k limit) (list :above k))
+    ((:n k) :when (== k limit) (list :equal k))
+    (:flush :flushed)
+    (after 0 :none)))
+(def guarded
+  (spawn (fun ()
+    (receive (:go nil))
+    (let ((a (take-above 5)) (b (take-above 5)) (c (take-above 2)) (d (take-above 0)) (e (take-above 100)))
+      (send me (list a b c d e (receive (m m))))))))
+(send guarded '(:n 1))
+(send guarded '(:n 9))
+(send guarded '(:n 5))
+(send guarded '(:n 0))
+(send guarded :flush)
+(send guarded :go)
+(receive (r r))
+
+; a guard that calls a function long enough to be preempted, while another process runs
+(defun slow-even? (n) (loop ((i 0)) (if (< i 5000) (recur (+ i 1)) (== 0 (math/mod n 2)))))
+(def evens
+  (spawn (fun ()
+    (send me (list :even (receive (k :when (slow-even? k) k))
+                         (receive (k :when (slow-even? k) k))
+                         (receive (k k)))))))
+(def ticker (spawn (fun () (loop ((i 0)) (if (< i 3) (begin (send me (list :tick i)) (recur (+ i 1))) :done)))))
+(send evens 3)
+(send evens 4)
+(send evens 6)
+(receive ((:even a b c) (list a b c)))
+(list (receive ((:tick i) i)) (receive ((:tick i) i)) (receive ((:tick i) i)))
+
+; an error in a guard is an error of the receive; the message stays queued
+(def picky
+  (spawn (fun ()
+    (send me (try (receive (k :when (> k 0) k)) (catch e (list :guard-failed (error/message e)))))
+    (send me (list :still-queued (receive (k k)))))))
+(send picky :not-a-number)
+(receive ((:guard-failed msg) msg))
+(receive ((:still-queued k) k))
+
+; the main process (it blocks in place) with guards and a timeout
+(send me 1)
+(send me 20)
+(def limit 10)
+(list (receive (k :when (> k limit) (list :big k)) (after 0 :none))
+      (receive (k :when (> k limit) (list :big k)) (after 0 :none))
+      (receive (k k)))
