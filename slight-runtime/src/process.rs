@@ -329,7 +329,11 @@ impl Scheduler {
         let Some(p) = self.procs.get_mut(&to) else { return false };
         p.mailbox.push_back((from, msg));
         if matches!(p.wait, Wait::Message(_)) {
-            self.wake(to);
+            // `wake`, without looking the process up again.
+            p.wait = Wait::Nothing;
+            if !p.pinned && to != self.current {
+                self.run_queue.push_back(to);
+            }
         }
         true
     }

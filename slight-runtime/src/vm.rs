@@ -1153,6 +1153,22 @@ impl Vm {
                         if let Value::Func(callee) = callee {
                             push_frame_if_fast!(callee, argc, fpos);
                         }
+                        // A builtin (`send`, `self`, ...) is called right here; `apply` and
+                        // `method/call` rewrite the call instead (`enter`).
+                        if let Value::Builtin(id) = *callee {
+                            if !self.is_rewriting_builtin(id) {
+                                let def = &BUILTINS[id as usize];
+                                check!(check_builtin_arity(def, argc as usize));
+                                let mut args = std::mem::take(&mut self.arg_buf);
+                                args.clear();
+                                args.extend_from_slice(&self.stack[fpos + 1..fpos + 1 + argc as usize]);
+                                let r = (def.func)(self, &args);
+                                args.clear();
+                                self.arg_buf = args;
+                                wr!(cb, check!(r));
+                                continue;
+                            }
+                        }
                         let callee = callee.clone();
                         wr!(cb, callee);
                         generic_call!(fpos, argc);
@@ -1358,7 +1374,8 @@ impl Vm {
                         p.wait = crate::process::Wait::Nothing;
                         // Only this process takes messages from its mailbox, so the message
                         // `RecvNext` loaded is still at `scan` (others only append).
-                        if let Some((_, m)) = p.mailbox.remove(i) {
+                        let taken = if i == 0 { p.mailbox.pop_front() } else { p.mailbox.remove(i) };
+                        if let Some((_, m)) = taken {
                             wr!(dst, m);
                         }
                     }
