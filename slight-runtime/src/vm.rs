@@ -1381,7 +1381,7 @@ impl Vm {
                     }
                     Instr::RecvSkip { scan } => {
                         if let Value::Int(i) = rd!(scan) {
-                            let next = Value::Int(i + 1);
+                            let next = Value::Int(i.saturating_add(1));
                             wr!(scan, next);
                         }
                     }
@@ -1553,5 +1553,45 @@ impl MacroHost for Vm {
             Ok(v) => value_to_sexp(&v, span).map_err(|m| SlightError::syntax(format!("macro {name}: {m}"), span)),
             Err(e) => Err(SlightError::syntax(format!("error expanding macro {name}: {}", e.message), span)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs hand-built code (verified, as the compiler's is) as a function of no arguments.
+    fn run_code(vm: &mut Vm, nregs: u16, consts: Vec<Value>, code: Vec<Instr>) -> Result<Value, Rc<ErrorValue>> {
+        let spans = vec![Span::default(); code.len()];
+        let proto = Proto { name: Some("hand".into()), nregs, code, spans, consts, ..Default::default() };
+        proto.verify().expect("verified");
+        vm.call_value(&Value::Func(Rc::new(Closure { proto: Rc::new(proto), captures: Box::new([]) })), &[])
+    }
+
+    #[test]
+    fn inline_receive_instructions_do_not_panic_on_odd_scan_registers() {
+        let mut vm = Vm::new();
+        vm.send(crate::process::MAIN_PID, &Value::Int(7));
+        let code = vec![
+            Instr::LoadNil { dst: 1 },
+            Instr::LoadConst { dst: 0, index: 0 },
+            Instr::RecvSkip { scan: 0 },
+            Instr::RecvTake { scan: 0, dst: 1 },
+            Instr::LoadConst { dst: 0, index: 1 },
+            Instr::RecvSkip { scan: 0 },
+            Instr::RecvTake { scan: 0, dst: 1 },
+            Instr::Return { src: 1 },
+        ];
+        let r = run_code(&mut vm, 2, vec![Value::Int(i64::MAX), Value::str("x".to_string())], code);
+        assert!(matches!(r, Ok(Value::Nil)), "nothing taken: {:?}", r.map(|v| v.repr()));
+        assert_eq!(vm.state.sched.current_process().mailbox.len(), 1, "the message is still queued");
+        // A negative scan index finds no message: the main process would wait forever.
+        let code = vec![
+            Instr::LoadInt { dst: 0, value: -1 },
+            Instr::RecvNext { scan: 0, dst: 1, offset: 0 },
+            Instr::Return { src: 1 },
+        ];
+        let e = run_code(&mut vm, 2, vec![], code).expect_err("deadlock");
+        assert_eq!(e.etype, "Deadlock");
     }
 }
