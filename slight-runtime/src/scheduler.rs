@@ -13,14 +13,15 @@
 use crate::builtins::Host;
 use crate::error::ErrorValue;
 use crate::process::{copy_value, is_pause, pause, Pid, Reason, Start, Wait, MAIN_PID, SLICE};
-
-/// A waiting process gives back register and frame space beyond what it uses plus this much
-/// (so a process that grows the same way each time it runs does not reallocate every time).
-const SPARE_REGISTERS: usize = 8;
-const SPARE_FRAMES: usize = 1;
 use crate::value::Value;
 use crate::vm::{Entered, Exec, Vm};
 use std::rc::Rc;
+
+/// A waiting process gives back register and frame space beyond what it uses plus this much
+/// (so a process that grows the same way each time it runs, e.g. calling a `receive` guard,
+/// does not reallocate every time).
+const SPARE_REGISTERS: usize = 8;
+const SPARE_FRAMES: usize = 1;
 
 impl Vm {
     fn take_exec(&mut self) -> Exec {
@@ -204,10 +205,10 @@ impl Vm {
                     if p.wait != Wait::Nothing {
                         // A waiting process may wait long: keep only what it uses.
                         if exec.stack.capacity() > exec.stack.len() + SPARE_REGISTERS {
-                            exec.stack.shrink_to_fit();
+                            exec.stack.shrink_to(exec.stack.len() + SPARE_REGISTERS);
                         }
                         if exec.frames.capacity() > exec.frames.len() + SPARE_FRAMES {
-                            exec.frames.shrink_to_fit();
+                            exec.frames.shrink_to(exec.frames.len() + SPARE_FRAMES);
                         }
                     }
                     p.exec = Some(exec);
