@@ -320,6 +320,29 @@ pub enum Instr {
         name: u32,
         src: Reg,
     },
+    /// Starts an inline `receive` (see `Compiler::inline_receive`): the deadline from the
+    /// timeout in `ms` (nil: none), and `scan = 0` (index of the next queued message to try).
+    RecvStart {
+        scan: Reg,
+        ms: Reg,
+    },
+    /// `dst = mailbox[scan]` and jump by `offset` (to the clause patterns). With no such
+    /// message: falls through (to the `after` branch) when the deadline has passed, otherwise
+    /// waits for a message and runs again.
+    RecvNext {
+        scan: Reg,
+        dst: Reg,
+        offset: i16,
+    },
+    /// The message at `scan` matched: moves it from the mailbox to `dst`; the wait is over.
+    RecvTake {
+        scan: Reg,
+        dst: Reg,
+    },
+    /// The message at `scan` matched no clause: it stays queued, `scan += 1`.
+    RecvSkip {
+        scan: Reg,
+    },
 }
 
 /// Where a closure gets each captured variable from, in the frame creating it.
@@ -462,6 +485,10 @@ impl Instr {
             TryPush { err, .. } => vec![r(err)],
             TestList { dst, src, .. } | Nth { dst, src, .. } | Drop { dst, src, .. } => vec![r(dst), r(src)],
             Eval { dst, form, .. } => vec![r(dst), r(form)],
+            RecvStart { scan, ms } => vec![r(scan), r(ms)],
+            RecvNext { scan, dst, .. } => vec![r(scan), r(dst)],
+            RecvTake { scan, dst } => vec![r(scan), r(dst)],
+            RecvSkip { scan } => vec![r(scan)],
         }
     }
 
@@ -498,7 +525,8 @@ impl Instr {
             | JumpIfNotLeInt { offset, .. }
             | JumpIfNotGtInt { offset, .. }
             | JumpIfNotGeInt { offset, .. }
-            | JumpIfNotEqInt { offset, .. } => Some(Offset::Narrow(offset)),
+            | JumpIfNotEqInt { offset, .. }
+            | RecvNext { offset, .. } => Some(Offset::Narrow(offset)),
             _ => None,
         }
     }

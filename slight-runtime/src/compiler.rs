@@ -28,6 +28,8 @@ struct FnCompiler<'a> {
     /// Fused compare-and-jump instructions have 16-bit offsets; a function whose branches are
     /// too long for them is compiled again with plain (32-bit) conditional jumps.
     wide_jumps: bool,
+    /// `%receive` is the builtin (user code has not redefined it): `receive` compiles inline.
+    inline_receive: bool,
 }
 
 /// The message of the error that makes a function compile again with wide jumps.
@@ -40,11 +42,14 @@ struct LoopInfo {
 
 type CResult<T> = Result<T, SlightError>;
 
-/// Compiles a resolved top-level form into a zero-argument script function.
-pub fn compile_toplevel(expr: &Expr, info: &FnInfo, eval_captures: usize) -> CResult<Rc<Proto>> {
+/// Compiles a resolved top-level form into a zero-argument script function. `inline_receive`:
+/// the global `%receive` is still the builtin, so `receive` forms may compile to the inline
+/// receive instructions (like the core operators, this is decided when the code is compiled).
+pub fn compile_toplevel(expr: &Expr, info: &FnInfo, eval_captures: usize, inline_receive: bool) -> CResult<Rc<Proto>> {
     with_jump_fallback(|wide| {
         let mut c = FnCompiler::new(info, expr.span);
         c.wide_jumps = wide;
+        c.inline_receive = inline_receive;
         c.proto.name = Some("<toplevel>".into());
         c.proto.captures = (0..eval_captures).map(|i| CaptureSrc::Capture(i as u16)).collect();
         let r = c.alloc()?;
@@ -73,6 +78,7 @@ impl<'a> FnCompiler<'a> {
             loops: Vec::new(),
             span,
             wide_jumps: false,
+            inline_receive: false,
         }
     }
 
@@ -358,7 +364,12 @@ impl<'a> FnCompiler<'a> {
                 let r = self.operand(v)?;
                 self.emit(Instr::Throw { src: r }, span);
             }
-            ExprKind::Match(value, clauses) => self.match_form(value, clauses, dst, span)?,
+            ExprKind::Match(value, clauses) => {
+                match self.inline_receive.then(|| receive_shape(value, clauses)).flatten() {
+                    Some(shape) => self.receive_inline(shape, dst, span)?,
+                    None => self.match_form(value, clauses, dst, span)?,
+                }
+            }
             ExprKind::Eval(form, env) => {
                 let r = self.operand(form)?;
                 let mut entries = Vec::new();
@@ -482,7 +493,7 @@ impl<'a> FnCompiler<'a> {
     }
 
     fn closure(&mut self, lambda: &Lambda, d: Reg, span: Span) -> CResult<()> {
-        let proto = compile_lambda(lambda, self.info)?;
+        let proto = compile_lambda(lambda, self.info, self.inline_receive)?;
         if proto.captures.is_empty() {
             // Nothing to capture: one function value, made here, serves every evaluation (no
             // allocation per evaluation; `receive`'s predicate is such a function). The proto
@@ -684,6 +695,119 @@ impl<'a> FnCompiler<'a> {
         Ok(())
     }
 
+    /// A `receive`, inline (BEAM's loop_rec / remove_message / wait): instead of calling
+    /// `%receive` with the predicate and matching its `(index msg)` result, each queued message
+    /// is tried in turn, in this frame:
+    ///
+    /// ```text
+    ///         RecvStart scan ms        ; deadline, scan = 0
+    /// next:   RecvNext scan msg ->try  ; msg = mailbox[scan]; none: wait, or fall through at the deadline
+    ///         Jump after
+    /// try:    <pattern 0 on msg> else ->p1
+    ///         RecvTake scan msg        ; remove it from the mailbox
+    ///         <body 0> ; Jump end
+    /// p1:     ...
+    ///         RecvSkip scan            ; no clause matched: it stays queued
+    ///         Jump next                ; (a backward jump: counts against the time slice)
+    /// after:  <after body>
+    /// end:
+    /// ```
+    ///
+    /// Without guards the clauses' own patterns decide (they are the predicate's, which
+    /// `receive_shape` checks, and patterns have no side effects), so the message is matched
+    /// once. With guards, `try` calls the predicate as an ordinary VM call (a frame, not a
+    /// nested interpreter) and dispatches on the clause index it returns:
+    ///
+    /// ```text
+    /// try:    CallLocal verdict pred (msg) ; verdict = index or false
+    ///         JumpIfFalse verdict skip
+    ///         RecvTake scan msg
+    ///         JumpIfNotEqInt verdict 0 ->p1 ; <pattern 0 on msg> (binds) ; <body 0> ; Jump end
+    /// p1:     ...
+    /// skip:   RecvSkip scan ; Jump next
+    /// ```
+    ///
+    /// A paused process resumes at `RecvNext` (or in the predicate) with `scan` in its register.
+    fn receive_inline(&mut self, shape: ReceiveShape<'_>, dst: usize, span: Span) -> CResult<()> {
+        let pred = match shape.predicate {
+            Some(p) => {
+                let r = self.alloc()?;
+                self.expr(p, r)?;
+                Some(r as Reg)
+            }
+            None => None,
+        };
+        let ms = self.operand(shape.ms)?;
+        let scan = self.alloc()? as Reg;
+        // The verdict register is the predicate's call base: the message is its argument.
+        let verdict = self.alloc()? as Reg;
+        let msg = self.alloc()? as Reg;
+        self.emit(Instr::RecvStart { scan, ms }, span);
+        let next = self.emit(Instr::RecvNext { scan, dst: msg, offset: 0 }, span);
+        let to_after = self.emit(Instr::Jump { offset: 0 }, span);
+        self.patch(next)?;
+        let mut to_end = Vec::new();
+        let mut to_skip = Vec::new();
+        if let Some(func) = pred {
+            self.emit(Instr::CallLocal { base: verdict, argc: 1, func }, span);
+            to_skip.push(self.emit(Instr::JumpIfFalse { cond: verdict, offset: 0 }, span));
+            self.emit(Instr::RecvTake { scan, dst: msg }, span);
+        }
+        for (k, (pattern, body)) in shape.clauses.into_iter().enumerate() {
+            let mut fails = Vec::new();
+            if pred.is_some() {
+                match i16::try_from(k) {
+                    Ok(value) if !self.wide_jumps => {
+                        fails.push(self.emit(Instr::JumpIfNotEqInt { a: verdict, value, offset: 0 }, span));
+                    }
+                    _ => {
+                        let (want, same) = (self.alloc()? as Reg, self.alloc()? as Reg);
+                        let k = i32::try_from(k).map_err(|_| SlightError::syntax("too many receive clauses", span))?;
+                        self.emit(Instr::LoadInt { dst: want, value: k }, span);
+                        self.emit(Instr::Eq { dst: same, a: verdict, b: want }, span);
+                        fails.push(self.emit(Instr::JumpIfFalse { cond: same, offset: 0 }, span));
+                    }
+                }
+            }
+            self.pattern(pattern, msg, &mut fails, body.span)?;
+            if pred.is_none() {
+                self.emit(Instr::RecvTake { scan, dst: msg }, span);
+            }
+            self.body(body, dst)?;
+            to_end.push(self.emit(Instr::Jump { offset: 0 }, body.span));
+            for f in fails {
+                self.patch(f)?;
+            }
+        }
+        if pred.is_some() {
+            // The predicate chose a clause whose pattern then failed: cannot happen (the same
+            // pattern on the same message), but the general path would report `(index msg)`.
+            let t = self.alloc()? as Reg;
+            self.emit(Instr::List { dst: t, start: verdict, count: 2 }, span);
+            self.emit(Instr::MatchFail { src: t }, span);
+        }
+        for j in to_skip {
+            self.patch(j)?;
+        }
+        self.emit(Instr::RecvSkip { scan }, span);
+        let back = next as i64 - self.here() as i64 - 1;
+        self.emit(Instr::Jump { offset: back as i32 }, span);
+        self.patch(to_after)?;
+        match shape.after {
+            Some(body) => self.body(body, dst)?,
+            None => {
+                // Unreachable (no timeout, no deadline), but `%receive` would give `false`.
+                let f = self.alloc()? as Reg;
+                self.emit(Instr::LoadBool { dst: f, value: false }, span);
+                self.emit(Instr::MatchFail { src: f }, span);
+            }
+        }
+        for j in to_end {
+            self.patch(j)?;
+        }
+        Ok(())
+    }
+
     fn pattern(&mut self, p: &Pattern, src: Reg, fails: &mut Vec<usize>, span: Span) -> CResult<()> {
         match p {
             Pattern::Wildcard => {}
@@ -720,13 +844,14 @@ impl<'a> FnCompiler<'a> {
 }
 
 /// Compiles a function literal; `parent` describes the enclosing function for its captures.
-fn compile_lambda(lambda: &Lambda, parent: &FnInfo) -> CResult<Rc<Proto>> {
-    with_jump_fallback(|wide| compile_lambda_with(lambda, parent, wide))
+fn compile_lambda(lambda: &Lambda, parent: &FnInfo, inline_receive: bool) -> CResult<Rc<Proto>> {
+    with_jump_fallback(|wide| compile_lambda_with(lambda, parent, wide, inline_receive))
 }
 
-fn compile_lambda_with(lambda: &Lambda, parent: &FnInfo, wide_jumps: bool) -> CResult<Rc<Proto>> {
+fn compile_lambda_with(lambda: &Lambda, parent: &FnInfo, wide_jumps: bool, inline_receive: bool) -> CResult<Rc<Proto>> {
     let mut c = FnCompiler::new(&lambda.info, lambda.span);
     c.wide_jumps = wide_jumps;
+    c.inline_receive = inline_receive;
     c.proto.name = lambda.name.clone();
     c.proto.nparams = lambda.params.len() as u16;
     c.proto.variadic = lambda.rest.is_some();
@@ -751,6 +876,104 @@ fn compile_lambda_with(lambda: &Lambda, parent: &FnInfo, wide_jumps: bool) -> CR
     }
     c.emit(Instr::Return { src: r as Reg }, lambda.span);
     Ok(Rc::new(c.finish()?))
+}
+
+/// What an inline `receive` needs from its expansion (see `receive_inline`).
+struct ReceiveShape<'e> {
+    /// The predicate (the `fun` expression), when some clause has a guard.
+    predicate: Option<&'e Expr>,
+    ms: &'e Expr,
+    /// Each clause's pattern (bound in the enclosing function) and body.
+    clauses: Vec<(&'e Pattern, &'e Expr)>,
+    after: Option<&'e Expr>,
+}
+
+/// The name the expander gives the predicate's parameter (no reader can produce it).
+const RECEIVE_PARAM: &str = "receive message";
+
+/// Recognises exactly what `receive` expands into (slight-core `receive_form`):
+///
+/// ```text
+/// (match (%receive (fun (m) (match m (pat0 [:when guard0] 0) (pat1 1) ... (_ false))) ms)
+///   ((0 pat0) body0...) ((1 pat1) body1...) ... [(false after...)])
+/// ```
+///
+/// where each `patK` of the predicate is the same pattern as the clause's. Anything else
+/// (a hand-written `%receive` call, a typed binding) is `None`: the general path.
+fn receive_shape<'e>(value: &'e Expr, clauses: &'e [MatchClause]) -> Option<ReceiveShape<'e>> {
+    let ExprKind::Call(callee, args) = &value.kind else { return None };
+    let ExprKind::Var { var: VarRef::Global(_), name } = &callee.kind else { return None };
+    let [pred, ms] = &args[..] else { return None };
+    let ExprKind::Lambda(lambda) = &pred.kind else { return None };
+    if name != "%receive" || lambda.rest.is_some() || lambda.ret.is_some() {
+        return None;
+    }
+    let [param] = &lambda.params[..] else { return None };
+    if param.name != RECEIVE_PARAM || param.ty.is_some() {
+        return None;
+    }
+    let body = match &lambda.body.kind {
+        ExprKind::Seq(items) if items.len() == 1 => &items[0],
+        _ => &*lambda.body,
+    };
+    let ExprKind::Match(scrutinee, tests) = &body.kind else { return None };
+    if !matches!(scrutinee.kind, ExprKind::Var { var: VarRef::Local(id), .. } if id == param.local) {
+        return None;
+    }
+    let (catch_all, tests) = tests.split_last()?;
+    let is_const = |e: &Expr, want: &dyn Fn(&slight_core::SexpKind) -> bool| matches!(&e.kind, ExprKind::Const(d) if want(&d.kind));
+    if !matches!(catch_all.pattern, Pattern::Wildcard)
+        || catch_all.guard.is_some()
+        || !is_const(&catch_all.body, &|k| matches!(k, slight_core::SexpKind::Bool(false)))
+    {
+        return None;
+    }
+    if clauses.len() != tests.len() && clauses.len() != tests.len() + 1 {
+        return None;
+    }
+    let mut out = Vec::with_capacity(tests.len());
+    for (i, (test, clause)) in tests.iter().zip(clauses).enumerate() {
+        let index = |k: &slight_core::SexpKind| matches!(k, slight_core::SexpKind::Int(n) if *n == i as i64);
+        if clause.guard.is_some() || !is_const(&test.body, &index) {
+            return None;
+        }
+        let Pattern::List(outer) = &clause.pattern else { return None };
+        let [Pattern::Literal(k), pattern] = &outer[..] else { return None };
+        if !index(&k.kind) || !same_pattern(pattern, &test.pattern) {
+            return None;
+        }
+        out.push((pattern, &clause.body));
+    }
+    let after = match clauses.get(tests.len()) {
+        None => None,
+        Some(c) => match &c.pattern {
+            Pattern::Literal(d) if c.guard.is_none() && matches!(d.kind, slight_core::SexpKind::Bool(false)) => {
+                Some(&c.body)
+            }
+            _ => return None,
+        },
+    };
+    let guarded = tests.iter().any(|t| t.guard.is_some());
+    Some(ReceiveShape { predicate: guarded.then_some(pred), ms, clauses: out, after })
+}
+
+/// The same pattern (written once, expanded twice): same shape, same literals at the same
+/// places, the same names bound, no type checks.
+fn same_pattern(a: &Pattern, b: &Pattern) -> bool {
+    match (a, b) {
+        (Pattern::Wildcard, Pattern::Wildcard) => true,
+        (Pattern::Literal(x), Pattern::Literal(y)) => {
+            x.span == y.span && format!("{:?}", x.kind) == format!("{:?}", y.kind)
+        }
+        (Pattern::Bind(x), Pattern::Bind(y)) => x.name == y.name && x.ty.is_none() && y.ty.is_none(),
+        (Pattern::List(xs), Pattern::List(ys)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_pattern(x, y))
+        }
+        (Pattern::Cons(xs, r), Pattern::Cons(ys, s)) => {
+            xs.len() == ys.len() && xs.iter().zip(ys).all(|(x, y)| same_pattern(x, y)) && same_pattern(r, s)
+        }
+        _ => false,
+    }
 }
 
 /// The value of a small integer literal (fits an instruction's 16-bit immediate).

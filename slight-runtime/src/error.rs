@@ -31,6 +31,9 @@ pub struct ErrorInfo {
     pub trace: Vec<TraceEntry>,
     /// The thrown value when something other than a string or error was thrown.
     pub payload: Value,
+    /// The marker a blocking builtin returns to pause its process (`process::pause`); Slight
+    /// code cannot make one, whatever type it gives an error.
+    pub(crate) pause: bool,
 }
 
 impl std::ops::Deref for ErrorValue {
@@ -54,6 +57,19 @@ impl ErrorValue {
             span: None,
             trace: Vec::new(),
             payload: Value::Nil,
+            pause: false,
+        }))
+    }
+
+    /// The pause marker (see `process::pause`): one allocation, no strings.
+    pub(crate) fn pause_marker() -> Self {
+        ErrorValue(Box::new(ErrorInfo {
+            etype: String::new(),
+            message: String::new(),
+            span: None,
+            trace: Vec::new(),
+            payload: Value::Nil,
+            pause: true,
         }))
     }
     pub fn type_error(message: impl Into<String>) -> Self {

@@ -28,16 +28,14 @@ pub const MAIN_PID: Pid = 1;
 /// Work (calls and backward jumps) a process may do before it is switched out.
 pub const SLICE: u32 = 2000;
 
-/// `etype` of the marker error a blocking builtin returns (never seen by Slight code).
-pub(crate) const PAUSE: &str = "%pause";
-
-/// The marker a blocking builtin returns after recording what its process waits for.
+/// The marker a blocking builtin returns after recording what its process waits for (never
+/// seen by Slight code, which cannot make one either).
 pub fn pause() -> ErrorValue {
-    ErrorValue::new(PAUSE, "a blocking call was made where the process cannot be suspended")
+    ErrorValue::pause_marker()
 }
 
 pub(crate) fn is_pause(e: &ErrorValue) -> bool {
-    e.etype == PAUSE
+    e.pause
 }
 
 /// How a process starts.
@@ -221,6 +219,19 @@ impl Scheduler {
         self.now() + Duration::from_secs_f64(ms / 1000.0)
     }
 
+    /// The deadline of a `receive` whose timeout is `ms` (nil: none), for the inline receive
+    /// (`Instr::RecvStart`); the same checks and messages as the `%receive` builtin.
+    pub(crate) fn timeout_deadline(&self, name: &str, ms: &Value) -> Result<Option<Instant>, ErrorValue> {
+        if let Value::Nil = ms {
+            return Ok(None);
+        }
+        let ms = crate::builtins::arg_num(name, std::slice::from_ref(ms), 1)?;
+        if !ms.is_finite() || ms < 0.0 {
+            return Err(ErrorValue::new("Error", format!("{name}: the timeout must be a number of milliseconds >= 0")));
+        }
+        Ok(Some(self.deadline_in(ms)))
+    }
+
     pub fn current(&self) -> Pid {
         self.current
     }
@@ -318,7 +329,11 @@ impl Scheduler {
         let Some(p) = self.procs.get_mut(&to) else { return false };
         p.mailbox.push_back((from, msg));
         if matches!(p.wait, Wait::Message(_)) {
-            self.wake(to);
+            // `wake`, without looking the process up again.
+            p.wait = Wait::Nothing;
+            if !p.pinned && to != self.current {
+                self.run_queue.push_back(to);
+            }
         }
         true
     }
@@ -432,6 +447,9 @@ impl Scheduler {
 
 /// A copy of `v` that shares nothing mutable with it (see the module comment).
 pub fn copy_value(v: &Value) -> Value {
+    if !needs_copy(v, 0) {
+        return v.clone();
+    }
     let mut seen: HashMap<usize, Value> = HashMap::new();
     copy_inner(v, &mut seen, 0)
 }

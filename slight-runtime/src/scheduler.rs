@@ -17,6 +17,12 @@ use crate::value::Value;
 use crate::vm::{Entered, Exec, Vm};
 use std::rc::Rc;
 
+/// A waiting process gives back register and frame space beyond what it uses plus this much
+/// (so a process that grows the same way each time it runs, e.g. calling a `receive` guard,
+/// does not reallocate every time).
+const SPARE_REGISTERS: usize = 8;
+const SPARE_FRAMES: usize = 1;
+
 impl Vm {
     fn take_exec(&mut self) -> Exec {
         Exec {
@@ -43,6 +49,9 @@ impl Vm {
 
     /// The time slice is used up and others want to run.
     pub(crate) fn preempt(&mut self) -> Result<(), Rc<ErrorValue>> {
+        if !self.on_own_stack() && self.can_pause() {
+            return Err(self.pause_marker.clone());
+        }
         self.yield_process().map_err(Rc::new)
     }
 
@@ -195,8 +204,12 @@ impl Vm {
                     let mut exec = exec;
                     if p.wait != Wait::Nothing {
                         // A waiting process may wait long: keep only what it uses.
-                        exec.stack.shrink_to_fit();
-                        exec.frames.shrink_to_fit();
+                        if exec.stack.capacity() > exec.stack.len() + SPARE_REGISTERS {
+                            exec.stack.shrink_to(exec.stack.len() + SPARE_REGISTERS);
+                        }
+                        if exec.frames.capacity() > exec.frames.len() + SPARE_FRAMES {
+                            exec.frames.shrink_to(exec.frames.len() + SPARE_FRAMES);
+                        }
                     }
                     p.exec = Some(exec);
                     if p.wait == Wait::Nothing {
@@ -231,7 +244,7 @@ impl Vm {
                 if let Some(p) = self.state.sched.procs.get_mut(&pid) {
                     p.own_stack = Some(stack);
                 }
-                Err(Rc::new(pause()))
+                Err(self.pause_marker.clone())
             }
         }
     }

@@ -104,6 +104,8 @@ pub struct Vm {
     /// Above zero while compiled code reruns generically after its specialized version
     /// bailed out: specialized versions are not tried then (`compiled::spec_result`).
     pub(crate) spec_off: u32,
+    /// The pause marker (`process::pause`), made once: pausing a process allocates nothing.
+    pub(crate) pause_marker: Rc<ErrorValue>,
 }
 
 /// Source of [`Vm`] ids.
@@ -157,6 +159,7 @@ impl Vm {
             run_depth: 0,
             budget: crate::process::SLICE,
             spec_off: 0,
+            pause_marker: Rc::new(crate::process::pause()),
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
@@ -331,7 +334,8 @@ impl Vm {
         if self.globals.len() < self.names.len() {
             self.globals.resize(self.names.len(), None);
         }
-        compile_toplevel(&expr, &info, 0).map_err(front)
+        let inline_receive = !self.names.is_user_defined("%receive");
+        compile_toplevel(&expr, &info, 0, inline_receive).map_err(front)
     }
 
     /// Evaluates one read form.
@@ -653,7 +657,7 @@ impl Vm {
     fn raise(&mut self, e: ErrorValue, fi: usize, pc: usize, entry: usize) -> Result<(), Rc<ErrorValue>> {
         if crate::process::is_pause(&e) {
             self.frames[fi].pc = pc - 1;
-            return Err(Rc::new(e));
+            return Err(self.pause_marker.clone());
         }
         self.frames[fi].pc = pc;
         let e = self.attach(e, Some((fi, pc)));
@@ -703,7 +707,8 @@ impl Vm {
         if self.globals.len() < self.names.len() {
             self.globals.resize(self.names.len(), None);
         }
-        compile_toplevel(&expr, &info, env.names.len()).map_err(front)
+        let inline_receive = !self.names.is_user_defined("%receive");
+        compile_toplevel(&expr, &info, env.names.len(), inline_receive).map_err(front)
     }
 
     /// A proper tail call: frame `fi` is replaced by a call of `callee` with the `argc`
@@ -1152,6 +1157,22 @@ impl Vm {
                         if let Value::Func(callee) = callee {
                             push_frame_if_fast!(callee, argc, fpos);
                         }
+                        // A builtin (`send`, `self`, ...) is called right here; `apply` and
+                        // `method/call` rewrite the call instead (`enter`).
+                        if let Value::Builtin(id) = *callee {
+                            if !self.is_rewriting_builtin(id) {
+                                let def = &BUILTINS[id as usize];
+                                check!(check_builtin_arity(def, argc as usize));
+                                let mut args = std::mem::take(&mut self.arg_buf);
+                                args.clear();
+                                args.extend_from_slice(&self.stack[fpos + 1..fpos + 1 + argc as usize]);
+                                let r = (def.func)(self, &args);
+                                args.clear();
+                                self.arg_buf = args;
+                                wr!(cb, check!(r));
+                                continue;
+                            }
+                        }
                         let callee = callee.clone();
                         wr!(cb, callee);
                         generic_call!(fpos, argc);
@@ -1306,6 +1327,67 @@ impl Vm {
                         let name = proto.consts[name as usize].to_print_string();
                         let f = rd!(src).clone();
                         self.macros.insert(name, f);
+                    }
+                    Instr::RecvStart { scan, ms } => {
+                        let sched = &mut self.state.sched;
+                        let deadline = check!(sched.timeout_deadline("receive", rd!(ms)));
+                        sched.current_process().deadline = deadline;
+                        wr!(scan, Value::Int(0));
+                    }
+                    Instr::RecvNext { scan, dst, offset } => {
+                        let i = match rd!(scan) {
+                            Value::Int(i) => *i as usize,
+                            _ => 0,
+                        };
+                        loop {
+                            let sched = &mut self.state.sched;
+                            let p = sched.current_process();
+                            if let Some((_, m)) = p.mailbox.get(i) {
+                                let m = m.clone();
+                                wr!(dst, m);
+                                jump!(offset);
+                                break;
+                            }
+                            let deadline = p.deadline;
+                            // The clock is read only when there is a deadline.
+                            if deadline.is_some_and(|t| t <= sched.now()) {
+                                let p = sched.current_process();
+                                p.deadline = None;
+                                p.wait = crate::process::Wait::Nothing;
+                                break; // to the `after` branch
+                            }
+                            sched.wait_current(crate::process::Wait::Message(deadline));
+                            if self.own_stack.is_none() && self.can_pause() {
+                                // Saved at this instruction: it runs again when woken.
+                                self.frames[fi].pc = pc - 1;
+                                return Err(self.pause_marker.clone());
+                            }
+                            // Block in place (or suspend a process stack), then look again.
+                            if let Err(e) = Host::wait(self) {
+                                fail!(e);
+                            }
+                        }
+                    }
+                    Instr::RecvTake { scan, dst } => {
+                        let i = match rd!(scan) {
+                            Value::Int(i) => *i as usize,
+                            _ => usize::MAX,
+                        };
+                        let p = self.state.sched.current_process();
+                        p.deadline = None;
+                        p.wait = crate::process::Wait::Nothing;
+                        // Only this process takes messages from its mailbox, so the message
+                        // `RecvNext` loaded is still at `scan` (others only append).
+                        let taken = if i == 0 { p.mailbox.pop_front() } else { p.mailbox.remove(i) };
+                        if let Some((_, m)) = taken {
+                            wr!(dst, m);
+                        }
+                    }
+                    Instr::RecvSkip { scan } => {
+                        if let Value::Int(i) = rd!(scan) {
+                            let next = Value::Int(i.saturating_add(1));
+                            wr!(scan, next);
+                        }
                     }
                 }
             }
@@ -1475,5 +1557,45 @@ impl MacroHost for Vm {
             Ok(v) => value_to_sexp(&v, span).map_err(|m| SlightError::syntax(format!("macro {name}: {m}"), span)),
             Err(e) => Err(SlightError::syntax(format!("error expanding macro {name}: {}", e.message), span)),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// Runs hand-built code (verified, as the compiler's is) as a function of no arguments.
+    fn run_code(vm: &mut Vm, nregs: u16, consts: Vec<Value>, code: Vec<Instr>) -> Result<Value, Rc<ErrorValue>> {
+        let spans = vec![Span::default(); code.len()];
+        let proto = Proto { name: Some("hand".into()), nregs, code, spans, consts, ..Default::default() };
+        proto.verify().expect("verified");
+        vm.call_value(&Value::Func(Rc::new(Closure { proto: Rc::new(proto), captures: Box::new([]) })), &[])
+    }
+
+    #[test]
+    fn inline_receive_instructions_do_not_panic_on_odd_scan_registers() {
+        let mut vm = Vm::new();
+        vm.send(crate::process::MAIN_PID, &Value::Int(7));
+        let code = vec![
+            Instr::LoadNil { dst: 1 },
+            Instr::LoadConst { dst: 0, index: 0 },
+            Instr::RecvSkip { scan: 0 },
+            Instr::RecvTake { scan: 0, dst: 1 },
+            Instr::LoadConst { dst: 0, index: 1 },
+            Instr::RecvSkip { scan: 0 },
+            Instr::RecvTake { scan: 0, dst: 1 },
+            Instr::Return { src: 1 },
+        ];
+        let r = run_code(&mut vm, 2, vec![Value::Int(i64::MAX), Value::str("x".to_string())], code);
+        assert!(matches!(r, Ok(Value::Nil)), "nothing taken: {:?}", r.map(|v| v.repr()));
+        assert_eq!(vm.state.sched.current_process().mailbox.len(), 1, "the message is still queued");
+        // A negative scan index finds no message: the main process would wait forever.
+        let code = vec![
+            Instr::LoadInt { dst: 0, value: -1 },
+            Instr::RecvNext { scan: 0, dst: 1, offset: 0 },
+            Instr::Return { src: 1 },
+        ];
+        let e = run_code(&mut vm, 2, vec![], code).expect_err("deadlock");
+        assert_eq!(e.etype, "Deadlock");
     }
 }

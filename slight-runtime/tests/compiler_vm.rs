@@ -481,6 +481,10 @@ fn samples() -> Vec<Instr> {
         Drop { dst: 0, src: 0, count: 0 },
         Eval { dst: 0, form: 0, env: 0 },
         DefMacro { name: 0, src: 0 },
+        RecvStart { scan: 0, ms: 0 },
+        RecvNext { scan: 0, dst: 0, offset: 0 },
+        RecvTake { scan: 0, dst: 0 },
+        RecvSkip { scan: 0 },
     ]
 }
 
@@ -557,10 +561,14 @@ fn operands(ins: &mut Instr) -> (usize, Vec<&mut Reg>) {
         Eval { dst, form, .. } => (63, vec![dst, form]),
         DefMacro { src, .. } => (64, vec![src]),
         AppendDotted { dst, .. } => (65, vec![dst]),
+        RecvStart { scan, ms } => (66, vec![scan, ms]),
+        RecvNext { scan, dst, .. } => (67, vec![scan, dst]),
+        RecvTake { scan, dst } => (68, vec![scan, dst]),
+        RecvSkip { scan } => (69, vec![scan]),
     }
 }
 
-const INSTRUCTION_KINDS: usize = 66;
+const INSTRUCTION_KINDS: usize = 70;
 
 /// `[ins, Return r0]` with `ins`'s `k`-th register operand set to `r`.
 fn with_operand(sample: Instr, k: usize, r: Reg) -> Proto {
@@ -1333,4 +1341,75 @@ fn a_function_that_captures_nothing_is_made_once() {
     // A function with captures is made at each evaluation.
     let v = vm.eval("(defun adder (n) (fun (x) (+ x n))) (list (== (adder 1) (adder 1)) ((adder 1) 41))").unwrap();
     assert_eq!(v.to_string(), "(false 42)");
+}
+
+// ------------------------------------------------------------------------------------------
+// receive: inline (no predicate call) unless it has guards or `%receive` was redefined
+// ------------------------------------------------------------------------------------------
+
+#[test]
+fn receive_without_guards_compiles_to_the_inline_receive_instructions() {
+    let mut vm = Vm::new();
+    let relay = compile_fn(
+        &mut vm,
+        "relay",
+        "(defun relay (next) (receive (:stop (send next :stop)) (k (send next k) (relay next))))",
+    );
+    verify_all(&relay);
+    let code = &relay.code;
+    let receive = global_index(&vm, "%receive");
+    assert_eq!(count(code, |i| matches!(i, Instr::RecvStart { .. })), 1);
+    assert_eq!(count(code, |i| matches!(i, Instr::RecvNext { .. })), 1);
+    assert_eq!(count(code, |i| matches!(i, Instr::RecvTake { .. })), 2, "one per clause");
+    assert_eq!(count(code, |i| matches!(i, Instr::RecvSkip { .. })), 1);
+    assert_eq!(count(code, |i| matches!(i, Instr::CallGlobal { index, .. } if *index == receive)), 0);
+    assert!(relay.protos.is_empty(), "no predicate function");
+    // RecvSkip goes back to RecvNext; RecvNext jumps over the jump to the (absent) after branch.
+    let next = position(code, |i| matches!(i, Instr::RecvNext { .. }));
+    let skip = position(code, |i| matches!(i, Instr::RecvSkip { .. }));
+    assert_eq!(target(code, skip + 1), next);
+    assert_eq!(target(code, next), next + 2);
+    assert!(code[skip + 1].jump_offset().unwrap() < 0, "a backward jump: it counts against the slice");
+}
+
+#[test]
+fn receive_with_a_guard_calls_its_predicate_as_a_vm_call() {
+    let mut vm = Vm::new();
+    let src = "(defun f (limit) (receive (k :when (> k limit) k) (after 0 :none)))";
+    let f = compile_fn(&mut vm, "f", src);
+    verify_all(&f);
+    let receive = global_index(&vm, "%receive");
+    assert_eq!(count(&f.code, |i| matches!(i, Instr::CallGlobal { index, .. } if *index == receive)), 0);
+    assert_eq!(count(&f.code, |i| matches!(i, Instr::RecvStart { .. })), 1);
+    assert_eq!(count(&f.code, |i| matches!(i, Instr::CallLocal { argc: 1, .. })), 1, "the predicate");
+    assert_eq!(f.protos.len(), 1, "the predicate captures limit");
+    run(&mut vm, src);
+    assert_eq!(run(&mut vm, "(send (self) 1) (send (self) 5) (list (f 3) (f 3))"), "(5 :none)");
+}
+
+#[test]
+fn a_redefined_percent_receive_is_called_by_receive_compiled_after_it() {
+    let mut vm = Vm::new();
+    run(&mut vm, "(def %receive (fun (pred ms) (list 0 (pred :probe))))");
+    assert_eq!(run(&mut vm, "(receive (x (list :got x)))"), "(:got 0)");
+    let top = compile(&mut vm, "(receive (x x))");
+    assert_eq!(count(&top.code, |i| matches!(i, Instr::RecvStart { .. })), 0);
+}
+
+#[test]
+fn inline_receive_leaves_non_matching_messages_queued_in_order() {
+    let mut vm = Vm::new();
+    let src = "(def me (self)) (send me 1) (send me :b) (send me 2) (send me '(:c 3))
+               (list (receive ((:c n) n)) (receive (:b :b)) (receive (n n)) (receive (n n))
+                     (receive (n n) (after 0 :empty)))";
+    assert_eq!(run(&mut vm, src), "(3 :b 1 2 :empty)");
+}
+
+#[test]
+fn inline_receive_timeout_errors_point_at_the_receive() {
+    let mut vm = Vm::new();
+    let src = "(receive (x x) (after :soon 1))";
+    let e = fail(&mut vm, src);
+    assert_eq!(e.message, "Type error: receive expects a number as argument 1, got KEYWORD");
+    assert_eq!(span_text(src, e.span.expect("a position")), src);
 }

@@ -81,3 +81,32 @@ fn messages_to_the_host_arrive_as_a_stream() {
     let got: Vec<String> = futures::executor::block_on(vm.messages().map(|(_, v)| v.to_string()).collect());
     assert_eq!(got, vec!["0", "10", "20"]);
 }
+
+#[test]
+fn virtual_clock_times_out_receives_in_spawned_processes() {
+    let mut vm = Vm::new();
+    vm.use_virtual_clock();
+    let started = std::time::Instant::now();
+    vm.eval(
+        "(def me (self))
+         (spawn (fun () (send :me-not-registered 1)))
+         (spawn (fun () (send me (list :a (receive (:never 1) (after 60000 :late))))))
+         (spawn (fun () (send me (list :b (receive (:never 1) (after 1000 :sooner))))))",
+    )
+    .unwrap();
+    let v = vm.eval("(list (receive ((t r) (list t r))) (receive ((t r) (list t r))))").unwrap();
+    assert_eq!(v.repr(), "((:b :sooner) (:a :late))", "the shorter timeout fires first");
+    assert!(started.elapsed().as_secs() < 5, "no real waiting");
+}
+
+#[test]
+fn an_error_typed_like_the_pause_marker_is_an_ordinary_error() {
+    let mut vm = Vm::new();
+    let v =
+        vm.eval("(try (throw (error \"x\" \"%pause\")) (catch e (list (error/type e) (error/message e))))").unwrap();
+    assert_eq!(v.repr(), "(\"%pause\" \"x\")");
+    vm.eval("(def me (self)) (def p (spawn (fun () (throw (error \"x\" \"%pause\")))))").unwrap();
+    vm.eval("(monitor p)").unwrap();
+    let v = vm.eval("(receive ((down _ reason) (error/type reason)))").unwrap();
+    assert_eq!(v.repr(), "\"%pause\"", "the process ended with that error instead of pausing forever");
+}

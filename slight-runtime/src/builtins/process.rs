@@ -314,17 +314,15 @@ fn b_recv(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let until = deadline(h, "recv", a.first())?;
     loop {
         let sched = &mut h.state().sched;
-        let now = sched.now();
         let p = sched.current_process();
         if let Some((from, msg)) = p.mailbox.pop_front() {
             done_waiting(h);
             return Ok(Value::list_from(vec![Value::Pid(from), msg]));
         }
-        if until.is_some_and(|t| t <= now) {
+        if until.is_some_and(|t| t <= h.state().sched.now()) {
             done_waiting(h);
             return Ok(Value::Nil);
         }
-        let _ = p;
         h.state().sched.wait_current(Wait::Message(until));
         h.wait()?;
     }
@@ -349,8 +347,7 @@ fn b_receive(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
             p.scanned += 1;
         }
         let sched = &mut h.state().sched;
-        let now = sched.now();
-        if until.is_some_and(|t| t <= now) {
+        if until.is_some_and(|t| t <= sched.now()) {
             done_waiting(h);
             return Ok(Value::Bool(false));
         }
