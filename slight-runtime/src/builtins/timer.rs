@@ -1,7 +1,8 @@
 //! `timer/` builtins. `timer/sleep` suspends only the calling process (other processes run
-//! meanwhile). `timer/timeout` and `timer/interval` register
-//! callbacks that run, in due order, after the program's top-level forms have finished (like a
-//! JavaScript event loop; `Vm::run_timers`), until none is left; `timer/clear` cancels one.
+//! meanwhile). `timer/timeout` and `timer/interval` register callbacks that run in the main
+//! process, in due order: while it waits (`receive`, `recv`, `timer/sleep`), and after the
+//! program's top-level forms have finished (like a JavaScript event loop; `Vm::run_timers`),
+//! until none is left; `timer/clear` cancels one.
 //! `timer/now` (the current time in milliseconds) is an extension of this implementation.
 
 use super::{arg_num, def, BuiltinDef, Host};
@@ -23,7 +24,7 @@ pub const TABLE: &[BuiltinDef] = &[
         2,
         Some(2),
         |h, a| schedule(h, a, "timer/timeout", false),
-        "Runs (f) once, ms milliseconds from now, after the program's top-level forms have finished; returns the timer id for timer/clear.",
+        "Runs (f) once, ms milliseconds from now, in the main process: while it waits, or after the program's top-level forms have finished; returns the timer id for timer/clear.",
         "(timer/timeout f ms)",
         "(type/of (timer/timeout (fun () 1) 10)) => \"NUMBER\"",
     ),
@@ -32,7 +33,7 @@ pub const TABLE: &[BuiltinDef] = &[
         2,
         Some(2),
         |h, a| schedule(h, a, "timer/interval", true),
-        "Runs (f) every ms milliseconds (at least 1) once the program's top-level forms have finished, until cleared; returns the timer id.",
+        "Runs (f) every ms milliseconds (at least 1) in the main process, while it waits or after the program's top-level forms have finished, until cleared; returns the timer id.",
         "(timer/interval f ms)",
         "(timer/clear (timer/interval (fun () 1) 10)) => true",
     ),
