@@ -55,3 +55,8 @@
 (twice 5)
 (eval '(defun step (x) (list x)))
 (twice 5)
+; in spawned processes, switched out while they run (the order of the replies may differ)
+(def me (self))
+(spawn (fun () (send me (count-down 100000 0))))
+(spawn (fun () (send me (fib 15))))
+(list/sort (list (receive (x x)) (receive (y y))))
