@@ -25,7 +25,7 @@
 
 use crate::builtins::{Host, BUILTINS};
 use crate::compiler::type_mismatch;
-use crate::convert::sexp_to_value;
+use crate::convert::{sexp_to_value, IntoValue};
 pub use crate::error::Error;
 pub use crate::error::ErrorValue;
 use crate::error::TraceEntry;
@@ -421,29 +421,6 @@ pub enum Bail {
 /// The result of specialized code.
 pub type SpecRes<T> = Result<T, Bail>;
 
-/// A value specialized code returns.
-pub trait SpecValue {
-    fn into_value(self) -> Value;
-}
-
-impl SpecValue for i64 {
-    fn into_value(self) -> Value {
-        Value::Int(self)
-    }
-}
-
-impl SpecValue for f64 {
-    fn into_value(self) -> Value {
-        Value::Float(self)
-    }
-}
-
-impl SpecValue for bool {
-    fn into_value(self) -> Value {
-        Value::Bool(self)
-    }
-}
-
 /// True unless generic code is being rerun after a bail-out (then specialized versions are
 /// not tried, so a rerun costs at most one more run).
 #[inline(always)]
@@ -454,7 +431,7 @@ pub fn spec_on(vm: &Vm) -> bool {
 /// The result of a specialized call as a dynamic one: its value, its error, or on
 /// [`Bail::Rerun`] the result of the `generic` code.
 #[inline(always)]
-pub fn spec_result<T: SpecValue>(vm: &mut Vm, r: SpecRes<T>, generic: impl FnOnce(&mut Vm) -> Res) -> Res {
+pub fn spec_result<T: IntoValue>(vm: &mut Vm, r: SpecRes<T>, generic: impl FnOnce(&mut Vm) -> Res) -> Res {
     match r {
         Ok(v) => Ok(v.into_value()),
         Err(Bail::Error(e)) => Err(e),
