@@ -276,7 +276,7 @@ impl Driver {
     }
 
     /// The known untyped functions that also get a version specialized for integer arguments
-    /// ([`lower::lower_speculative`]): (name, Rust name, item, the known functions it assumes).
+    /// ([`lower::lower_speculative`]): (name, item, the known functions it assumes).
     ///
     /// Parameters are assumed `i64`; return types are inferred by iteration: each candidate
     /// starts with the type its body gives when calls of candidates are left untyped (or
@@ -287,7 +287,7 @@ impl Driver {
         &self,
         known: &[(String, usize)],
         typed: &HashSet<String>,
-    ) -> Vec<(String, String, Sexp, Vec<String>)> {
+    ) -> Vec<(String, Sexp, Vec<String>)> {
         if self.opts.mode == Mode::Expr {
             return Vec::new();
         }
@@ -305,7 +305,6 @@ impl Driver {
                 candidates.insert(binding.name.clone(), (e, vec![Type::I64]));
             }
         }
-        let rust_name = |name: &str| format!("__ns_{}", slight_core::names::rust_ident(name));
         let arity = |e: &Expr| match &e.kind {
             ExprKind::Define { value, .. } => match &value.kind {
                 ExprKind::Lambda(l) => l.params.len(),
@@ -313,34 +312,13 @@ impl Driver {
             },
             _ => 0,
         };
-        // First guesses: the type a body gives when calls of candidates give no type (a
-        // body whose value is such a call, or that needs one as an operand, guesses i64).
-        {
+        // The candidates with their current guesses; with `unknown`, calls of candidates give
+        // no type.
+        let assume = |candidates: &HashMap<String, (&Expr, Vec<Type>)>, unknown: bool| {
             let spec = lower::Speculation {
                 rt: self.opts.rt_path.clone(),
-                fns: candidates.keys().map(|n| (n.clone(), rust_name(n))).collect(),
-                unknown_ret: candidates.keys().cloned().collect(),
-            };
-            let sigs: Signatures = candidates
-                .iter()
-                .map(|(name, (e, _))| {
-                    (name.clone(), lower::FnSig { params: vec![Type::I64; arity(e)], ret: Type::I64 })
-                })
-                .collect();
-            for (e, tried) in candidates.values_mut() {
-                if let Ok((_, Some(t))) = lower::lower_speculative(e, &sigs, &spec) {
-                    *tried = vec![t];
-                }
-            }
-        }
-        // Each round either settles or changes a guess (at most 3 per candidate) or drops one.
-        for _ in 0..=4 * candidates.len() {
-            let mut names: Vec<String> = candidates.keys().cloned().collect();
-            names.sort();
-            let spec = lower::Speculation {
-                rt: self.opts.rt_path.clone(),
-                fns: names.iter().map(|n| (n.clone(), rust_name(n))).collect(),
-                unknown_ret: HashSet::new(),
+                fns: candidates.keys().map(|n| (n.clone(), lower::speculative_name(n))).collect(),
+                unknown_ret: if unknown { candidates.keys().cloned().collect() } else { HashSet::new() },
             };
             let sigs: Signatures = candidates
                 .iter()
@@ -349,6 +327,21 @@ impl Driver {
                     (name.clone(), lower::FnSig { params: vec![Type::I64; arity(e)], ret })
                 })
                 .collect();
+            (spec, sigs)
+        };
+        // First guesses: the type a body gives when calls of candidates give no type (a
+        // body whose value is such a call, or that needs one as an operand, guesses i64).
+        let (spec, sigs) = assume(&candidates, true);
+        for (e, tried) in candidates.values_mut() {
+            if let Ok((_, Some(t))) = lower::lower_speculative(e, &sigs, &spec) {
+                *tried = vec![t];
+            }
+        }
+        // Each round either settles or changes a guess (at most 3 per candidate) or drops one.
+        for _ in 0..=4 * candidates.len() {
+            let mut names: Vec<String> = candidates.keys().cloned().collect();
+            names.sort();
+            let (spec, sigs) = assume(&candidates, false);
             let mut settled = Vec::new();
             let mut changed = false;
             for name in &names {
@@ -373,8 +366,7 @@ impl Driver {
                 .into_iter()
                 .map(|(name, item)| {
                     let assumes = reachable_calls(&name, &candidates);
-                    let rn = rust_name(&name);
-                    (name, rn, item, assumes)
+                    (name, item, assumes)
                 })
                 .collect();
         }
@@ -406,8 +398,8 @@ impl Driver {
         for (name, nparams) in &known {
             lw.declare_function(name, *nparams);
         }
-        for (name, rust_name, item, assumes) in self.specialized_functions(&known, &typed_names) {
-            lw.add_specialized(&name, &rust_name, item, assumes);
+        for (name, item, assumes) in self.specialized_functions(&known, &typed_names) {
+            lw.add_specialized(&name, item, assumes);
         }
         for (name, fn_items) in typed_items {
             for item in fn_items {

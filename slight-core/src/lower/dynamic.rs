@@ -98,8 +98,8 @@ pub struct ProgramLowering {
     /// Typed functions (their dynamic entry has no by-value variant).
     typed_names: HashSet<String>,
     /// Known functions with a specialized version ([`ProgramLowering::add_specialized`]):
-    /// name → (its Rust name, the known functions whose globals it assumes).
-    specialized: HashMap<String, (String, Vec<String>)>,
+    /// name → the known functions whose globals it assumes.
+    specialized: HashMap<String, Vec<String>>,
 }
 
 fn sym(s: &str) -> Sexp {
@@ -229,12 +229,12 @@ impl ProgramLowering {
     }
 
     /// Adds the specialized version of a known function (from
-    /// [`super::lower_speculative`]): `item` is `fn RUST_NAME(vm, i64...) -> SpecRes<T>`, and
-    /// `assumes` are the known functions (itself included) that it calls directly, whose
-    /// globals must still hold them when it is entered.
-    pub fn add_specialized(&mut self, name: &str, rust_name: &str, item: Sexp, assumes: Vec<String>) {
+    /// [`super::lower_speculative`]): `item` is `fn __ns_NAME(vm, i64...) -> SpecRes<T>`
+    /// ([`super::speculative_name`]), and `assumes` are the known functions (itself included)
+    /// that it calls directly, whose globals must still hold them when it is entered.
+    pub fn add_specialized(&mut self, name: &str, item: Sexp, assumes: Vec<String>) {
         self.items.push(item);
-        self.specialized.insert(name.to_string(), (rust_name.to_string(), assumes));
+        self.specialized.insert(name.to_string(), assumes);
     }
 
     /// `(path :global true slight __rt SEGMENTS...)`
@@ -1202,7 +1202,8 @@ impl<'p> FnLower<'p> {
     /// ```
     fn spec_dispatch(&mut self, lambda: &Lambda, code: &str) -> Option<Sexp> {
         let name = lambda.name.as_deref()?;
-        let (rust_name, assumes) = self.p.specialized.get(name).cloned()?;
+        let assumes = self.p.specialized.get(name).cloned()?;
+        let rust_name = super::speculative_name(name);
         let n = lambda.params.len();
         let mut cond = self.p.rtcall("spec_on", vec![sym("vm")]);
         for g in &assumes {

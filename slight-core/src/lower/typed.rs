@@ -351,6 +351,12 @@ impl Speculation {
     }
 }
 
+/// The Rust name of the specialized version of the Slight function `name`: `__ns_` and the
+/// mapped name (no name from Slight code starts with `__n`).
+pub fn speculative_name(name: &str) -> String {
+    format!("__ns_{}", names::rust_ident(name))
+}
+
 /// The VM parameter of a specialized function (no local's Rust name starts with `__n`).
 fn vm(span: Span) -> Sexp {
     Sexp::sym("__nvm", span)
