@@ -434,3 +434,85 @@ fn speculative_lowering_refuses_what_is_outside_the_subset() {
         assert!(speculative(src, Type::I64)[0].is_err(), "{src}");
     }
 }
+
+// ------------------------------------------------------------------------------------------
+// Closure inlining before specialization
+// ------------------------------------------------------------------------------------------
+
+/// Inlines the closures of the last definition of `src` (every top-level function known):
+/// its printed Core Form, the constructors used and the inlining depth; `None` if refused.
+fn inlined(src: &str) -> Option<(String, Vec<String>, u32)> {
+    use slight_core::lower::inline::{closure_constructors, inline_closures};
+    let defs = resolved(src);
+    let ctors = closure_constructors(defs.iter(), &|_| true);
+    let x = inline_closures(defs.last().expect("a definition"), &ctors)?;
+    let text = slight_core::core::print::to_string(&x.def);
+    Some((text.split_whitespace().collect::<Vec<_>>().join(" "), x.uses, x.depth))
+}
+
+const ADDER: &str = "(defun make-adder (n) (fun (x) (+ x n)))\n(defun compose (f g) (fun (x) (f (g x))))\n";
+
+#[test]
+fn inlining_removes_closures_that_are_only_called() {
+    let (text, uses, depth) =
+        inlined(&format!("{ADDER}(defun twice (i) (let ((h (make-adder i))) (h (h 1))))")).expect("inlines");
+    assert_eq!(uses, ["make-adder"]);
+    assert_eq!(depth, 1);
+    assert_eq!(
+        text,
+        "(define twice (lambda twice (i#1) (let ((n#2 i#1)) \
+         (let ((x#4 (let ((x#3 '1)) (prim + x#3 n#2)))) (prim + x#4 n#2)))))"
+    );
+    // Closures passed to a constructor, and lets floated out of the value of `h`.
+    let (text, uses, depth) =
+        inlined(&format!("{ADDER}(defun loop2 (i acc) (let ((h (compose (make-adder i) (make-adder 1)))) (h (h i))))"))
+            .expect("inlines");
+    assert_eq!(uses, ["compose", "make-adder"]);
+    assert_eq!(depth, 2);
+    assert!(text.starts_with("(define loop2 (lambda loop2 (i#1 acc#2) (let ((n#3 i#1) (n#4 '1)) (let ((x#"), "{text}");
+    assert!(!text.contains("lambda (x"), "no closure is left: {text}");
+    // A lambda called where it is written.
+    let (text, uses, _) = inlined("(defun f (n) ((fun (a b) (- a b)) n 3))").expect("inlines");
+    assert!(uses.is_empty());
+    assert_eq!(text, "(define f (lambda f (n#1) (let ((a#2 n#1) (b#3 '3)) (prim - a#2 b#3))))");
+}
+
+#[test]
+fn inlining_refuses_closures_used_as_values_and_real_calls_inside() {
+    for body in [
+        // nothing to inline
+        "(+ i 1)",
+        // the closure escapes: a value, an argument of a real call, the result
+        "(let ((h (make-adder i))) (list (h 1) h))",
+        "(print (make-adder i))",
+        "(make-adder i)",
+        "(let ((h (if (< i 0) (make-adder 1) (make-adder 2)))) (h 1))",
+        // an inlined body that makes a real call
+        "((fun (x) (print x)) i)",
+        // assignment, wrong arity, self application
+        "(let ((c 0) (inc (fun (k) (set! c k)))) (inc i))",
+        "((make-adder i) 1 2)",
+        "(let ((f (fun (g k) (g g k)))) (f f i))",
+    ] {
+        assert_eq!(inlined(&format!("{ADDER}(defun f (i) {body})")), None, "{body}");
+    }
+}
+
+#[test]
+fn inlined_functions_are_specialized_with_a_frame_reserve() {
+    use slight_core::lower::inline::{closure_constructors, inline_closures};
+    use slight_core::lower::{lower_speculative, Speculation};
+    let defs = resolved(&format!("{ADDER}(defun f (i) ((compose (make-adder i) (make-adder 1)) i))"));
+    let ctors = closure_constructors(defs.iter(), &|_| true);
+    let mut x = inline_closures(&defs[2], &ctors).expect("inlines");
+    resolve_toplevel(&mut x.def, &mut GlobalNames::new(), None).expect("resolves");
+    let mut spec = Speculation { rt: vec!["rt".into()], ..Speculation::default() };
+    spec.fns.insert("f".into(), "s_f".into());
+    spec.reserve.insert("f".into(), x.depth);
+    let sigs: Signatures = [("f".to_string(), FnSig { params: vec![Type::I64], ret: Type::I64 })].into();
+    let (item, ty) = lower_speculative(&x.def, &sigs, &spec).expect("lowers");
+    assert_eq!(ty, Some(Type::I64));
+    let text = source(&item, Printer::Pretty).expect("prints");
+    assert!(text.contains("let _ = ::rt::spec_reserve(__nvm, 2usize)?;"), "{text}");
+    assert!(!text.contains("spec_call"), "{text}");
+}

@@ -296,13 +296,32 @@ impl Driver {
             .filter(|(name, n)| *n <= dynamic::MAX_DIRECT_PARAMS && !typed.contains(name))
             .map(|(name, _)| name.as_str())
             .collect();
+        // A candidate that builds closures and only calls them is specialized with them
+        // inlined (`lower::inline`): name → (inlined definition, resolved; constructors used).
+        let is_known = |name: &str| known.iter().any(|(k, _)| k == name);
+        let ctors = lower::inline::closure_constructors(self.exprs(), &is_known);
+        let mut inlined: HashMap<String, (Expr, Vec<String>)> = HashMap::new();
+        let mut reserve = HashMap::new();
         let mut candidates: HashMap<String, (&Expr, Vec<Type>)> = HashMap::new();
         for e in self.exprs() {
             let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind else { continue };
             let ExprKind::Lambda(l) = &value.kind else { continue };
             let untyped = l.params.iter().all(|p| p.ty.is_none()) && l.ret.is_none() && l.rest.is_none();
-            if untyped && direct.contains(binding.name.as_str()) {
-                candidates.insert(binding.name.clone(), (e, vec![Type::I64]));
+            if !untyped || !direct.contains(binding.name.as_str()) {
+                continue;
+            }
+            candidates.insert(binding.name.clone(), (e, vec![Type::I64]));
+            if let Some(mut x) = lower::inline::inline_closures(e, &ctors) {
+                // Resolved against a copy of the global names: nothing new is defined.
+                if resolve_toplevel(&mut x.def, &mut self.names.clone(), None).is_ok() {
+                    reserve.insert(binding.name.clone(), x.depth);
+                    inlined.insert(binding.name.clone(), (x.def, x.uses));
+                }
+            }
+        }
+        for (name, (e, _)) in candidates.iter_mut() {
+            if let Some((def, _)) = inlined.get(name) {
+                *e = def;
             }
         }
         let arity = |e: &Expr| match &e.kind {
@@ -319,6 +338,7 @@ impl Driver {
                 rt: self.opts.rt_path.clone(),
                 fns: candidates.keys().map(|n| (n.clone(), lower::speculative_name(n))).collect(),
                 unknown_ret: if unknown { candidates.keys().cloned().collect() } else { HashSet::new() },
+                reserve: reserve.clone(),
             };
             let sigs: Signatures = candidates
                 .iter()
@@ -365,7 +385,12 @@ impl Driver {
             return settled
                 .into_iter()
                 .map(|(name, item)| {
-                    let assumes = reachable_calls(&name, &candidates);
+                    let mut assumes = reachable_calls(&name, &candidates);
+                    for f in assumes.clone() {
+                        assumes.extend(inlined.get(&f).map(|(_, uses)| uses.clone()).unwrap_or_default());
+                    }
+                    assumes.sort();
+                    assumes.dedup();
                     (name, item, assumes)
                 })
                 .collect();

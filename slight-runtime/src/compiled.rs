@@ -244,6 +244,26 @@ pub fn call(vm: &mut Vm, f: &Value, args: &[Value]) -> Res {
     }
 }
 
+/// A call in tail position of a top-level form. On the VM it replaces the script frame,
+/// unless the callee is a builtin (which runs in its caller's frame); a compiled top-level
+/// form counts as a frame too ([`run_forms`]), which this call leaves, so that the frame
+/// limit stops the same recursion on both paths.
+pub fn form_tail_call(vm: &mut Vm, f: &Value, args: &[Value]) -> Res {
+    if matches!(f, Value::Builtin(_)) || vm.native_depth == 0 {
+        return call(vm, f, args);
+    }
+    vm.native_depth -= 1;
+    let r = call(vm, f, args);
+    vm.native_depth += 1;
+    r
+}
+
+/// [`form_tail_call`] of the function in global `i`.
+pub fn form_tail_call_global(vm: &mut Vm, m: &'static Module, i: u32, args: &[Value]) -> Res {
+    let f = get_global(vm, m, i)?;
+    form_tail_call(vm, &f, args)
+}
+
 /// Calls the function in global `i`.
 #[inline]
 pub fn call_global(vm: &mut Vm, m: &'static Module, i: u32, args: &[Value]) -> Res {
@@ -460,6 +480,18 @@ pub fn spec_checked(v: Option<i64>) -> SpecRes<i64> {
 #[inline(always)]
 pub fn spec_tick(vm: &mut Vm) -> SpecRes<()> {
     tick(vm).map_err(Bail::Error)
+}
+
+/// The check at the start of a specialized function whose body has inlined calls
+/// (`slight_core::lower::inline`): bail out unless `frames` more frames, as many as the
+/// deepest inlined call would have pushed, would fit, so that the generic rerun reports the
+/// stack overflow the VM would (one frame to spare).
+#[inline(always)]
+pub fn spec_reserve(vm: &mut Vm, frames: usize) -> SpecRes<()> {
+    if vm.native_depth + vm.frame_count() + frames >= MAX_FRAMES {
+        return Err(Bail::Rerun);
+    }
+    Ok(())
 }
 
 /// [`enter_direct`] for a call between specialized functions: the same frame accounting,
@@ -906,7 +938,12 @@ pub fn run_forms(
     let i = m.state_index(vm);
     vm.compiled_modules[i].1.initialized = true;
     for form in forms {
-        let r = form(vm).map_err(|e| {
+        // A top-level form counts as a frame, like the VM's script frame (the frame limit
+        // then stops the same recursion on both paths).
+        vm.native_depth += 1;
+        let r = form(vm);
+        vm.native_depth -= 1;
+        let r = r.map_err(|e| {
             let e = Rc::new(e);
             vm.to_error(&e)
         });

@@ -43,9 +43,13 @@ fn other_tail_calls_use_the_trampoline() {
         "(defun even? (n) (if (== n 0) true (odd? (- n 1))))\n(defun odd? (n) (if (== n 0) false (even? (- n 1))))",
     );
     assert!(out.contains("tail_call_global("), "{out}");
-    // Top-level forms are not functions: a call there is an ordinary call.
+    // Top-level forms are not functions: a call there is an ordinary call, which leaves the
+    // form's frame (as the VM's tail call replaces the script frame).
     let out = rust("(print 1)");
-    assert!(!out.contains("tail_call"), "{out}");
+    assert!(!out.contains("::tail_call"), "{out}");
+    assert!(out.contains("::slight::__rt::form_tail_call_global("), "{out}");
+    let out = rust("(print (+ 1 2))\n(list (print 1))");
+    assert!(out.contains("::slight::__rt::call_global(vm, &__n_MODULE, 0, &[::slight::__rt::int(1)])"), "{out}");
 }
 
 #[test]
@@ -178,4 +182,30 @@ fn untyped_integer_functions_also_get_a_specialized_version() {
     // Calls between specialized functions are checked for depth and time slice; overflow bails out.
     assert!(flat.contains("::slight::__rt::spec_call(__nvm,move|__nvm|__ns_fib(__nvm,__nsa0))?"), "{out}");
     assert!(flat.contains("::slight::__rt::spec_checked(i64::checked_sub(n,1),)?;"), "{out}");
+}
+
+#[test]
+fn closures_that_are_only_called_are_inlined_into_the_specialized_version() {
+    let out = rust(
+        "(defun make-adder (n) (fun (x) (+ x n)))
+         (defun compose (f g) (fun (x) (f (g x))))
+         (defun run (i) ((compose (make-adder i) (make-adder 1)) i))
+         (defun leak (i) (make-adder i))",
+    );
+    let flat: String = out.split_whitespace().collect();
+    // The closures are gone: integer additions, after a check that the frames the inlined
+    // calls would push fit.
+    assert!(flat.contains("fn__ns_run(__nvm:&mut::slight::__rt::Vm,i__x23_1:i64,)"), "{out}");
+    let body = flat.split("fn__ns_run(").nth(1).and_then(|b| b.split("#[allow").next()).expect("body");
+    assert!(!body.contains("closure(") && !body.contains("call"), "{body}");
+    assert!(body.contains("i64::checked_add("), "{body}");
+    assert!(flat.contains("let_=::slight::__rt::spec_reserve(__nvm,2usize)?;"), "{out}");
+    // The entry checks that both constructors still hold what was inlined.
+    let entry = flat.split("=>{let__nr=__ns_run(").next().expect("entry");
+    let guards = entry.rsplit("spec_on(vm)").next().expect("guards");
+    assert_eq!(guards.matches("::slight::__rt::holds(vm,&__n_MODULE,").count(), 3, "{out}");
+    // A constructor itself, and a function returning a closure, stay generic.
+    for name in ["make_adder", "compose", "leak"] {
+        assert!(!out.contains(&format!("__ns_{name}")), "{name}: {out}");
+    }
 }

@@ -1307,6 +1307,24 @@ impl<'p> FnLower<'p> {
                 return Ok(block(stmts));
             }
         }
+        if !self.in_function && e.tail {
+            // In tail position of a top-level form, a call replaces the script frame on the
+            // VM: the runtime leaves the form's frame for it.
+            let c = match &global {
+                Some(name) => {
+                    let g = self.p.global(name);
+                    self.p.rtcall(
+                        "form_tail_call_global",
+                        vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), array_ref(vals)],
+                    )
+                }
+                None => {
+                    let f = f.expect("callee temp");
+                    self.p.rtcall("form_tail_call", vec![sym("vm"), r(sym(&f)), array_ref(vals)])
+                }
+            };
+            return Ok(Self::with_stmts(stmts, self.at(c, span)));
+        }
         let result = match (&global, tail) {
             (Some(name), true) => {
                 let g = self.p.global(name);

@@ -332,6 +332,10 @@ pub struct Speculation {
     /// Functions whose return type is not known yet: a call of one has no type (like a form
     /// that does not return), so the other branch of an `if` decides (for a first guess).
     pub unknown_ret: std::collections::HashSet<String>,
+    /// Functions with inlined calls ([`inline`](super::inline)) → the frames the deepest of
+    /// them would push: the specialized version first checks they would fit
+    /// (`rt::spec_reserve`).
+    pub reserve: HashMap<String, u32>,
 }
 
 impl Speculation {
@@ -408,14 +412,21 @@ pub fn lower_speculative(def: &Expr, sigs: &Signatures, spec: &Speculation) -> R
     let (body, ty) = lw.expr(&lambda.body)?;
     let s = |t: &str| Sexp::sym(t, span);
     let ok = list(vec![s("call"), s("Ok"), body], span);
-    let body = if lw.self_tail {
+    let mut block = vec![s("block")];
+    if let Some(&frames) = spec.reserve.get(name).filter(|&&f| f > 0) {
+        // let _ = rt::spec_reserve(__nvm, FRAMES)?;
+        let n = list(vec![s("lit"), Sexp::new(SexpKind::Int(frames as i64), span), s("usize")], span);
+        let c = list(vec![s("call"), spec.path(vec![s("spec_reserve")], span), vm(span), n], span);
+        block.push(list(vec![s("let"), s("_"), list(vec![s("try"), c], span)], span));
+    }
+    if lw.self_tail {
         let label: Vec<Sexp> = if lw.tail_label { vec![kw(":label", span), s("tail")] } else { vec![] };
         let ret = list(vec![s("return"), ok], span);
-        let lp = list([vec![s("loop")], label, vec![spec.tick(span), ret]].concat(), span);
-        list(vec![s("block"), lp], span)
+        block.push(list([vec![s("loop")], label, vec![spec.tick(span), ret]].concat(), span));
     } else {
-        list(vec![s("block"), ok], span)
-    };
+        block.push(ok);
+    }
+    let body = list(block, span);
     let mut params = vec![list(vec![vm(span), list(vec![s("ref-mut"), spec.path(vec![s("Vm")], span)], span)], span)];
     for (p, t) in lambda.params.iter().zip(&sig.params) {
         let n = lw.local(p.local, span);

@@ -1,0 +1,21 @@
+; The frame limit (200,000 frames) stops the same recursion on both paths, whether the
+; recursion starts in a top-level loop, inside a call's argument at top level, or in a call
+; in tail position of a top-level form (which replaces the script frame).
+(defun make-dec (k) (fun (x) (- x k)))
+(defun down (n) (if (== n 0) 0 (+ 1 (down (- n 1)))))
+(defun down-via-closure (n) (if (== n 0) 0 (+ 1 (down-via-closure ((make-dec 1) n)))))
+(defmacro probe (f)
+  `(loop ((n 199994) (out (list)))
+     (if (> n 200000)
+         (list/reverse out)
+         (recur (+ n 1) (cons (try (,f n) (catch e 0)) out)))))
+(print (probe down))
+(print (probe down-via-closure))
+(defun probe-down () (probe down))
+(defun probe-down-via-closure () (probe down-via-closure))
+(print (probe-down))
+(print (probe-down-via-closure))
+(probe-down)
+(probe-down-via-closure)
+(let ((f probe-down)) (f))
+(if true (probe-down) 0)
