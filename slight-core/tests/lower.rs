@@ -1,6 +1,8 @@
 //! Tests of the typed lowering (`slight_core::lower`): typed `defun`s become plain Rust
 //! functions (exact pretty-printed text, parsed back by syn and converted back to the same
-//! Rust-AST form), and anything outside the typed subset is a positioned error.
+//! Rust-AST form), and anything outside the typed subset is a positioned error. Later sections
+//! check the speculative lowering, closure inlining, and the dynamic lowering's last-use moves
+//! (`string/concat` built in place).
 #![cfg(feature = "codegen")]
 
 use slight_core::expander::{expand, NoMacros};
@@ -515,4 +517,222 @@ fn inlined_functions_are_specialized_with_a_frame_reserve() {
     let text = source(&item, Printer::Pretty).expect("prints");
     assert!(text.contains("let _ = ::rt::spec_reserve(__nvm, 2usize)?;"), "{text}");
     assert!(!text.contains("spec_call"), "{text}");
+}
+
+// ------------------------------------------------------------------------------------------
+// Dynamic lowering: last-use moves into `string/concat`
+// ------------------------------------------------------------------------------------------
+
+/// The pretty Rust of function `code` (`__n_fn2` for the first defun, after its form) in the dynamic lowering of `src` (a
+/// whole program; functions are not declared known, so each has the generic entry only).
+fn dynamic_fn(src: &str, code: &str) -> String {
+    use slight_core::lower::dynamic::{Mode, Options as DynOptions, ProgramLowering};
+    let mut globals = GlobalNames::new();
+    let mut lw = ProgramLowering::new(DynOptions {
+        mode: Mode::Program,
+        rt: vec!["slight".into(), "__rt".into()],
+        rust_vars: Default::default(),
+        typed: Signatures::new(),
+    });
+    lw.add_file(0, "t.sl", src);
+    for form in Reader::read_all(src, 0).expect("reads") {
+        let mut e = expand(&form, &mut NoMacros).expect("expands");
+        let info = resolve_toplevel(&mut e, &mut globals, None).expect("resolves");
+        lw.add_form(&e, &info).expect("lowers");
+    }
+    let file = lw.finish().expect("finishes");
+    let text = source(&file, Printer::Pretty).expect("prints");
+    let start = text.find(&format!("fn {code}(")).unwrap_or_else(|| panic!("no {code} in\n{text}"));
+    let start = text[..start].rfind("#[allow(").expect("attributes");
+    let end = start + text[start..].find("\n}\n").expect("end of the function") + 3;
+    text[start..end].to_string()
+}
+
+/// The function's body, after its attributes and signature.
+fn body(f: &str) -> &str {
+    let i = f.find(") -> ::slight::__rt::Res {\n").expect("a code function");
+    &f[i + ") -> ::slight::__rt::Res {\n".len()..]
+}
+
+#[test]
+fn recur_moves_the_accumulator_into_string_concat() {
+    let f = dynamic_fn(
+        "(defun build (n) (loop ((i 0) (acc \"\")) (if (== i n) acc (recur (+ i 1) (string/concat acc \"x\" i)))))",
+        "__n_fn2",
+    );
+    assert_eq!(
+        body(&f),
+        "    let mut n__0: ::slight::__rt::Value = args[0].clone();
+    let mut i__1: ::slight::__rt::Value = ::slight::__rt::Value::Nil;
+    let mut acc__2: ::slight::__rt::Value = ::slight::__rt::Value::Nil;
+    Ok({
+        i__1 = ::slight::__rt::int(0);
+        acc__2 = ::slight::__rt::konst(vm, &__n_MODULE, 0);
+        '__nl__nt1: loop {
+            let _ = ::slight::__rt::tick(vm)?;
+            break '__nl__nt1 if ::slight::__rt::eq(&i__1, &n__0) {
+                acc__2.clone()
+            } else {
+                {
+                    let __nt2 = ::slight::__rt::at(
+                        ::slight::__rt::add_i(&i__1, 1),
+                        vm,
+                        &__n_MODULE,
+                        0,
+                    )?;
+                    let __nt5 = {
+                        let __nt3 = ::std::mem::take(&mut acc__2);
+                        let __nt4 = i__1.clone();
+                        ::slight::__rt::at(
+                            ::slight::__rt::concat_owned(
+                                vm,
+                                &__n_MODULE,
+                                0,
+                                __nt3,
+                                &[
+                                    ::slight::__rt::Part::Const(1),
+                                    ::slight::__rt::Part::Value(__nt4),
+                                ],
+                            ),
+                            vm,
+                            &__n_MODULE,
+                            1,
+                        )?
+                    };
+                    i__1 = __nt2;
+                    acc__2 = __nt5;
+                    continue '__nl__nt1;
+                }
+            };
+        }
+    })
+}
+"
+    );
+}
+
+#[test]
+fn self_tail_call_moves_the_accumulator_parameter() {
+    let f = dynamic_fn("(defun build (i acc) (if (== i 3) acc (build (+ i 1) (string/concat acc i))))", "__n_fn2");
+    assert_eq!(
+        body(&f),
+        "    let mut i__0: ::slight::__rt::Value = args[0].clone();
+    let mut acc__1: ::slight::__rt::Value = args[1].clone();
+    Ok(
+        '__ntop: loop {
+            let _ = ::slight::__rt::tick(vm)?;
+            break '__ntop if ::slight::__rt::eq(&i__0, &::slight::__rt::int(3)) {
+                acc__1.clone()
+            } else {
+                {
+                    let __nt1 = ::slight::__rt::at(
+                        ::slight::__rt::add_i(&i__0, 1),
+                        vm,
+                        &__n_MODULE,
+                        0,
+                    )?;
+                    let __nt4 = {
+                        let __nt2 = ::std::mem::take(&mut acc__1);
+                        let __nt3 = i__0.clone();
+                        ::slight::__rt::at(
+                            ::slight::__rt::concat_owned(
+                                vm,
+                                &__n_MODULE,
+                                0,
+                                __nt2,
+                                &[::slight::__rt::Part::Value(__nt3)],
+                            ),
+                            vm,
+                            &__n_MODULE,
+                            1,
+                        )?
+                    };
+                    let __nt5 = __nt1;
+                    let __nt6 = __nt4;
+                    if ::slight::__rt::global_is_fn(vm, &__n_MODULE, 1, &__n_INFO2) {
+                        i__0 = __nt5;
+                        acc__1 = __nt6;
+                        continue '__ntop;
+                    } else {
+                        ::slight::__rt::tail_call_global(
+                            vm,
+                            &__n_MODULE,
+                            1,
+                            Vec::from([__nt5, __nt6]),
+                        )?
+                    }
+                }
+            };
+        },
+    )
+}
+"
+    );
+}
+
+#[test]
+fn an_accumulator_mentioned_twice_is_cloned() {
+    let f = dynamic_fn(
+        "(defun build (n) (loop ((i 0) (acc \"\")) (if (== i n) acc (recur (+ i 1) (string/concat acc acc)))))",
+        "__n_fn2",
+    );
+    let b = body(&f);
+    assert!(
+        b.contains(
+            "                    let __nt5 = {
+                        let __nt3 = acc__2.clone();
+                        let __nt4 = acc__2.clone();
+                        ::slight::__rt::at(
+                            ::slight::__rt::call_global(
+                                vm,
+                                &__n_MODULE,
+                                0,
+                                &[__nt3, __nt4],
+                            ),
+                            vm,
+                            &__n_MODULE,
+                            1,
+                        )?
+                    };
+                    i__1 = __nt2;
+                    acc__2 = __nt5;"
+        ),
+        "{b}"
+    );
+}
+
+#[test]
+fn only_a_single_unshared_last_use_moves() {
+    let build =
+        |args: &str| format!("(defun build (n) (loop ((i 0) (acc \"\") (seen ())) (if (== i n) acc (recur {args}))))");
+    // Moves: the one mention of a loop variable, first argument of string/concat.
+    for src in [
+        build("(+ i 1) (string/concat acc i) seen"),
+        build("(+ i 1) (if (> i 2) (string/concat acc i) \"\") seen"),
+        build("(+ i 1) (string/concat acc (string/concat \"<\" i)) seen"),
+        // `seen` is the one moved here (`acc` is not the first argument).
+        build("(+ i 1) \"\" (string/concat seen acc)"),
+    ] {
+        assert!(dynamic_fn(&src, "__n_fn2").contains("::std::mem::take(&mut "), "{src}");
+    }
+    // No moves: a second mention (also in another argument, also a set!), a closure capturing
+    // it, a nested loop that could evaluate it more than once, an eval, not the first
+    // argument, another function than string/concat, a variable the recur does not assign,
+    // self tail calls that are not loops.
+    for src in [
+        build("(+ i 1) (string/concat acc i) (cons acc seen)"),
+        build("(+ i 1) (string/concat acc (do (set! acc \"?\") i)) seen"),
+        build("(+ i 1) (string/concat acc i) (lambda () acc)"),
+        build("(+ i 1) (loop ((k 0)) (if (> k 1) (string/concat acc k) (recur (+ k 1)))) seen"),
+        build("(+ i 1) (string/concat acc (eval 'i)) seen"),
+        build("(+ i 1) (string/concat \"<\" acc) seen"),
+        build("(+ i 1) (list/append acc i) seen"),
+        "(defun build (n acc) (loop ((i 0)) (if (== i n) acc (recur (string/concat acc i)))))".to_string(),
+        // Self tail calls that do not loop: another number of arguments, inside a loop.
+        "(defun build (acc) (build (string/concat acc 1) 2))".to_string(),
+        "(defun build (acc) (loop ((i 0)) (build (string/concat acc i))))".to_string(),
+    ] {
+        let text = dynamic_fn(&src, "__n_fn2");
+        assert!(!text.contains("mem::take") && !text.contains("concat_owned"), "{src}:\n{text}");
+    }
 }

@@ -23,7 +23,7 @@
 //!   the VM's `integer overflow` error (no panic message is printed: `resume_unwind` skips the
 //!   panic hook).
 
-use crate::builtins::{Host, BUILTINS};
+use crate::builtins::{builtin_id, Host, BUILTINS};
 use crate::compiler::type_mismatch;
 use crate::convert::{sexp_to_value, IntoValue};
 pub use crate::error::Error;
@@ -32,6 +32,7 @@ use crate::error::TraceEntry;
 pub use crate::vm::Vm;
 use crate::vm::MAX_FRAMES;
 pub use crate::{ops, Value};
+use once_cell::sync::Lazy;
 pub use slight_core::core::Type;
 use slight_core::{Reader, Span};
 use std::cell::RefCell;
@@ -292,6 +293,76 @@ fn call_builtin(vm: &mut Vm, id: u32, args: &[Value]) -> Res {
         return (def.func)(vm, args);
     }
     Host::call(vm, &Value::Builtin(id), args)
+}
+
+/// The builtin id of `string/concat` (for [`concat_owned`]).
+static CONCAT: Lazy<u32> = Lazy::new(|| builtin_id("string/concat").expect("string/concat is a builtin"));
+
+/// An argument of [`concat_owned`] after the first.
+pub enum Part {
+    /// Constant `k` of the module (a string literal, typically), read where it is.
+    Const(u32),
+    /// Any other argument's value.
+    Value(Value),
+}
+
+impl Part {
+    #[inline(always)]
+    fn value<'a>(&'a self, consts: &'a [Value]) -> &'a Value {
+        match self {
+            Part::Const(k) => &consts[*k as usize],
+            Part::Value(v) => v,
+        }
+    }
+}
+
+/// `(string/concat first rest...)` of the function in global `i`, where `first` was moved out
+/// of a local that is reassigned right after the call (the dynamic lowering's last-use moves,
+/// see `slight_core::lower::dynamic`). While the global holds the builtin `string/concat`, a
+/// string `first` that no other value references is appended to in place: building a string
+/// in a loop then costs the appended text (amortized), not a copy of the whole string per
+/// round. The result is the string the builtin would make, and whether `first` was shared
+/// cannot be observed, since nothing else refers to it. Otherwise this is the ordinary call
+/// of the global with all the arguments (same result, same errors).
+#[inline]
+pub fn concat_owned(vm: &mut Vm, m: &'static Module, i: u32, first: Value, rest: &[Part]) -> Res {
+    let g = global_index(vm, m, i);
+    if !matches!(vm.global_slot(g), Some(Value::Builtin(id)) if *id == *CONCAT) {
+        return concat_call(vm, m, i, first, rest);
+    }
+    let Value::Str(mut s) = first else {
+        return concat_call(vm, m, i, first, rest);
+    };
+    let consts = &m.state(vm).consts;
+    let extra: usize = rest.iter().map(|p| ops::print_len(p.value(consts))).sum();
+    if let Some(buf) = Rc::get_mut(&mut s) {
+        buf.reserve(extra);
+        for p in rest {
+            ops::push_print(buf, p.value(consts));
+        }
+        return Ok(Value::Str(s));
+    }
+    let mut buf = String::with_capacity(s.len() + extra);
+    buf.push_str(&s);
+    for p in rest {
+        ops::push_print(&mut buf, p.value(consts));
+    }
+    Ok(Value::str(buf))
+}
+
+/// [`concat_owned`] when it cannot append in place: the ordinary call of global `i`.
+#[cold]
+#[inline(never)]
+fn concat_call(vm: &mut Vm, m: &'static Module, i: u32, first: Value, rest: &[Part]) -> Res {
+    let mut args = Vec::with_capacity(rest.len() + 1);
+    args.push(first);
+    for p in rest {
+        args.push(match p {
+            Part::Const(k) => konst(vm, m, *k),
+            Part::Value(v) => v.clone(),
+        });
+    }
+    call_global(vm, m, i, &args)
 }
 
 /// A tail call that is not a self call: the nearest enclosing [`call`] makes it, after the
@@ -1100,5 +1171,33 @@ mod tests {
         def_global(&mut b, &MODULE, 0, Value::Int(2)).unwrap();
         assert_eq!(get_global(&mut a, &MODULE, 0).unwrap(), Value::Int(1));
         assert_eq!(get_global(&mut b, &MODULE, 0).unwrap(), Value::Int(2));
+    }
+
+    static STRINGS: Module = Module::new(&[("t.sl", "(string/concat)")], &["\"-\""], &["string/concat"], &[]);
+
+    #[test]
+    fn concat_owned_appends_in_place_only_to_an_unshared_string_of_the_builtin() {
+        let mut vm = Vm::new();
+        let rest = || [Part::Const(0), Part::Value(Value::Int(-42)), Part::Value(Value::Float(0.5))];
+        // Unshared: the same allocation grows.
+        let first = Value::str(String::with_capacity(64) + "a");
+        let Value::Str(s) = &first else { unreachable!() };
+        let before = Rc::as_ptr(s);
+        let r = concat_owned(&mut vm, &STRINGS, 0, first, &rest()).unwrap();
+        let Value::Str(out) = &r else { panic!("{r:?}") };
+        assert_eq!((out.as_str(), Rc::as_ptr(out)), ("a--420.5", before));
+        // Shared: a new string, the other reference unchanged.
+        let kept = Value::str("b");
+        let r = concat_owned(&mut vm, &STRINGS, 0, kept.clone(), &rest()).unwrap();
+        assert_eq!((r.repr().as_str(), kept.repr().as_str()), ("\"b--420.5\"", "\"b\""));
+        // Not a string: the builtin's print form.
+        let r = concat_owned(&mut vm, &STRINGS, 0, Value::list_from(vec![Value::Int(1)]), &rest()).unwrap();
+        assert_eq!(r.repr(), "\"(1)--420.5\"");
+        // Redefined: the ordinary call with every argument, the constant included.
+        vm.eval("(set! string/concat (fun (a b c d) (list a b c d)))").unwrap();
+        let r = concat_owned(&mut vm, &STRINGS, 0, Value::str("c"), &rest()).unwrap();
+        assert_eq!(r.repr(), "(\"c\" \"-\" -42 0.5)");
+        let e = concat_owned(&mut vm, &STRINGS, 0, Value::str("c"), &[]).unwrap_err();
+        assert_eq!(e.message, "Wrong number of arguments: expected 4, got 1");
     }
 }

@@ -249,3 +249,79 @@ pub fn field(obj: &Value, name: &Value) -> Result<Value, ErrorValue> {
         other => Err(ErrorValue::type_error(format!("Type error: cannot read field {n} of {}", other.type_name()))),
     }
 }
+
+/// Appends `parts` to `out` as `string/concat` joins them: strings as they are, anything else
+/// in print form. The room the strings and integers need is reserved first, and integers are
+/// written straight into `out` (no `String` per number).
+pub fn concat_into(out: &mut String, parts: &[Value]) {
+    out.reserve(concat_len(parts));
+    for v in parts {
+        push_print(out, v);
+    }
+}
+
+/// The bytes the strings and integers of `parts` take in print form.
+fn concat_len(parts: &[Value]) -> usize {
+    parts.iter().map(print_len).sum()
+}
+
+/// The bytes `v` takes in print form if it is a string or an integer; 0 for other values
+/// (they are rare in concatenations, and their length is not known without printing them).
+#[inline]
+pub(crate) fn print_len(v: &Value) -> usize {
+    match v {
+        Value::Str(s) => s.len(),
+        Value::Int(i) => int_len(*i),
+        _ => 0,
+    }
+}
+
+/// Digits of `i` in decimal, and its sign.
+#[inline]
+fn int_len(i: i64) -> usize {
+    i.unsigned_abs().checked_ilog10().map_or(1, |d| d as usize + 1) + usize::from(i < 0)
+}
+
+/// Appends `v` to `out` as `string/concat` does: a string as it is, anything else in print
+/// form (the same text as [`Value::to_print_string`]).
+#[inline]
+pub(crate) fn push_print(out: &mut String, v: &Value) {
+    match v {
+        Value::Str(s) => out.push_str(s),
+        Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
+        other => other.write_print(out),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn concat_writes_the_print_form_of_every_value() {
+        let parts = vec![
+            Value::str("s"),
+            Value::Int(0),
+            Value::Int(7),
+            Value::Int(-10),
+            Value::Int(999_999),
+            Value::Int(i64::MIN),
+            Value::Int(i64::MAX),
+            Value::Float(1.0),
+            Value::Float(-0.25),
+            Value::Float(1e21),
+            Value::Nil,
+            Value::Bool(true),
+            Value::keyword("k"),
+            Value::list_from(vec![Value::Int(1), Value::str("a b")]),
+        ];
+        let mut out = String::from("<");
+        concat_into(&mut out, &parts);
+        let expected: String =
+            std::iter::once("<".to_string()).chain(parts.iter().map(|v| v.to_print_string())).collect();
+        assert_eq!(out, expected);
+        for v in &parts[..7] {
+            assert_eq!(print_len(v), v.to_print_string().len(), "{v:?}");
+        }
+    }
+}

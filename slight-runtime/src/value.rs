@@ -416,6 +416,12 @@ impl Value {
         s
     }
 
+    /// Appends the `print`/`say` form to `out` (what [`to_print_string`](Self::to_print_string)
+    /// returns, without the intermediate `String`).
+    pub fn write_print(&self, out: &mut String) {
+        let _ = write_value(out, self, false, 0);
+    }
+
     /// The REPL form: strings quoted with escapes.
     pub fn repr(&self) -> String {
         let mut s = String::new();

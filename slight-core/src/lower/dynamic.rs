@@ -26,9 +26,38 @@
 //!
 //! Internal names all start with `__n`, which [`names::rust_ident`] never produces, so they
 //! cannot collide with names from Slight code.
+//!
+//! # Last-use moves
+//!
+//! Reading a local clones its `Value` (a reference-count increment for heap values). One read
+//! instead *moves* the value out (`::std::mem::take(&mut acc)`, leaving `nil`), so that a
+//! string built by `(recur ... (string/concat acc ...))` is the only reference to its text and
+//! the runtime can append to it in place ([`movable_refs`] finds these reads):
+//!
+//! * the read is an argument list that reassigns locals right after evaluating it: a `recur`
+//!   (its loop's variables) or a self tail call lowered as a `continue '__ntop` (the
+//!   function's parameters, when the call has one argument per parameter);
+//! * the local read is one of those reassigned locals, is neither boxed in a cell nor captured
+//!   by any closure of the function ([`LocalInfo`](crate::core::LocalInfo) flags), and the
+//!   argument list mentions it exactly once in all (reads, `set!`, `def`, closure captures;
+//!   any `eval` in the list disables moves);
+//! * that one mention is the first argument of a call of the global `string/concat` (not a
+//!   Rust variable, not a function this program defines), and the call is not inside a `loop`
+//!   nested in the argument list (which could evaluate it more than once); function bodies
+//!   are never looked into (a lambda runs later).
+//!
+//! The call then becomes `rt::concat_owned(vm, &M, G, moved, &[rest...])`, which appends in
+//! place when the global still holds the builtin and the string is not shared, and otherwise
+//! makes the ordinary call. Why nothing can see the moved-from `nil`: arguments are evaluated
+//! in order and the local is not mentioned again before it is assigned; code run by the calls
+//! cannot reach it (not captured, not boxed, so not visible to `eval`); and if an argument
+//! raises, the error leaves the loop or function, where the local is out of scope — `recur`
+//! and self tail calls are tail positions, never inside a `try` of the same loop or function.
 
 use super::Signatures;
-use crate::core::{Binding, Expr, ExprKind, FnInfo, Lambda, LocalId, MatchClause, Pattern, Prim, Type, VarRef};
+use crate::core::{
+    Binding, CaptureFrom, Expr, ExprKind, FnInfo, Lambda, LocalId, LocalInfo, MatchClause, Pattern, Prim, Type, VarRef,
+};
 use crate::error::{Result, SlightError};
 use crate::names::rust_ident;
 use crate::sexp::{Sexp, SexpKind};
@@ -604,6 +633,9 @@ struct FnLower<'p> {
     /// False in top-level forms: they are not entered through a call, so nothing would make
     /// a pending tail call.
     in_function: bool,
+    /// Local reads (by address in the Core Form tree) that move the local's value instead of
+    /// cloning it; see "Last-use moves" in the module comment.
+    moves: HashSet<*const Expr>,
 }
 
 impl<'p> FnLower<'p> {
@@ -634,6 +666,7 @@ impl<'p> FnLower<'p> {
             last_lambda: None,
             current_params: Vec::new(),
             in_function: false,
+            moves: HashSet::new(),
         }
     }
 
@@ -849,6 +882,17 @@ impl<'p> FnLower<'p> {
         let span = e.span;
         Ok(match &e.kind {
             ExprKind::Const(datum) => self.constant(datum),
+            ExprKind::Var { var: VarRef::Local(id), .. } if self.moves.remove(&(e as *const Expr)) => {
+                let take = l(vec![
+                    sym("path"),
+                    kw("global"),
+                    Sexp::new(SexpKind::Bool(true), span),
+                    sym("std"),
+                    sym("mem"),
+                    sym("take"),
+                ]);
+                call(take, vec![l(vec![sym("ref-mut"), self.local(*id)])])
+            }
             ExprKind::Var { var, name } => self.read_var(*var, name, span),
             ExprKind::Set { var, value, name } => {
                 let v = self.expr(value)?;
@@ -1041,12 +1085,21 @@ impl<'p> FnLower<'p> {
     fn rebind(&mut self, targets: &[LocalId], args: &[Expr], label: &str, bindings: &[&Binding]) -> Result<Sexp> {
         let mut stmts = Vec::new();
         let mut temps = Vec::new();
+        let moves = self.movable(args, targets);
+        let saved = std::mem::replace(&mut self.moves, moves);
         for a in args {
-            let v = self.expr(a)?;
+            let v = match self.expr(a) {
+                Ok(v) => v,
+                Err(e) => {
+                    self.moves = saved;
+                    return Err(e);
+                }
+            };
             let t = self.tmp();
             stmts.push(let_(&t, v));
             temps.push(t);
         }
+        self.moves = saved;
         for (i, (&id, t)) in targets.iter().zip(&temps).enumerate() {
             let mut v = sym(t);
             if let Some(ty) = bindings.get(i).and_then(|b| b.ty) {
@@ -1060,6 +1113,15 @@ impl<'p> FnLower<'p> {
         }
         stmts.push(l(vec![sym("continue"), kw("label"), sym(label)]));
         Ok(block(stmts))
+    }
+
+    /// The reads in `args` (an argument list that assigns `targets` right after it is
+    /// evaluated) that can move their local: see "Last-use moves" in the module comment.
+    fn movable(&self, args: &[Expr], targets: &[LocalId]) -> HashSet<*const Expr> {
+        if self.p.known.contains_key(CONCAT) || self.p.opts.rust_vars.contains(CONCAT) {
+            return HashSet::new();
+        }
+        movable_refs(args, targets, &self.info.locals)
     }
 
     fn lambda(&mut self, lambda: &Lambda) -> Result<Sexp> {
@@ -1253,7 +1315,24 @@ impl<'p> FnLower<'p> {
                 Some(t)
             }
         };
-        let vals = self.values(args, &mut stmts)?;
+        // `(string/concat acc ...)` whose `acc` is moved: appended to in place when possible.
+        let owned_first = global.as_deref() == Some(CONCAT)
+            && !tail
+            && args.first().is_some_and(|a| self.moves.contains(&(a as *const Expr)));
+        if owned_first {
+            return self.concat_owned(args, stmts, span);
+        }
+        let vals = if tail && self_call && args.len() == self.current_params.len() {
+            // A self tail call that loops assigns the parameters right after its arguments.
+            let params: Vec<LocalId> = self.current_params.iter().map(|(id, _, _)| *id).collect();
+            let moves = self.movable(args, &params);
+            let saved = std::mem::replace(&mut self.moves, moves);
+            let vals = self.values(args, &mut stmts);
+            self.moves = saved;
+            vals?
+        } else {
+            self.values(args, &mut stmts)?
+        };
         if tail && self_call {
             // A self tail call loops when the global still holds this function.
             let (name, info) = self.self_call.clone().expect("self call");
@@ -1378,6 +1457,41 @@ impl<'p> FnLower<'p> {
             }
         };
         Ok(Self::with_stmts(stmts, result))
+    }
+
+    /// `(string/concat acc ...)` whose first argument moves `acc` (see "Last-use moves"):
+    /// `rt::concat_owned(vm, &M, G, acc, &[rt::Part...])`. The arguments are evaluated in
+    /// order, the moved one first; constants that live in the module table are passed by index
+    /// (`Part::Const`), so they are read where they are instead of cloned.
+    fn concat_owned(&mut self, args: &[Expr], mut stmts: Vec<Sexp>, span: Span) -> Result<Sexp> {
+        let first = self.expr(&args[0])?;
+        let t = self.tmp();
+        stmts.push(let_(&t, first));
+        let mut parts = Vec::new();
+        for a in &args[1..] {
+            let part = match &a.kind {
+                ExprKind::Const(datum) if !is_simple(a) => {
+                    let k = self.p.constant(datum);
+                    call(self.p.rt(&["Part", "Const"]), vec![lit_u(k as usize)])
+                }
+                _ => {
+                    let mut v = self.expr(a)?;
+                    if !is_simple(a) {
+                        let t = self.tmp();
+                        stmts.push(let_(&t, v));
+                        v = sym(&t);
+                    }
+                    call(self.p.rt(&["Part", "Value"]), vec![v])
+                }
+            };
+            parts.push(part);
+        }
+        let g = self.p.global(CONCAT);
+        let c = self
+            .p
+            .rtcall("concat_owned", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), sym(&t), array_ref(parts)]);
+        let c = self.at(c, span);
+        Ok(Self::with_stmts(stmts, c))
     }
 
     fn prim(&mut self, p: Prim, args: &[Expr], span: Span) -> Result<Sexp> {
@@ -1540,6 +1654,67 @@ impl<'p> FnLower<'p> {
             }
         })
     }
+}
+
+/// The builtin whose first argument a last-use move can hand over (see "Last-use moves").
+const CONCAT: &str = "string/concat";
+
+/// The local reads in `args` (an argument list that assigns `targets` right after it is
+/// evaluated) that can move the local's value instead of cloning it, by address: see
+/// "Last-use moves" in the module comment for the rule. `locals` are the function's.
+fn movable_refs(args: &[Expr], targets: &[LocalId], locals: &[LocalInfo]) -> HashSet<*const Expr> {
+    #[derive(Default)]
+    struct Mentions {
+        /// How often each local is mentioned (a closure capture counts as two: never movable).
+        count: HashMap<LocalId, usize>,
+        /// Reads that are the first argument of a `string/concat` call, outside nested loops.
+        candidates: Vec<(LocalId, *const Expr)>,
+        /// An `eval` was found: it could read or assign anything it sees.
+        eval: bool,
+    }
+    fn walk(e: &Expr, in_loop: bool, m: &mut Mentions) {
+        match &e.kind {
+            ExprKind::Var { var: VarRef::Local(id), .. }
+            | ExprKind::Set { var: VarRef::Local(id), .. }
+            | ExprKind::Define { var: VarRef::Local(id), .. } => *m.count.entry(*id).or_default() += 1,
+            ExprKind::Lambda(lambda) | ExprKind::DefMacro(_, lambda) => {
+                for c in &lambda.info.captures {
+                    if let CaptureFrom::Local(id) = c.from {
+                        *m.count.entry(id).or_default() += 2;
+                    }
+                }
+            }
+            ExprKind::Eval(..) => m.eval = true,
+            ExprKind::Call(callee, call_args) if !in_loop => {
+                let concat = matches!(&callee.kind, ExprKind::Var { var: VarRef::Global(_), name } if name == CONCAT);
+                if let (true, Some(first)) = (concat, call_args.first()) {
+                    if let ExprKind::Var { var: VarRef::Local(id), .. } = first.kind {
+                        m.candidates.push((id, first as *const Expr));
+                    }
+                }
+            }
+            _ => {}
+        }
+        let in_loop = in_loop || matches!(e.kind, ExprKind::Loop(..));
+        for c in e.children() {
+            walk(c, in_loop, m);
+        }
+    }
+    let mut m = Mentions::default();
+    for a in args {
+        walk(a, false, &mut m);
+    }
+    if m.eval {
+        return HashSet::new();
+    }
+    m.candidates
+        .into_iter()
+        .filter(|&(id, _)| {
+            let info = &locals[id as usize];
+            targets.contains(&id) && m.count.get(&id) == Some(&1) && !info.boxed && !info.captured
+        })
+        .map(|(_, e)| e)
+        .collect()
 }
 
 /// Expressions whose evaluation cannot run code that assigns variables (constants and

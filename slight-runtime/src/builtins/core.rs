@@ -511,12 +511,7 @@ fn b_range(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 }
 fn b_concat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let mut s = String::new();
-    for v in a {
-        match v {
-            Value::Str(x) => s.push_str(x),
-            other => s.push_str(&other.to_print_string()),
-        }
-    }
+    ops::concat_into(&mut s, a);
     Ok(Value::str(s))
 }
 fn b_strlen(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
