@@ -156,6 +156,17 @@ fn var(name: &str, e: &Expr) -> Expr {
     Expr::new(ExprKind::Var { name: name.to_string(), var: VarRef::Unresolved }, e.span)
 }
 
+/// `body` after `bindings`: a `let` around a value, or more bindings before a known closure.
+fn after(mut bindings: Vec<(Binding, Expr)>, body: Out) -> Out {
+    match body {
+        Out::Value(v) => Out::Value(with_bindings(bindings, v)),
+        Out::Closure(pre, c) => {
+            bindings.extend(pre);
+            Out::Closure(bindings, c)
+        }
+    }
+}
+
 fn with_bindings(bindings: Vec<(Binding, Expr)>, body: Expr) -> Expr {
     if bindings.is_empty() {
         return body;
@@ -217,24 +228,10 @@ impl Inliner<'_, '_> {
                 let mut env = env.clone();
                 let mut out = Vec::new();
                 for (b, init) in bindings {
-                    match self.form(init, &env)? {
-                        Out::Value(v) => {
-                            let b = self.bind(b, &mut env);
-                            out.push((b, v));
-                        }
-                        Out::Closure(pre, c) => {
-                            out.extend(pre);
-                            env.insert(b.name.clone(), Sub::Known(c));
-                        }
-                    }
+                    let value = self.form(init, &env)?;
+                    self.bind_out(b, value, &mut out, &mut env);
                 }
-                return Some(match self.form(body, &env)? {
-                    Out::Value(v) => Out::Value(with_bindings(out, v)),
-                    Out::Closure(pre, c) => {
-                        out.extend(pre);
-                        Out::Closure(out, c)
-                    }
-                });
+                return Some(after(out, self.form(body, &env)?));
             }
             ExprKind::Loop(bindings, body) => {
                 let mut env = env.clone();
@@ -303,27 +300,28 @@ impl Inliner<'_, '_> {
         self.count += 1;
         let mut inner = c.env.clone();
         for (p, a) in c.lambda.params.iter().zip(args) {
-            match self.form(a, env)? {
-                Out::Value(v) => {
-                    let b = self.bind(p, &mut inner);
-                    bindings.push((b, v));
-                }
-                Out::Closure(pre, k) => {
-                    bindings.extend(pre);
-                    inner.insert(p.name.clone(), Sub::Known(k));
-                }
-            }
+            let value = self.form(a, env)?;
+            self.bind_out(p, value, &mut bindings, &mut inner);
         }
         self.nesting += 1;
         self.depth = self.depth.max(self.nesting);
         let body = self.form(&c.lambda.body, &inner);
         self.nesting -= 1;
-        Some(match body? {
-            Out::Value(v) => Out::Value(with_bindings(bindings, v)),
-            Out::Closure(pre, k) => {
-                bindings.extend(pre);
-                Out::Closure(bindings, k)
+        Some(after(bindings, body?))
+    }
+
+    /// Binds `b` (a binding of the original) to `value`: a value gets a `let` of a fresh name
+    /// in `bindings`; a known closure is recorded in `env`, after the bindings that build it.
+    fn bind_out(&mut self, b: &Binding, value: Out, bindings: &mut Vec<(Binding, Expr)>, env: &mut Env) {
+        match value {
+            Out::Value(v) => {
+                let b = self.bind(b, env);
+                bindings.push((b, v));
             }
-        })
+            Out::Closure(pre, c) => {
+                bindings.extend(pre);
+                env.insert(b.name.clone(), Sub::Known(c));
+            }
+        }
     }
 }
