@@ -43,6 +43,9 @@ fn other_tail_calls_use_the_trampoline() {
         "(defun even? (n) (if (== n 0) true (odd? (- n 1))))\n(defun odd? (n) (if (== n 0) false (even? (- n 1))))",
     );
     assert!(out.contains("tail_call_global("), "{out}");
+    // Also from inside a `loop` (its value is the function's).
+    let out = rust("(defun f (n k) (loop ((i 0)) (if (< i 2) (recur (+ i 1)) (k n))))");
+    assert!(out.contains("::slight::__rt::tail_call(vm, __nt"), "{out}");
     // Top-level forms are not functions: a call there is an ordinary call, which leaves the
     // form's frame (as the VM's tail call replaces the script frame).
     let out = rust("(print 1)");

@@ -1304,7 +1304,7 @@ impl<'p> FnLower<'p> {
             (Some(g), Some((me, _))) => g == me,
             _ => false,
         };
-        let tail = self.in_function && e.tail && (self.ret.is_none() || self_call) && self.loops.is_empty();
+        let tail = self.in_function && e.tail && (self.ret.is_none() || self_call);
         let mut stmts = Vec::new();
         let f = match &global {
             Some(_) => None,
