@@ -7,10 +7,11 @@
 //!
 //! `cargo run --release -p slight-bench-compiled -- [--runs N] [--only NAME]... [--path vm|compiled]`
 //! Every figure is the minimum over N runs (default 5), runs interleaved. `--only typed-fib`
-//! runs part a alone, `--only fib` (a program name) one program of part b; `--path` runs only
-//! one side of part b (for a profiler: `perf record ... -- --only fib --path compiled`).
+//! runs part a alone, `--only fib` (a program name) one program of part b, `--only lists-by-hand`
+//! part c; `--path` runs only one side of part b (for a profiler:
+//! `perf record ... -- --only fib --path compiled`).
 
-use slight::Vm;
+use slight::{Value, Vm};
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 
@@ -119,6 +120,9 @@ fn main() {
         ok &= typed_fib(runs.max(20));
     }
     ok &= untyped(runs, &only, path.as_deref());
+    if only.is_empty() || only.iter().any(|o| o == "lists-by-hand") {
+        ok &= lists_floor(runs);
+    }
     if !ok {
         std::process::exit(1);
     }
@@ -203,5 +207,59 @@ fn untyped(runs: usize, only: &[String], path: Option<&str>) -> bool {
     }
     println!("| geometric mean | | | {:.2}x |", (geo / selected.len() as f64).exp());
     println!();
+    ok
+}
+
+/// `benches/programs/lists.sl` written by hand in Rust over the runtime's own list cells
+/// (`slight::Value`): the same allocations (`cons`, the reversed copy, dropping both), the same
+/// checked sums, and none of the dispatch.
+fn lists_by_hand(n: i64, rounds: i64) -> i64 {
+    let int = |v: &Value| match v {
+        Value::Int(i) => *i,
+        _ => panic!("not an integer"),
+    };
+    let mut total = 0i64;
+    for _ in 0..rounds {
+        let mut built = Value::List(None);
+        for i in 0..n {
+            let Value::List(tail) = built else { unreachable!("a list") };
+            built = Value::cons(Value::Int(i), tail);
+        }
+        let mut reversed = Value::List(None);
+        for v in built.list_iter() {
+            let Value::List(tail) = reversed else { unreachable!("a list") };
+            reversed = Value::cons(v, tail);
+        }
+        drop(built);
+        let walk = reversed.list_iter().fold(0i64, |acc, v| checked(acc.checked_add(int(&v))));
+        let reduce = reversed.list_iter().fold(0i64, |acc, v| checked(acc.checked_add(int(&v))));
+        total = checked(total.checked_add(checked(walk.checked_add(reduce))));
+    }
+    total
+}
+
+fn lists_floor(runs: usize) -> bool {
+    let p = PROGRAMS.iter().find(|p| p.name == "lists").expect("the lists program");
+    let (mut vm_best, mut hand_best) = (Duration::MAX, Duration::MAX);
+    let mut ok = true;
+    for _ in 0..runs {
+        let mut vm = Vm::new();
+        let _out = vm.capture_output();
+        let (d, r) = time(|| vm.eval_named(p.file, p.src));
+        ok &= r.is_ok();
+        vm_best = vm_best.min(d);
+        let (d, v) = time(|| lists_by_hand(black_box(1_000_000), black_box(3)));
+        ok &= Some(v.to_string().as_str()) == expected_output(p.src);
+        hand_best = hand_best.min(d);
+    }
+    println!("c. lists.sl by hand in Rust over `slight::Value` list cells vs the VM\n");
+    println!("| implementation | ms | VM / this |");
+    println!("|:---|---:|---:|");
+    println!("| VM | {} | 1.00x |", ms(vm_best));
+    println!("| Rust by hand, same list cells | {} | {} |", ms(hand_best), ratio(vm_best, hand_best));
+    println!();
+    if !ok {
+        println!("MISMATCH: lists by hand or on the VM did not give the expected output");
+    }
     ok
 }
