@@ -712,13 +712,15 @@ fn only_a_single_unshared_last_use_moves() {
         build("(+ i 1) (string/concat acc (string/concat \"<\" i)) seen"),
         // `seen` is the one moved here (`acc` is not the first argument).
         build("(+ i 1) \"\" (string/concat seen acc)"),
+        // A self tail call inside a loop loops too: it reassigns the parameters.
+        "(defun build (acc) (loop ((i 0)) (build (string/concat acc i))))".to_string(),
     ] {
         assert!(dynamic_fn(&src, "__n_fn2").contains("::std::mem::take(&mut "), "{src}");
     }
     // No moves: a second mention (also in another argument, also a set!), a closure capturing
     // it, a nested loop that could evaluate it more than once, an eval, not the first
     // argument, another function than string/concat, a variable the recur does not assign,
-    // self tail calls that are not loops.
+    // a self tail call that is not a loop.
     for src in [
         build("(+ i 1) (string/concat acc i) (cons acc seen)"),
         build("(+ i 1) (string/concat acc (do (set! acc \"?\") i)) seen"),
@@ -728,9 +730,8 @@ fn only_a_single_unshared_last_use_moves() {
         build("(+ i 1) (string/concat \"<\" acc) seen"),
         build("(+ i 1) (list/append acc i) seen"),
         "(defun build (n acc) (loop ((i 0)) (if (== i n) acc (recur (string/concat acc i)))))".to_string(),
-        // Self tail calls that do not loop: another number of arguments, inside a loop.
+        // A self tail call that does not loop: another number of arguments.
         "(defun build (acc) (build (string/concat acc 1) 2))".to_string(),
-        "(defun build (acc) (loop ((i 0)) (build (string/concat acc i))))".to_string(),
     ] {
         let text = dynamic_fn(&src, "__n_fn2");
         assert!(!text.contains("mem::take") && !text.contains("concat_owned"), "{src}:\n{text}");
