@@ -12,7 +12,7 @@
 //! with integers ([`lower::lower_speculative`], `compiled::Bail`). Any error is a
 //! [`CompileError`] with `file:line:col`.
 
-use crate::vm::Vm;
+use crate::vm::{Vm, PRELUDE, PRELUDE_NAME};
 use slight_core::core::{ExprKind, FnInfo, Type, VarRef};
 use slight_core::expander::expand;
 use slight_core::lower::{self, dynamic, Signatures};
@@ -408,6 +408,7 @@ impl Driver {
             Mode::Expr => self.rust_variables(),
             _ => HashSet::new(),
         };
+        let prelude = self.prelude_functions()?;
         let mut lw = dynamic::ProgramLowering::new(dynamic::Options {
             mode: self.opts.mode,
             rt: self.opts.rt_path.clone(),
@@ -422,6 +423,12 @@ impl Driver {
         let known = self.known_functions();
         for (name, nparams) in &known {
             lw.declare_function(name, *nparams);
+        }
+        for (name, nparams, _, _) in &prelude {
+            lw.declare_prelude_function(name, *nparams);
+        }
+        for (_, _, expr, info) in &prelude {
+            lw.add_prelude_form(expr, info).map_err(|e| self.error(&e))?;
         }
         for (name, item, assumes) in self.specialized_functions(&known, &typed_names) {
             lw.add_specialized(&name, item, assumes);
@@ -441,6 +448,66 @@ impl Driver {
         }
         let rust_sexp = lw.finish().map_err(|e| self.error(&e))?;
         Ok(Output { rust_sexp, files: self.files })
+    }
+
+    /// The VM prelude's functions (`list/map`, `list/filter`, `list/reduce`) that the program
+    /// calls and never defines or assigns, and those they call in turn: name, arity and the
+    /// definition, read from the prelude's source (then a file of the module, so positions
+    /// in it are the VM's), expanded and resolved. The module compiles its own copy of each;
+    /// a call runs it while the global still holds the prelude's function.
+    fn prelude_functions(&mut self) -> Result<Vec<(String, usize, Expr, FnInfo)>, CompileError> {
+        if self.opts.mode == Mode::Expr {
+            return Ok(Vec::new());
+        }
+        let mut defined = HashSet::new();
+        let mut wanted = HashSet::new();
+        for e in self.exprs() {
+            collect_assigned(e, &mut defined);
+            if let ExprKind::Define { binding, var: VarRef::Global(_), .. } = &e.kind {
+                defined.insert(binding.name.clone());
+            }
+            collect_globals(e, &mut wanted);
+        }
+        let defun_name = |form: &Sexp| -> Option<String> {
+            let items = form.as_list()?;
+            match (items.first()?.as_sym(), items.get(1)?.as_sym()) {
+                (Some("defun"), Some(name)) => Some(name.to_string()),
+                _ => None,
+            }
+        };
+        let forms = Reader::read_all(PRELUDE, 0).unwrap_or_default();
+        let is_wanted = |f: &Sexp, wanted: &HashSet<String>| {
+            defun_name(f).is_some_and(|n| wanted.contains(&n) && !defined.contains(&n))
+        };
+        if !forms.iter().any(|f| is_wanted(f, &wanted)) {
+            return Ok(Vec::new());
+        }
+        let file = self.sources.add(PRELUDE_NAME, PRELUDE);
+        let forms = Reader::read_all(PRELUDE, file).map_err(|e| self.error(&e))?;
+        let mut out: Vec<(String, usize, Expr, FnInfo)> = Vec::new();
+        // Until no definition adds a wanted name (prelude functions may call each other).
+        loop {
+            let before = out.len();
+            for form in &forms {
+                let Some(name) = defun_name(form) else { continue };
+                if !is_wanted(form, &wanted) || out.iter().any(|(n, ..)| *n == name) {
+                    continue;
+                }
+                let mut expr = expand(form, &mut self.vm).map_err(|e| self.error(&e))?;
+                let info = resolve_toplevel(&mut expr, &mut self.names, None).map_err(|e| self.error(&e))?;
+                let ExprKind::Define { value, .. } = &expr.kind else { continue };
+                let ExprKind::Lambda(l) = &value.kind else { continue };
+                if l.rest.is_some() {
+                    continue;
+                }
+                let nparams = l.params.len();
+                collect_globals(&expr, &mut wanted);
+                out.push((name, nparams, expr, info));
+            }
+            if out.len() == before {
+                return Ok(out);
+            }
+        }
     }
 
     /// For `slight!` blocks: a call of a builtin or of a function defined once in the block,

@@ -142,7 +142,16 @@ impl Module {
         let index = match vm.compiled_modules.iter().position(|(k, _)| *k == key) {
             Some(i) => i,
             None => {
-                let files = self.files.iter().map(|(name, text)| vm.sources.add(*name, *text)).collect();
+                // The prelude's compiled copies point into the VM's own prelude source, so
+                // errors skip their frames as on the VM.
+                let files = self
+                    .files
+                    .iter()
+                    .map(|(name, text)| match vm.prelude_file {
+                        Some(f) if *name == crate::vm::PRELUDE_NAME && *text == crate::vm::PRELUDE => f,
+                        _ => vm.sources.add(*name, *text),
+                    })
+                    .collect();
                 let consts = self.consts.iter().map(|text| decode_const(text)).collect();
                 let globals = self.globals.iter().map(|g| vm.intern_global(g)).collect();
                 vm.compiled_modules.push((key, ModuleState { files, consts, globals, initialized: false }));
@@ -415,6 +424,15 @@ fn trampoline(vm: &mut Vm, mut r: Res) -> Res {
         };
     }
     r
+}
+
+/// True when global `i` still holds the prelude's function of that name: a call of it from
+/// compiled code then runs the module's compiled copy (`list/map`, `list/filter`,
+/// `list/reduce`).
+#[inline(always)]
+pub fn prelude_holds(vm: &mut Vm, m: &'static Module, i: u32) -> bool {
+    let g = global_index(vm, m, i);
+    vm.holds_prelude(g)
 }
 
 /// True when global `i` holds the top-level function described by `info` (no captures).
@@ -891,7 +909,8 @@ pub fn at<T>(r: Result<T, ErrorValue>, vm: &mut Vm, m: &'static Module, site: u3
 #[inline(never)]
 pub fn locate(vm: &mut Vm, m: &'static Module, site: u32, mut e: ErrorValue) -> ErrorValue {
     let span = m.span(vm, site);
-    if e.span.is_none() {
+    // As on the VM, an error inside the prelude points at the user's call.
+    if e.span.is_none() && Some(span.file) != vm.prelude_file {
         e.span = Some(span);
     }
     if e.trace.len() < 64 {

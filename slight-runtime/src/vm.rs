@@ -19,7 +19,9 @@ use std::io::Write;
 use std::rc::Rc;
 
 /// Builtins written in Slight (see `prelude.sl`).
-const PRELUDE: &str = include_str!("prelude.sl");
+pub(crate) const PRELUDE: &str = include_str!("prelude.sl");
+/// The file name the prelude's source is registered under.
+pub(crate) const PRELUDE_NAME: &str = "<prelude>";
 
 /// Deepest call nesting before `stack overflow`.
 pub const MAX_FRAMES: usize = 200_000;
@@ -83,7 +85,10 @@ pub struct Vm {
     /// path as shown in messages.
     pub(crate) include_stack: Vec<(std::path::PathBuf, String)>,
     /// The source file of `prelude.sl`, so error positions can skip its frames.
-    prelude_file: Option<slight_core::FileId>,
+    pub(crate) prelude_file: Option<slight_core::FileId>,
+    /// The prelude's functions: global index and closure (compiled code that calls its own
+    /// compiled copy of one first checks that the global still holds it).
+    prelude_fns: Vec<(usize, Rc<Closure>)>,
     /// Unique per VM: compiled modules cache their per-VM state under it.
     id: u32,
     /// What each compiled module that ran here registered (see `compiled.rs`).
@@ -149,6 +154,7 @@ impl Vm {
             arg_buf: Vec::new(),
             include_paths: Vec::new(),
             prelude_file: None,
+            prelude_fns: Vec::new(),
             include_stack: Vec::new(),
             id: NEXT_VM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             compiled_modules: Vec::new(),
@@ -165,8 +171,15 @@ impl Vm {
             vm.define_global(b.name, Value::Builtin(id as u32));
         }
         vm.prelude_file = Some(vm.sources.len() as slight_core::FileId);
-        if let Err(e) = vm.eval_named("<prelude>", PRELUDE) {
+        if let Err(e) = vm.eval_named(PRELUDE_NAME, PRELUDE) {
             unreachable!("the prelude is tested and must compile: {e}");
+        }
+        for (i, g) in vm.globals.iter().enumerate() {
+            if let Some(Value::Func(c)) = g {
+                if Some(c.proto.span.file) == vm.prelude_file {
+                    vm.prelude_fns.push((i, c.clone()));
+                }
+            }
         }
         vm
     }
@@ -233,6 +246,14 @@ impl Vm {
             self.globals.resize(i + 1, None);
         }
         self.globals[i] = Some(value);
+    }
+
+    /// True when global `index` still holds the prelude's function defined under that name.
+    pub(crate) fn holds_prelude(&self, index: usize) -> bool {
+        match self.global_slot(index) {
+            Some(Value::Func(c)) => self.prelude_fns.iter().any(|(i, p)| *i == index && Rc::ptr_eq(p, c)),
+            _ => false,
+        }
     }
 
     /// Defines a global from user code's point of view: calls to it are no longer inlined.

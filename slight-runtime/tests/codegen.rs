@@ -212,3 +212,20 @@ fn closures_that_are_only_called_are_inlined_into_the_specialized_version() {
         assert!(!out.contains(&format!("__ns_{name}")), "{name}: {out}");
     }
 }
+
+#[test]
+fn prelude_functions_the_program_calls_get_a_compiled_copy() {
+    let out = rust("(defun squares (xs) (list (list/map (fun (x) (* x x)) xs)))");
+    // The copy is compiled from the prelude's source, registered as a file of the module.
+    assert!(out.contains("\"<prelude>\""), "{out}");
+    assert!(out.contains("Some(\"list/map\")"), "{out}");
+    // A call runs it while the global holds the prelude's function.
+    assert!(out.contains("::slight::__rt::prelude_holds(vm, &__n_MODULE,"), "{out}");
+    // Its global is not redefined by the module, and it gets no public wrapper.
+    assert!(!out.contains("pub fn list__"), "{out}");
+    assert_eq!(out.matches("def_global(").count(), 1, "{out}");
+    // Not copied: prelude functions the program does not call, or defines itself.
+    assert!(!out.contains("Some(\"list/filter\")"), "{out}");
+    let out = rust("(defun list/map (f xs) xs)\n(defun g (xs) (list (list/map 1 xs)))");
+    assert!(!out.contains("\"<prelude>\"") && !out.contains("prelude_holds"), "{out}");
+}

@@ -129,6 +129,9 @@ pub struct ProgramLowering {
     /// Known functions with a specialized version ([`ProgramLowering::add_specialized`]):
     /// name → the known functions whose globals it assumes.
     specialized: HashMap<String, Vec<String>>,
+    /// Known functions that are compiled copies of the VM's prelude functions
+    /// ([`ProgramLowering::add_prelude_form`]): calls check `rt::prelude_holds` instead.
+    prelude: HashSet<String>,
 }
 
 fn sym(s: &str) -> Sexp {
@@ -236,6 +239,7 @@ impl ProgramLowering {
             reserved: None,
             typed_names,
             specialized: HashMap::new(),
+            prelude: HashSet::new(),
         }
     }
 
@@ -250,6 +254,40 @@ impl ProgramLowering {
     pub fn declare_function(&mut self, name: &str, nparams: usize) {
         let k = self.fresh_fn();
         self.known.insert(name.to_string(), (k, nparams));
+    }
+
+    /// Declares a function of the VM's prelude (`list/map`, ...) the program calls and does
+    /// not define: its definition is added with [`add_prelude_form`](Self::add_prelude_form),
+    /// and direct calls of it run that compiled copy while the global still holds the
+    /// prelude's function.
+    pub fn declare_prelude_function(&mut self, name: &str, nparams: usize) {
+        self.declare_function(name, nparams);
+        self.prelude.insert(name.to_string());
+    }
+
+    /// Adds the compiled copy of a prelude function declared with
+    /// [`declare_prelude_function`](Self::declare_prelude_function): its items only, no
+    /// top-level form (the global keeps the VM's function) and no public wrapper.
+    pub fn add_prelude_form(&mut self, expr: &Expr, info: &FnInfo) -> Result<()> {
+        let ExprKind::Define { binding, var: VarRef::Global(_), value } = &expr.kind else {
+            return Err(SlightError::syntax("a prelude form that is not a defun", expr.span));
+        };
+        if !matches!(value.kind, ExprKind::Lambda(_)) || !self.prelude.contains(&binding.name) {
+            return Err(SlightError::syntax(format!("{} is not a declared prelude function", binding.name), expr.span));
+        }
+        self.reserved = self.known.get(&binding.name).map(|&(k, _)| k);
+        let mut f = FnLower::new(self, info, None, "toplevel");
+        f.body_expr(expr)?;
+        Ok(())
+    }
+
+    /// The check that global `g` still holds the known function `name` (function number `k`).
+    fn holds_known(&self, name: &str, g: u32, k: u32) -> Sexp {
+        if self.prelude.contains(name) {
+            return self.rtcall("prelude_holds", vec![sym("vm"), self.module_ref(), lit_u(g as usize)]);
+        }
+        let info = r(sym(&format!("__n_INFO{k}")));
+        self.rtcall("holds", vec![sym("vm"), self.module_ref(), lit_u(g as usize), info])
     }
 
     /// Adds the native item of a typed function (from [`super::lower_typed_fn`]).
@@ -1271,8 +1309,7 @@ impl<'p> FnLower<'p> {
         for g in &assumes {
             let &(k, _) = self.p.known.get(g)?;
             let gi = self.p.global(g);
-            let info = r(sym(&format!("__n_INFO{k}")));
-            let holds = self.p.rtcall("holds", vec![sym("vm"), self.p.module_ref(), lit_u(gi as usize), info]);
+            let holds = self.p.holds_known(g, gi, k);
             cond = l(vec![sym("binop"), sym("and"), cond, holds]);
         }
         let mut spec_args = vec![sym("vm")];
@@ -1337,8 +1374,11 @@ impl<'p> FnLower<'p> {
             // A self tail call loops when the global still holds this function.
             let (name, info) = self.self_call.clone().expect("self call");
             let g = self.p.global(&name);
-            let is_me =
-                self.p.rtcall("global_is_fn", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), r(sym(&info))]);
+            let is_me = if self.p.prelude.contains(&name) {
+                self.p.rtcall("prelude_holds", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize)])
+            } else {
+                self.p.rtcall("global_is_fn", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), r(sym(&info))])
+            };
             let lambda_params = self.current_params.clone();
             let mut temps = Vec::new();
             let mut pre = Vec::new();
@@ -1423,9 +1463,7 @@ impl<'p> FnLower<'p> {
                         // If the global still holds it: `__n_dK(vm, a0, ...)`, by value; else a normal call.
                         let temps: Vec<String> = (0..vals.len()).map(|_| self.tmp()).collect();
                         let mut pre: Vec<Sexp> = temps.iter().zip(vals).map(|(t, v)| let_(t, v)).collect();
-                        let info = r(sym(&format!("__n_INFO{k}")));
-                        let holds =
-                            self.p.rtcall("holds", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), info]);
+                        let holds = self.p.holds_known(name, g, k);
                         let mut direct_args = vec![sym("vm")];
                         direct_args.extend(temps.iter().map(|t| sym(t)));
                         let direct = call(sym(&format!("__n_d{k}")), direct_args);
