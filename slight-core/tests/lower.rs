@@ -737,3 +737,9 @@ fn only_a_single_unshared_last_use_moves() {
         assert!(!text.contains("mem::take") && !text.contains("concat_owned"), "{src}:\n{text}");
     }
 }
+
+#[test]
+fn constructors_with_a_declared_result_type_are_not_inlined() {
+    let src = "(defun make:fn (n) (fun (x) (+ x n)))\n(defun f (i) ((make i) 1))";
+    assert_eq!(inlined(src), None);
+}

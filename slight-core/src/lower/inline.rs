@@ -16,9 +16,9 @@
 //! # The rules
 //!
 //! * A **closure constructor** is a known top-level function (defined once, never assigned;
-//!   the caller decides) whose body's value is a `fun` with fixed parameters. A call of one
-//!   is inlined: its arguments are bound to its parameters with `let`, and the result is a
-//!   *known closure*: the `fun` and the bindings it sees.
+//!   the caller decides) without a declared result type whose body's value is a `fun` with
+//!   fixed parameters. A call of one is inlined: its arguments are bound to its parameters
+//!   with `let`, and the result is a *known closure*: the `fun` and the bindings it sees.
 //! * A `fun` expression is a known closure too, and so is a local bound to one with `let` or
 //!   a parameter of an inlined call that received one. The `let` bindings made while building
 //!   a known closure are floated out to the `let` that binds it (all locals get fresh names,
@@ -71,7 +71,7 @@ pub fn closure_constructors<'e>(
     for e in defs {
         let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind else { continue };
         let ExprKind::Lambda(l) = &value.kind else { continue };
-        if l.rest.is_none() && known(&binding.name) && ends_in_lambda(&l.body) {
+        if l.rest.is_none() && l.ret.is_none() && known(&binding.name) && ends_in_lambda(&l.body) {
             out.insert(binding.name.clone(), &**l);
         }
     }
@@ -208,7 +208,8 @@ impl Inliner<'_, '_> {
                 VarRef::Global(_) | VarRef::Unresolved => return Some(Out::Value(var(name, e))),
             },
             ExprKind::Lambda(l) => {
-                if l.rest.is_some() {
+                // A declared result type is checked by the call: not inlined.
+                if l.rest.is_some() || l.ret.is_some() {
                     return None;
                 }
                 let c = Closure { lambda: (**l).clone(), env: env.clone() };
