@@ -70,3 +70,14 @@
 (eval '(defun make-adder (n) (fun (x) (list x n))))
 (uses-adder 1)
 (try (closure-loop 3 0) (catch e (error/message e)))
+; curried constructors and closures returning closures
+(defun curry3 (a) (fun (b) (fun (c) (+ a (* b c)))))
+(defun use-curry (x) (((curry3 x) 2) 3))
+(use-curry 10)
+(defun nested (n) ((((fun (a) (fun (b) (fun (c) (- a (- b c))))) n) 2) 3))
+(nested 10)
+; a known closure passed along and called under a loop
+(defun apply-n (f n x) (if (== n 0) x (apply-n f (- n 1) (f x))))
+(defun iterate (k) (let ((inc (make-scaler 2))) (loop ((i 0) (x 1)) (if (== i k) x (recur (+ i 1) (inc x))))))
+(iterate 10)
+(iterate 70)
