@@ -300,8 +300,7 @@ impl Driver {
         // inlined (`lower::inline`): name → (inlined definition, resolved; constructors used).
         let is_known = |name: &str| known.iter().any(|(k, _)| k == name);
         let ctors = lower::inline::closure_constructors(self.exprs(), &is_known);
-        let mut inlined: HashMap<String, (Expr, Vec<String>)> = HashMap::new();
-        let mut reserve = HashMap::new();
+        let mut inlined: HashMap<String, lower::inline::Inlined> = HashMap::new();
         let mut candidates: HashMap<String, (&Expr, Vec<Type>)> = HashMap::new();
         for e in self.exprs() {
             let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind else { continue };
@@ -314,16 +313,16 @@ impl Driver {
             if let Some(mut x) = lower::inline::inline_closures(e, &ctors) {
                 // Resolved against a copy of the global names: nothing new is defined.
                 if resolve_toplevel(&mut x.def, &mut self.names.clone(), None).is_ok() {
-                    reserve.insert(binding.name.clone(), x.depth);
-                    inlined.insert(binding.name.clone(), (x.def, x.uses));
+                    inlined.insert(binding.name.clone(), x);
                 }
             }
         }
         for (name, (e, _)) in candidates.iter_mut() {
-            if let Some((def, _)) = inlined.get(name) {
-                *e = def;
+            if let Some(x) = inlined.get(name) {
+                *e = &x.def;
             }
         }
+        let reserve: HashMap<String, u32> = inlined.iter().map(|(name, x)| (name.clone(), x.depth)).collect();
         let arity = |e: &Expr| match &e.kind {
             ExprKind::Define { value, .. } => match &value.kind {
                 ExprKind::Lambda(l) => l.params.len(),
@@ -387,7 +386,7 @@ impl Driver {
                 .map(|(name, item)| {
                     let mut assumes = reachable_calls(&name, &candidates);
                     for f in assumes.clone() {
-                        assumes.extend(inlined.get(&f).map(|(_, uses)| uses.clone()).unwrap_or_default());
+                        assumes.extend(inlined.get(&f).map(|x| x.uses.clone()).unwrap_or_default());
                     }
                     assumes.sort();
                     assumes.dedup();
