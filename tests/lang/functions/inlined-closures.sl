@@ -11,7 +11,7 @@
         (closure-loop (- i 1) (+ acc (h (h i)))))))
 (closure-loop 1000 0)
 (closure-loop 10 0.5)
-(closure-loop 3 "x")
+(try (closure-loop 3 "x") (catch e (error/message e)))
 ; a lambda called where it is written, and a local bound to a lambda
 (defun direct (n) ((fun (a b) (- a b)) n 3))
 (direct 10)
