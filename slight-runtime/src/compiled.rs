@@ -343,13 +343,19 @@ pub fn concat_owned(vm: &mut Vm, m: &'static Module, i: u32, first: Value, rest:
         return concat_call(vm, m, i, first, rest);
     };
     let consts = &m.state(vm).consts;
-    let parts = rest.iter().map(|p| p.value(consts));
+    let extra: usize = rest.iter().map(|p| ops::print_len(p.value(consts))).sum();
     if let Some(buf) = Rc::get_mut(&mut s) {
-        ops::concat_into(buf, parts);
+        buf.reserve(extra);
+        for p in rest {
+            ops::push_print(buf, p.value(consts));
+        }
         return Ok(Value::Str(s));
     }
-    let mut buf = String::from(s.as_str());
-    ops::concat_into(&mut buf, parts);
+    let mut buf = String::with_capacity(s.len() + extra);
+    buf.push_str(&s);
+    for p in rest {
+        ops::push_print(&mut buf, p.value(consts));
+    }
     Ok(Value::str(buf))
 }
 

@@ -253,22 +253,22 @@ pub fn field(obj: &Value, name: &Value) -> Result<Value, ErrorValue> {
 /// Appends `parts` to `out` as `string/concat` joins them: strings as they are, anything else
 /// in print form. The room the strings and integers need is reserved first, and integers are
 /// written straight into `out` (no `String` per number).
-pub fn concat_into<'a, I>(out: &mut String, parts: I)
-where
-    I: IntoIterator<Item = &'a Value>,
-    I::IntoIter: Clone,
-{
-    let parts = parts.into_iter();
-    out.reserve(parts.clone().map(print_len).sum());
+pub fn concat_into(out: &mut String, parts: &[Value]) {
+    out.reserve(concat_len(parts));
     for v in parts {
         push_print(out, v);
     }
 }
 
+/// The bytes the strings and integers of `parts` take in print form.
+fn concat_len(parts: &[Value]) -> usize {
+    parts.iter().map(print_len).sum()
+}
+
 /// The bytes `v` takes in print form if it is a string or an integer; 0 for other values
 /// (they are rare in concatenations, and their length is not known without printing them).
 #[inline]
-fn print_len(v: &Value) -> usize {
+pub(crate) fn print_len(v: &Value) -> usize {
     match v {
         Value::Str(s) => s.len(),
         Value::Int(i) => int_len(*i),
@@ -285,7 +285,7 @@ fn int_len(i: i64) -> usize {
 /// Appends `v` to `out` as `string/concat` does: a string as it is, anything else in print
 /// form (the same text as [`Value::to_print_string`]).
 #[inline]
-fn push_print(out: &mut String, v: &Value) {
+pub(crate) fn push_print(out: &mut String, v: &Value) {
     match v {
         Value::Str(s) => out.push_str(s),
         Value::Int(i) => out.push_str(itoa::Buffer::new().format(*i)),
