@@ -22,6 +22,10 @@
 //!   [`overflow`], an unwind that [`catch_overflow`] at the dynamic boundary turns back into
 //!   the VM's `integer overflow` error (no panic message is printed: `resume_unwind` skips the
 //!   panic hook).
+//!
+//! Stack growth and process stacks need the `compiled` feature (stacker, corosensei). A build
+//! without it has no `slight::__rt`, so no generated code runs there; if some did, a call that
+//! needs more stack would be a `stack overflow` error.
 
 use crate::builtins::{builtin_id, Host, BUILTINS};
 use crate::compiler::type_mismatch;
@@ -32,12 +36,12 @@ use crate::error::TraceEntry;
 pub use crate::vm::Vm;
 use crate::vm::MAX_FRAMES;
 pub use crate::{ops, Value};
-use once_cell::sync::Lazy;
 pub use slight_core::core::Type;
 use slight_core::{Reader, Span};
 use std::cell::RefCell;
 use std::rc::Rc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::LazyLock;
 
 /// The result of compiled code.
 pub type Res = Result<Value, ErrorValue>;
@@ -305,7 +309,7 @@ fn call_builtin(vm: &mut Vm, id: u32, args: &[Value]) -> Res {
 }
 
 /// The builtin id of `string/concat` (for [`concat_owned`]).
-static CONCAT: Lazy<u32> = Lazy::new(|| builtin_id("string/concat").expect("string/concat is a builtin"));
+static CONCAT: LazyLock<u32> = LazyLock::new(|| builtin_id("string/concat").expect("string/concat is a builtin"));
 
 /// An argument of [`concat_owned`] after the first.
 pub enum Part {
@@ -397,8 +401,10 @@ pub fn tail_call_global(vm: &mut Vm, m: &'static Module, i: u32, args: Vec<Value
 }
 
 /// Stack kept free before a compiled call; a new segment is allocated below it.
+#[cfg(feature = "compiled")]
 const RED_ZONE: usize = 128 * 1024;
 /// Size of each stack segment allocated for deep compiled recursion.
+#[cfg(feature = "compiled")]
 const SEGMENT: usize = 8 * 1024 * 1024;
 
 /// Enters a compiled function: arity check, frame accounting, then the trampoline for the
@@ -633,6 +639,12 @@ fn grow_and_run<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> T, no_room: fn() -> T
     if crate::own_stack::own_stack_limit().is_some() {
         return no_room();
     }
+    grow_stack(vm, f, no_room)
+}
+
+/// Runs `f` on a new stack segment if this one is running low, with `vm.stack_limit` set for it.
+#[cfg(feature = "compiled")]
+fn grow_stack<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> T, _no_room: fn() -> T) -> T {
     stacker::maybe_grow(RED_ZONE, SEGMENT, || {
         let saved = vm.stack_limit;
         vm.stack_limit = match stacker::remaining_stack() {
@@ -644,6 +656,12 @@ fn grow_and_run<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> T, no_room: fn() -> T
         vm.stack_limit = saved;
         r
     })
+}
+
+/// Without the `compiled` feature the stack cannot grow (see the module comment).
+#[cfg(not(feature = "compiled"))]
+fn grow_stack<T>(_: &mut Vm, _: impl FnOnce(&mut Vm) -> T, no_room: fn() -> T) -> T {
+    no_room()
 }
 
 fn check_arity(info: &FnInfo, argc: usize) -> Result<(), ErrorValue> {
@@ -972,7 +990,10 @@ pub fn deeper<T>(f: impl FnOnce() -> T) -> T {
         }
         return f();
     }
-    stacker::maybe_grow(RED_ZONE, SEGMENT, f)
+    #[cfg(feature = "compiled")]
+    return stacker::maybe_grow(RED_ZONE, SEGMENT, f);
+    #[cfg(not(feature = "compiled"))] // the stack cannot grow (see the module comment)
+    std::panic::resume_unwind(Box::new(TooDeep))
 }
 
 /// Runs typed native code, turning [`overflow`] and too deep recursion into the VM's

@@ -5,7 +5,7 @@
 use crate::value::Value;
 use codespan_reporting::diagnostic::{Diagnostic, Label};
 use codespan_reporting::files::{Files, SimpleFile};
-use codespan_reporting::term::{self, termcolor::NoColor};
+use codespan_reporting::term;
 use slight_core::{SlightError, SourceMap, Span};
 use std::fmt;
 
@@ -222,10 +222,8 @@ fn render(e: &ErrorValue, trace: &[String], sources: &SourceMap) -> String {
         }
         diag = diag.with_notes(vec![note]);
     }
-    let mut out = NoColor::new(Vec::new());
-    let config = term::Config::default();
-    if term::emit(&mut out, &config, &MapFiles(sources), &diag).is_err() {
-        return format!("error[{}]: {}\n", e.etype, e.message);
+    match term::emit_into_string(&term::Config::default(), &MapFiles(sources), &diag) {
+        Ok(text) => text,
+        Err(_) => format!("error[{}]: {}\n", e.etype, e.message),
     }
-    String::from_utf8_lossy(&out.into_inner()).into_owned()
 }

@@ -1,4 +1,4 @@
-//! Erlang-style processes (LANGUAGE.md §7): the process table, mailboxes, links, monitors,
+//! Erlang-style processes (docs/LANGUAGE.md §7): the process table, mailboxes, links, monitors,
 //! the registry, the clock and the run queue. The VM drives them (`scheduler.rs`): a process
 //! is its own VM execution state (registers, frames, handlers), swapped in while it runs.
 //!

@@ -1,14 +1,13 @@
-//! `gpu/` builtins (LANGUAGE.md §8): arrays, raw WGSL shaders and pipelines, `defkernel`
+//! `gpu/` builtins (docs/LANGUAGE.md §8): arrays, raw WGSL shaders and pipelines, `defkernel`
 //! kernels (`%gpu-kernel`, made by the expander) and `gpu/run`, readback, and `gpu/info`.
 //! Readback (`gpu/read`, `gpu/to-list`) suspends only the calling process: while the GPU copies,
 //! the other processes run.
 
-use super::{arg_str, def, wrong_type, BuiltinDef, Host};
-use crate::error::ErrorValue;
-use crate::gpu::{self, Buffer, GpuObject, KernelObject, Shader};
-use crate::value::Value;
-use slight_core::kernel::Scalar;
-use std::rc::Rc;
+use super::{def, BuiltinDef};
+#[cfg(feature = "gpu")]
+pub(crate) use imp::read_words;
+#[cfg(feature = "gpu")]
+use imp::*;
 
 pub const TABLE: &[BuiltinDef] = &[
     def(
@@ -51,7 +50,7 @@ pub const TABLE: &[BuiltinDef] = &[
         "gpu/to-list",
         1,
         Some(1),
-        b_read,
+        b_to_list,
         "Same as gpu/read: an array's contents as a list.",
         "(gpu/to-list array)",
         "(gpu/to-list (gpu/array (list 7) :u32)) => (7)",
@@ -121,214 +120,244 @@ pub const TABLE: &[BuiltinDef] = &[
     ),
 ];
 
-fn gpu_error(name: &str, message: impl std::fmt::Display) -> ErrorValue {
-    ErrorValue::new("GpuError", format!("{name}: {message}"))
+#[cfg(not(feature = "gpu"))]
+feature_off! { "gpu", "GPU support";
+    b_array => "gpu/array", b_buffer => "gpu/buffer", b_write => "gpu/write", b_read => "gpu/read",
+    b_to_list => "gpu/to-list", b_shader => "gpu/shader", b_pipeline => "gpu/pipeline",
+    b_dispatch => "gpu/dispatch", b_run => "gpu/run", b_info => "gpu/info", b_wgsl => "gpu/wgsl",
+    b_kernel => "defkernel",
 }
 
-fn wrap(obj: GpuObject) -> Value {
-    Value::Gpu(Rc::new(obj))
-}
+/// The builtins themselves (feature `gpu`).
+#[cfg(feature = "gpu")]
+mod imp {
+    use super::super::{arg_str, wrong_type, Host};
+    use crate::error::ErrorValue;
+    use crate::gpu::{self, Buffer, GpuObject, KernelObject, Shader};
+    use crate::value::Value;
+    use slight_core::kernel::Scalar;
+    use std::rc::Rc;
 
-fn elem_arg(name: &str, args: &[Value], pos: usize) -> Result<Scalar, ErrorValue> {
-    let text = match args.get(pos - 1) {
-        None => return Ok(Scalar::F32),
-        Some(Value::Keyword(k) | Value::Sym(k) | Value::Str(k)) => k.as_str(),
-        Some(other) => return wrong_type(name, pos, "element type (:f32, :i32 or :u32)", other),
-    };
-    gpu::elem_type(text).ok_or_else(|| gpu_error(name, format!("unknown element type {text} (use :f32, :i32 or :u32)")))
-}
-
-/// The numbers of a list as words of element type `t`.
-fn words(name: &str, t: Scalar, list: &Value, pos: usize) -> Result<Vec<u32>, ErrorValue> {
-    if !matches!(list, Value::List(_) | Value::Nil) {
-        return wrong_type(name, pos, "list", list);
+    fn gpu_error(name: &str, message: impl std::fmt::Display) -> ErrorValue {
+        ErrorValue::new("GpuError", format!("{name}: {message}"))
     }
-    list.list_iter()
-        .enumerate()
-        .map(|(i, v)| gpu::to_word(t, &v).map_err(|e| gpu_error(name, format!("element {i}: {e}"))))
-        .collect()
-}
 
-/// Argument `pos` as the kind of GPU object `pick` accepts: `what` names that kind in the
-/// error for another GPU object, `what_long` in the type error for a value of another type.
-fn gpu_arg<'a, T>(
-    name: &str,
-    args: &'a [Value],
-    pos: usize,
-    (what, what_long): (&str, &str),
-    pick: fn(&GpuObject) -> Option<&T>,
-) -> Result<&'a T, ErrorValue> {
-    match &args[pos - 1] {
-        Value::Gpu(obj) => pick(obj).ok_or_else(|| {
-            gpu_error(name, format!("argument {pos} must be {} {what}, got {}", super::article(what), obj.describe()))
-        }),
-        other => wrong_type(name, pos, what_long, other),
+    fn wrap(obj: GpuObject) -> Value {
+        Value::Gpu(Rc::new(obj))
     }
-}
 
-fn buffer_arg<'a>(name: &str, args: &'a [Value], pos: usize) -> Result<&'a Buffer, ErrorValue> {
-    gpu_arg(name, args, pos, ("gpu array", "gpu array"), |o| match o {
-        GpuObject::Buffer(b) => Some(b),
-        _ => None,
-    })
-}
-
-fn kernel_arg<'a>(name: &str, args: &'a [Value], long: &str) -> Result<&'a KernelObject, ErrorValue> {
-    gpu_arg(name, args, 1, ("kernel", long), |o| match o {
-        GpuObject::Kernel(k) => Some(k),
-        _ => None,
-    })
-}
-
-fn b_array(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let t = elem_arg("gpu/array", a, 2)?;
-    let w = words("gpu/array", t, &a[0], 1)?;
-    Buffer::new(t, w).map(|b| wrap(GpuObject::Buffer(b))).map_err(|e| gpu_error("gpu/array", e))
-}
-
-fn b_buffer(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let t = elem_arg("gpu/buffer", a, 2)?;
-    let buffer = match &a[0] {
-        Value::Int(n) if *n > 0 => Buffer::zeroed(t, *n as usize),
-        Value::Int(n) => return Err(gpu_error("gpu/buffer", format!("the size must be at least 1, got {n}"))),
-        other => Buffer::new(t, words("gpu/buffer", t, other, 1)?),
-    };
-    buffer.map(|b| wrap(GpuObject::Buffer(b))).map_err(|e| gpu_error("gpu/buffer", e))
-}
-
-fn b_write(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let b = buffer_arg("gpu/write", a, 1)?;
-    let w = words("gpu/write", b.elem, &a[1], 2)?;
-    b.write(&w).map_err(|e| gpu_error("gpu/write", e))?;
-    Ok(Value::Nil)
-}
-
-/// Reads a buffer back; while the GPU copies, the other processes run.
-fn b_read(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let b = buffer_arg("gpu/read", a, 1)?;
-    let words = read_words(h, "gpu/read", b)?;
-    Ok(Value::list_from(b.to_values(&words)))
-}
-
-/// An array's words, read back for builtin `name`. While the GPU copies, the other runnable
-/// processes run. When this process is paused to let them, the builtin is called again from
-/// the start and finds the copy in progress (it is kept with the array).
-pub(crate) fn read_words(h: &mut dyn Host, name: &str, b: &Buffer) -> Result<Vec<u32>, ErrorValue> {
-    // A copy this call just submitted cannot be done yet: let the others run first.
-    if b.begin_read().map_err(|e| gpu_error(name, e))? && h.others_ready() {
-        h.yield_now()?;
+    fn elem_arg(name: &str, args: &[Value], pos: usize) -> Result<Scalar, ErrorValue> {
+        let text = match args.get(pos - 1) {
+            None => return Ok(Scalar::F32),
+            Some(Value::Keyword(k) | Value::Sym(k) | Value::Str(k)) => k.as_str(),
+            Some(other) => return wrong_type(name, pos, "element type (:f32, :i32 or :u32)", other),
+        };
+        gpu::elem_type(text)
+            .ok_or_else(|| gpu_error(name, format!("unknown element type {text} (use :f32, :i32 or :u32)")))
     }
-    loop {
-        if let Some(words) = b.poll_read().map_err(|e| gpu_error(name, e))? {
-            return Ok(words);
+
+    /// The numbers of a list as words of element type `t`.
+    fn words(name: &str, t: Scalar, list: &Value, pos: usize) -> Result<Vec<u32>, ErrorValue> {
+        if !matches!(list, Value::List(_) | Value::Nil) {
+            return wrong_type(name, pos, "list", list);
         }
-        if h.others_ready() {
+        list.list_iter()
+            .enumerate()
+            .map(|(i, v)| gpu::to_word(t, &v).map_err(|e| gpu_error(name, format!("element {i}: {e}"))))
+            .collect()
+    }
+
+    /// Argument `pos` as the kind of GPU object `pick` accepts: `what` names that kind in the
+    /// error for another GPU object, `what_long` in the type error for a value of another type.
+    fn gpu_arg<'a, T>(
+        name: &str,
+        args: &'a [Value],
+        pos: usize,
+        (what, what_long): (&str, &str),
+        pick: fn(&GpuObject) -> Option<&T>,
+    ) -> Result<&'a T, ErrorValue> {
+        match &args[pos - 1] {
+            Value::Gpu(obj) => pick(obj).ok_or_else(|| {
+                gpu_error(
+                    name,
+                    format!("argument {pos} must be {} {what}, got {}", super::super::article(what), obj.describe()),
+                )
+            }),
+            other => wrong_type(name, pos, what_long, other),
+        }
+    }
+
+    fn buffer_arg<'a>(name: &str, args: &'a [Value], pos: usize) -> Result<&'a Buffer, ErrorValue> {
+        gpu_arg(name, args, pos, ("gpu array", "gpu array"), |o| match o {
+            GpuObject::Buffer(b) => Some(b),
+            _ => None,
+        })
+    }
+
+    fn kernel_arg<'a>(name: &str, args: &'a [Value], long: &str) -> Result<&'a KernelObject, ErrorValue> {
+        gpu_arg(name, args, 1, ("kernel", long), |o| match o {
+            GpuObject::Kernel(k) => Some(k),
+            _ => None,
+        })
+    }
+
+    pub(super) fn b_array(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let t = elem_arg("gpu/array", a, 2)?;
+        let w = words("gpu/array", t, &a[0], 1)?;
+        Buffer::new(t, w).map(|b| wrap(GpuObject::Buffer(b))).map_err(|e| gpu_error("gpu/array", e))
+    }
+
+    pub(super) fn b_buffer(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let t = elem_arg("gpu/buffer", a, 2)?;
+        let buffer = match &a[0] {
+            Value::Int(n) if *n > 0 => Buffer::zeroed(t, *n as usize),
+            Value::Int(n) => return Err(gpu_error("gpu/buffer", format!("the size must be at least 1, got {n}"))),
+            other => Buffer::new(t, words("gpu/buffer", t, other, 1)?),
+        };
+        buffer.map(|b| wrap(GpuObject::Buffer(b))).map_err(|e| gpu_error("gpu/buffer", e))
+    }
+
+    pub(super) fn b_write(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let b = buffer_arg("gpu/write", a, 1)?;
+        let w = words("gpu/write", b.elem, &a[1], 2)?;
+        b.write(&w).map_err(|e| gpu_error("gpu/write", e))?;
+        Ok(Value::Nil)
+    }
+
+    /// Reads a buffer back; while the GPU copies, the other processes run.
+    pub(super) fn b_to_list(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        b_read(h, a)
+    }
+
+    pub(super) fn b_read(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let b = buffer_arg("gpu/read", a, 1)?;
+        let words = read_words(h, "gpu/read", b)?;
+        Ok(Value::list_from(b.to_values(&words)))
+    }
+
+    /// An array's words, read back for builtin `name`. While the GPU copies, the other runnable
+    /// processes run. When this process is paused to let them, the builtin is called again from
+    /// the start and finds the copy in progress (it is kept with the array).
+    pub(crate) fn read_words(h: &mut dyn Host, name: &str, b: &Buffer) -> Result<Vec<u32>, ErrorValue> {
+        // A copy this call just submitted cannot be done yet: let the others run first.
+        if b.begin_read().map_err(|e| gpu_error(name, e))? && h.others_ready() {
             h.yield_now()?;
-        } else if let Some(g) = gpu::gpu().map_err(|e| gpu_error(name, e))? {
-            g.wait_idle().map_err(|e| gpu_error(name, e))?;
+        }
+        loop {
+            if let Some(words) = b.poll_read().map_err(|e| gpu_error(name, e))? {
+                return Ok(words);
+            }
+            if h.others_ready() {
+                h.yield_now()?;
+            } else if let Some(g) = gpu::gpu().map_err(|e| gpu_error(name, e))? {
+                g.wait_idle().map_err(|e| gpu_error(name, e))?;
+            }
         }
     }
-}
 
-fn b_shader(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let src = arg_str("gpu/shader", a, 1)?;
-    Shader::new(src).map(|s| wrap(GpuObject::Shader(Box::new(s)))).map_err(|e| gpu_error("gpu/shader", e))
-}
-
-fn b_pipeline(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let shader = gpu_arg("gpu/pipeline", a, 1, ("shader", "shader"), |o| match o {
-        GpuObject::Shader(s) => Some(s),
-        _ => None,
-    })?;
-    let entry = arg_str("gpu/pipeline", a, 2)?;
-    shader.pipeline(entry).map(|p| wrap(GpuObject::Pipeline(p))).map_err(|e| gpu_error("gpu/pipeline", e))
-}
-
-fn b_dispatch(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let name = "gpu/dispatch";
-    let pipeline = gpu_arg(name, a, 1, ("pipeline", "pipeline"), |o| match o {
-        GpuObject::Pipeline(p) => Some(p),
-        _ => None,
-    })?;
-    let buffers: Vec<Value> = a[1].list_iter().collect();
-    let mut refs = Vec::with_capacity(buffers.len());
-    for i in 0..buffers.len() {
-        refs.push(buffer_arg(name, &buffers, i + 1)?);
+    pub(super) fn b_shader(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let src = arg_str("gpu/shader", a, 1)?;
+        Shader::new(src).map(|s| wrap(GpuObject::Shader(Box::new(s)))).map_err(|e| gpu_error("gpu/shader", e))
     }
-    let groups: Vec<Value> = a[2].list_iter().collect();
-    let mut g = [1u32; 3];
-    if groups.is_empty() || groups.len() > 3 {
-        return Err(gpu_error(name, "workgroup counts must be a list of 1 to 3 integers"));
+
+    pub(super) fn b_pipeline(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let shader = gpu_arg("gpu/pipeline", a, 1, ("shader", "shader"), |o| match o {
+            GpuObject::Shader(s) => Some(s),
+            _ => None,
+        })?;
+        let entry = arg_str("gpu/pipeline", a, 2)?;
+        shader.pipeline(entry).map(|p| wrap(GpuObject::Pipeline(p))).map_err(|e| gpu_error("gpu/pipeline", e))
     }
-    for (i, v) in groups.iter().enumerate() {
-        g[i] = match v {
+
+    pub(super) fn b_dispatch(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let name = "gpu/dispatch";
+        let pipeline = gpu_arg(name, a, 1, ("pipeline", "pipeline"), |o| match o {
+            GpuObject::Pipeline(p) => Some(p),
+            _ => None,
+        })?;
+        let buffers: Vec<Value> = a[1].list_iter().collect();
+        let mut refs = Vec::with_capacity(buffers.len());
+        for i in 0..buffers.len() {
+            refs.push(buffer_arg(name, &buffers, i + 1)?);
+        }
+        let groups: Vec<Value> = a[2].list_iter().collect();
+        let mut g = [1u32; 3];
+        if groups.is_empty() || groups.len() > 3 {
+            return Err(gpu_error(name, "workgroup counts must be a list of 1 to 3 integers"));
+        }
+        for (i, v) in groups.iter().enumerate() {
+            g[i] = match v {
+                Value::Int(n) if (0..=u32::MAX as i64).contains(n) => *n as u32,
+                other => {
+                    return Err(gpu_error(
+                        name,
+                        format!("workgroup count {} must be an integer >= 0, got {}", i + 1, other.repr()),
+                    ))
+                }
+            };
+        }
+        pipeline.dispatch(&refs, g).map_err(|e| gpu_error(name, e))?;
+        Ok(Value::Nil)
+    }
+
+    pub(super) fn b_run(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let name = "gpu/run";
+        let kernel = kernel_arg(name, a, "kernel (made by defkernel)")?;
+        let rest = &a[1..];
+        let grid_at = rest.iter().position(|v| matches!(v, Value::Keyword(k) if k.as_str() == "grid"));
+        let (args, grid) = match grid_at {
+            Some(i) if i + 2 == rest.len() => (&rest[..i], &rest[i + 1]),
+            _ => {
+                return Err(gpu_error(
+                    name,
+                    format!("expects the grid size last: (gpu/run {} args... :grid n)", kernel.ir.name),
+                ))
+            }
+        };
+        let grid = match grid {
             Value::Int(n) if (0..=u32::MAX as i64).contains(n) => *n as u32,
             other => {
                 return Err(gpu_error(
                     name,
-                    format!("workgroup count {} must be an integer >= 0, got {}", i + 1, other.repr()),
+                    format!(":grid must be an integer from 0 to 4294967295, got {}", other.repr()),
                 ))
             }
         };
+        let kernel_args = kernel.args(args).map_err(|e| gpu_error(&format!("gpu/run {}", kernel.ir.name), e))?;
+        kernel.run(&kernel_args, grid).map_err(|e| gpu_error(&format!("gpu/run {}", kernel.ir.name), e))?;
+        Ok(Value::Nil)
     }
-    pipeline.dispatch(&refs, g).map_err(|e| gpu_error(name, e))?;
-    Ok(Value::Nil)
-}
 
-fn b_run(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let name = "gpu/run";
-    let kernel = kernel_arg(name, a, "kernel (made by defkernel)")?;
-    let rest = &a[1..];
-    let grid_at = rest.iter().position(|v| matches!(v, Value::Keyword(k) if k.as_str() == "grid"));
-    let (args, grid) = match grid_at {
-        Some(i) if i + 2 == rest.len() => (&rest[..i], &rest[i + 1]),
-        _ => {
-            return Err(gpu_error(
-                name,
-                format!("expects the grid size last: (gpu/run {} args... :grid n)", kernel.ir.name),
-            ))
+    pub(super) fn b_info(_: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {
+        let info = gpu::info();
+        let mut map = crate::value::MapObj::default();
+        let mut put = |k: &str, v: &str| {
+            map.insert(crate::value::Key(Value::Keyword(Rc::new(k.into()))), Value::Str(Rc::new(v.into())));
+        };
+        put("backend", info.backend.name());
+        put("adapter", &info.adapter);
+        put("device-type", &info.device_type);
+        put("driver", &info.driver);
+        if let Some(r) = &info.reason {
+            put("fallback-reason", r);
         }
-    };
-    let grid = match grid {
-        Value::Int(n) if (0..=u32::MAX as i64).contains(n) => *n as u32,
-        other => {
-            return Err(gpu_error(name, format!(":grid must be an integer from 0 to 4294967295, got {}", other.repr())))
-        }
-    };
-    let kernel_args = kernel.args(args).map_err(|e| gpu_error(&format!("gpu/run {}", kernel.ir.name), e))?;
-    kernel.run(&kernel_args, grid).map_err(|e| gpu_error(&format!("gpu/run {}", kernel.ir.name), e))?;
-    Ok(Value::Nil)
-}
-
-fn b_info(_: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {
-    let info = gpu::info();
-    let mut map = crate::value::MapObj::default();
-    let mut put = |k: &str, v: &str| {
-        map.insert(crate::value::Key(Value::Keyword(Rc::new(k.into()))), Value::Str(Rc::new(v.into())));
-    };
-    put("backend", info.backend.name());
-    put("adapter", &info.adapter);
-    put("device-type", &info.device_type);
-    put("driver", &info.driver);
-    if let Some(r) = &info.reason {
-        put("fallback-reason", r);
+        Ok(Value::Map(Rc::new(std::cell::RefCell::new(map))))
     }
-    Ok(Value::Map(Rc::new(std::cell::RefCell::new(map))))
-}
 
-fn b_wgsl(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let kernel = kernel_arg("gpu/wgsl", a, "kernel")?;
-    Ok(Value::Str(Rc::new(kernel.wgsl.clone())))
-}
+    pub(super) fn b_wgsl(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let kernel = kernel_arg("gpu/wgsl", a, "kernel")?;
+        Ok(Value::Str(Rc::new(kernel.wgsl.clone())))
+    }
 
-/// `(%gpu-kernel wgsl '(defkernel name params body...))`: checks the form again (it was checked
-/// when expanded) to get the IR the CPU back end runs.
-fn b_kernel(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let wgsl = arg_str("%gpu-kernel", a, 1)?;
-    let span = slight_core::Span::default();
-    let form = crate::convert::value_to_sexp(&a[1], span).map_err(|e| gpu_error("defkernel", e))?;
-    let items = form.as_list().filter(|l| l.first().is_some_and(|h| h.is_sym("defkernel")));
-    let Some(items) = items else { return Err(gpu_error("%gpu-kernel", "expects a quoted defkernel form")) };
-    let ir = slight_core::kernel::check_kernel(&items[1..], span).map_err(|e| gpu_error("defkernel", e.message))?;
-    Ok(wrap(GpuObject::Kernel(Box::new(KernelObject::new(ir, wgsl.to_string())))))
+    /// `(%gpu-kernel wgsl '(defkernel name params body...))`: checks the form again (it was checked
+    /// when expanded) to get the IR the CPU back end runs.
+    pub(super) fn b_kernel(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        let wgsl = arg_str("%gpu-kernel", a, 1)?;
+        let span = slight_core::Span::default();
+        let form = crate::convert::value_to_sexp(&a[1], span).map_err(|e| gpu_error("defkernel", e))?;
+        let items = form.as_list().filter(|l| l.first().is_some_and(|h| h.is_sym("defkernel")));
+        let Some(items) = items else { return Err(gpu_error("%gpu-kernel", "expects a quoted defkernel form")) };
+        let ir = slight_core::kernel::check_kernel(&items[1..], span).map_err(|e| gpu_error("defkernel", e.message))?;
+        Ok(wrap(GpuObject::Kernel(Box::new(KernelObject::new(ir, wgsl.to_string())))))
+    }
 }

@@ -1,6 +1,6 @@
 //! `math/` builtins (`math/mod` and `math/div` live with the core operators).
 //!
-//! Integer rules (LANGUAGE.md §2): `abs`, `sign`, `min`, `max` keep integers integer; `floor`,
+//! Integer rules (docs/LANGUAGE.md §2): `abs`, `sign`, `min`, `max` keep integers integer; `floor`,
 //! `ceil`, `round`, `trunc` turn a float into an integer (an error when it has no i64 value:
 //! NaN, ±inf, or outside the i64 range) and return integers unchanged; `pow` stays integer for
 //! an integer base and a non-negative integer exponent, with overflow checking. Every other

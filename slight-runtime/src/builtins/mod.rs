@@ -6,6 +6,23 @@
 //! concatenates them once. Argument checks use the `arg_*` helpers so every builtin reports
 //! wrong types the same way: `Type error: NAME expects a TYPE as argument N, got ACTUAL`.
 
+/// Defines the builtins of a cargo feature this build lacks: each keeps its place, arity and doc
+/// in the table, and a call is an error naming the builtin and the feature, e.g.
+/// `gpu/run: this build has no GPU support (feature "gpu")`.
+#[allow(unused_macros)] // used only in builds without some feature
+macro_rules! feature_off {
+    ($feature:literal, $what:literal; $($func:ident => $name:literal),* $(,)?) => {
+        $(
+            fn $func(
+                _: &mut dyn $crate::builtins::Host,
+                _: &[$crate::value::Value],
+            ) -> Result<$crate::value::Value, $crate::error::ErrorValue> {
+                Err($crate::builtins::feature_missing($name, $what, $feature))
+            }
+        )*
+    };
+}
+
 mod core;
 mod fs;
 mod gpu;
@@ -25,8 +42,8 @@ mod types;
 pub use self::core::{apply_args, join_print};
 use crate::error::{type_error, ErrorValue};
 use crate::value::Value;
-use once_cell::sync::Lazy;
 use std::path::PathBuf;
+use std::sync::LazyLock;
 
 /// What a builtin may ask of whoever runs it (the VM, or compiled code's runtime).
 pub trait Host {
@@ -148,11 +165,17 @@ impl BuiltinState {
     }
 }
 
+/// The error of a builtin whose cargo feature this build lacks (see `feature_off!`).
+#[allow(dead_code)] // used only in builds without some feature
+pub(crate) fn feature_missing(name: &str, what: &str, feature: &str) -> ErrorValue {
+    ErrorValue::new("FeatureError", format!("{name}: this build has no {what} (feature \"{feature}\")"))
+}
+
 /// Index of `apply` in [`BUILTINS`]: the VM performs it as a call (no Rust recursion).
 pub const APPLY: u32 = 0;
 
 /// Every builtin, in id order.
-pub static BUILTINS: Lazy<Vec<BuiltinDef>> = Lazy::new(|| {
+pub static BUILTINS: LazyLock<Vec<BuiltinDef>> = LazyLock::new(|| {
     let tables: &[&[BuiltinDef]] = &[
         core::TABLE,
         list::TABLE,
@@ -261,7 +284,8 @@ pub fn reference_markdown() -> String {
 }
 
 /// Id of `method/call`, which the VM performs as a call like `apply`.
-pub static METHOD_CALL: Lazy<u32> = Lazy::new(|| builtin_id("method/call").expect("method/call is in the table"));
+pub static METHOD_CALL: LazyLock<u32> =
+    LazyLock::new(|| builtin_id("method/call").expect("method/call is in the table"));
 
 /// Looks a builtin up by name.
 pub fn builtin_id(name: &str) -> Option<u32> {

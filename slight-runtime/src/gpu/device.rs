@@ -5,8 +5,8 @@
 //! error scope, and the device's uncaptured-error handler only records, so a bad shader, a bad
 //! binding or an allocation failure becomes a Slight error and the device stays usable.
 
-use once_cell::sync::OnceCell;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::OnceLock;
 use std::sync::{Arc, Mutex};
 
 /// Which back end runs kernels.
@@ -63,7 +63,7 @@ pub struct Choice {
     pub forced_error: Option<String>,
 }
 
-static CHOICE: OnceCell<Choice> = OnceCell::new();
+static CHOICE: OnceLock<Choice> = OnceLock::new();
 static ANNOUNCED: AtomicBool = AtomicBool::new(false);
 
 /// The back end, chosen on first use.

@@ -1,4 +1,4 @@
-//! GPU compute, shared by the VM and compiled code (LANGUAGE.md §8).
+//! GPU compute, shared by the VM and compiled code (docs/LANGUAGE.md §8).
 //!
 //! - [`device`]: the wgpu device, chosen once per program (`SLIGHT_GPU`), or the CPU fallback.
 //! - [`cpu`]: the CPU fallback, which interprets a kernel's checked IR.
@@ -64,22 +64,7 @@ pub fn gpu() -> Result<Option<&'static device::Gpu>, String> {
     Ok(choice.gpu.as_ref())
 }
 
-/// Parses and validates WGSL with naga; the error names the line and shows it.
-pub fn validate_wgsl(source: &str) -> Result<naga::Module, String> {
-    let module = naga::front::wgsl::parse_str(source).map_err(|e| {
-        let at =
-            e.location(source).map(|l| format!(" at line {}:{}", l.line_number, l.line_position)).unwrap_or_default();
-        format!("invalid WGSL{at}: {}\n{}", e.message(), e.emit_to_string(source).trim_end())
-    })?;
-    let mut validator =
-        naga::valid::Validator::new(naga::valid::ValidationFlags::all(), naga::valid::Capabilities::default());
-    validator.validate(&module).map_err(|e| {
-        let at =
-            e.location(source).map(|l| format!(" at line {}:{}", l.line_number, l.line_position)).unwrap_or_default();
-        format!("invalid WGSL{at}: {}\n{}", e.as_inner(), e.emit_to_string(source).trim_end())
-    })?;
-    Ok(module)
-}
+pub use crate::wgsl::validate_wgsl;
 
 // ---- arrays (buffers) ----
 
@@ -351,7 +336,7 @@ impl Pipeline {
 pub struct KernelObject {
     pub ir: Kernel,
     pub wgsl: String,
-    pipeline: once_cell::unsync::OnceCell<wgpu::ComputePipeline>,
+    pipeline: std::cell::OnceCell<wgpu::ComputePipeline>,
     /// The parameter block's buffer and the bind group of the last call, reused while a call
     /// passes the same arrays (so a repeated `gpu/run` only writes the parameters and submits).
     bound: RefCell<Option<Bound>>,
@@ -402,10 +387,14 @@ impl KernelObject {
     }
 
     fn run_gpu(&self, g: &device::Gpu, args: &[KernelArg], grid: u32) -> Result<(), String> {
-        let pipeline = self.pipeline.get_or_try_init(|| {
-            let module = g.shader(&self.wgsl)?;
-            g.pipeline(&module, wgsl::ENTRY_POINT)
-        })?;
+        let pipeline = match self.pipeline.get() {
+            Some(p) => p,
+            None => {
+                let module = g.shader(&self.wgsl)?;
+                let made = g.pipeline(&module, wgsl::ENTRY_POINT)?;
+                self.pipeline.get_or_init(|| made)
+            }
+        };
         let groups = grid.div_ceil(wgsl::WORKGROUP_SIZE);
         let max = g.limits.max_compute_workgroups_per_dimension.max(1);
         let x = groups.min(max);
