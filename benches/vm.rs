@@ -4,8 +4,9 @@
 //! Run with `cargo bench --bench vm`. The whole-program comparisons against other languages
 //! live in `benches/programs/` and `benches/compare.py`.
 
-use criterion::{black_box, criterion_group, criterion_main, Criterion};
+use criterion::{criterion_group, criterion_main, Criterion};
 use slight::{Value, Vm};
+use std::hint::black_box;
 use std::time::Duration;
 
 fn warm_vm() -> Vm {

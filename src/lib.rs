@@ -9,6 +9,7 @@
 //! vm.eval("(defun twice (x) (add x x))").unwrap();
 //! assert_eq!(vm.call("twice", &[slight::Value::Int(21)]).unwrap(), slight::Value::Int(42));
 //! ```
+#![warn(missing_docs)]
 
 #[cfg(feature = "codegen")]
 pub mod build;

@@ -1,349 +1,213 @@
-//! Bytecode: the register-machine instruction set, function prototypes and the disassembler.
+//! Bytecode: the register-machine instruction set ([`Instr`]), function prototypes ([`Proto`]),
+//! their verifier and the disassembler.
 //!
-//! Every instruction is 8 bytes. Operands named `dst`, `a`, `b`, `src`, `base` are register
-//! numbers relative to the current frame; jumps are relative to the next instruction.
+//! Every instruction is 8 bytes. Register operands are relative to the running frame's base;
+//! jump offsets are relative to the instruction after the jump. [`Instr`]'s documentation
+//! defines the notation of each instruction's line. `compiler.rs` emits the instructions; the
+//! interpreter loop in `vm/interp.rs` runs them (calls, returns and handlers: `vm/call.rs`).
 
 use crate::value::Value;
 use slight_core::{SourceMap, Span, Type};
 use std::fmt::Write as _;
 use std::rc::Rc;
 
+/// A register number, relative to the running frame's base (`R[x]` in [`Instr`]'s notation).
 pub type Reg = u16;
 
+/// One VM instruction: a tag and its operands in 8 bytes. Each instruction's line states its
+/// effect (in the spirit of Lua's `lopcodes.h`), in this notation:
+///
+/// - `R[x]`: register `x` of the running frame (VM stack slot `frame.base + x`); `R[a..b]` is
+///   `R[a]` up to `R[b-1]`. A function's parameters arrive in `R[0..nparams]`, a variadic
+///   function's rest list in `R[nparams]`. Operands `dst`, `src`, `a`, `b`, `cond`, `slot`,
+///   `start`, `base`, `func`, `reg`, `err`, `form`, `scan`, `ms` are registers.
+/// - `K[i]`: constant `i` of the function ([`Proto::consts`]); `P[i]`: its nested function `i`
+///   ([`Proto::protos`]); `C[i]`: capture `i` of the running closure (a value, or the cell of a
+///   captured variable).
+/// - `G[i]`: slot `i` of the VM's global table (indices from `GlobalNames`, shared by all code).
+///   Reading, calling or `set!`-ing an undefined global raises a `NameError`.
+/// - `cell(v)`: a fresh mutable cell holding `v`; `*x`: the value in cell `x` (`x` itself when
+///   it is not a cell).
+/// - `pc`: the index of the next instruction. It is advanced before an instruction runs, so
+///   `pc += offset` continues at (index of the jump) + 1 + `offset`: `offset = 0` falls through.
+///   `offset` is an `i32` in `Jump`, `JumpIfFalse`, `JumpIfTrue`, `JumpIfNotEmpty` and `TryPush`,
+///   an `i16` elsewhere (a function with longer branches is compiled again without fused jumps).
+/// - `value`: an immediate operand (`i16` unless stated otherwise). `truthy(v)`: `v` is neither
+///   `nil` nor `false`.
+/// - Numbers: `+ - *` on two integers are checked (overflow raises an `ArithmeticError`), a float
+///   operand makes the result a float, any other operand raises a `TypeError`. `< <= > >=` take
+///   numbers only (else `TypeError`), compare integers with floats exactly and are false with a
+///   NaN. `==` is [`Value::equals`]: deep on lists and maps, numeric on numbers, never an error.
+/// - Raising an error unwinds to the innermost handler ([`Instr::TryPush`]) of this interpreter
+///   run, dropping the frames above the handler's; without one, the run ends with the error.
+/// - Calls: `args` are `R[base+1..base+1+argc]`. The callee's frame starts at the caller's
+///   `R[base+1]` (its `R[0]` is the first argument), so the compiler puts `base` above every
+///   live register; the result lands in the caller's `R[base]`. Closures get a frame; builtins,
+///   registered and compiled functions are called directly; `apply`, `method/call`, objects and
+///   quoted names are first rewritten into plain calls. Arity errors raise an `ArityError`,
+///   non-functions a `TypeError`, too deep a nesting a `StackOverflow`.
+/// - tick: the instruction uses one unit of the process's time slice; when the slice is used up
+///   and another process is runnable, this one yields and runs the instruction again on resuming.
+/// - `mailbox`, `deadline`: the current process's message queue (oldest first) and the deadline
+///   of its `receive`.
 #[derive(Clone, Copy, Debug, PartialEq)]
+// Operands are described by each instruction's line (see the notation above), not one by one.
+#[allow(missing_docs)]
 pub enum Instr {
-    LoadNil {
-        dst: Reg,
-    },
-    LoadBool {
-        dst: Reg,
-        value: bool,
-    },
-    LoadInt {
-        dst: Reg,
-        value: i32,
-    },
-    LoadConst {
-        dst: Reg,
-        index: u32,
-    },
-    Move {
-        dst: Reg,
-        src: Reg,
-    },
-    /// Copy of a captured (unshared) value.
-    GetCapture {
-        dst: Reg,
-        index: u16,
-    },
-    /// Read through a captured cell.
-    GetCaptureCell {
-        dst: Reg,
-        index: u16,
-    },
-    SetCaptureCell {
-        index: u16,
-        src: Reg,
-    },
-    /// Read a local that lives in a cell.
-    GetCell {
-        dst: Reg,
-        slot: Reg,
-    },
-    SetCell {
-        slot: Reg,
-        src: Reg,
-    },
-    /// Replace the value in `slot` by a fresh cell holding it.
-    MakeCell {
-        slot: Reg,
-    },
-    GetGlobal {
-        dst: Reg,
-        index: u32,
-    },
-    /// `set!` on a global: it must already be defined.
-    SetGlobal {
-        index: u32,
-        src: Reg,
-    },
-    DefGlobal {
-        index: u32,
-        src: Reg,
-    },
-    Add {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Sub {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Mul {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Div {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    AddInt {
-        dst: Reg,
-        a: Reg,
-        value: i16,
-    },
-    SubInt {
-        dst: Reg,
-        a: Reg,
-        value: i16,
-    },
-    Eq {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Ne {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Lt {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Gt {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Le {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Ge {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Not {
-        dst: Reg,
-        a: Reg,
-    },
-    Neg {
-        dst: Reg,
-        a: Reg,
-    },
-    Cons {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Head {
-        dst: Reg,
-        a: Reg,
-    },
-    Tail {
-        dst: Reg,
-        a: Reg,
-    },
-    IsEmpty {
-        dst: Reg,
-        a: Reg,
-    },
-    /// `dst = (list r[start] .. r[start+count-1])`
-    List {
-        dst: Reg,
-        start: Reg,
-        count: u16,
-    },
-    Append {
-        dst: Reg,
-        start: Reg,
-        count: u16,
-    },
-    /// `Append` whose last register is a dotted tail (quasiquote `(a . ,rest)`).
-    AppendDotted {
-        dst: Reg,
-        start: Reg,
-        count: u16,
-    },
-    Field {
-        dst: Reg,
-        a: Reg,
-        b: Reg,
-    },
-    Jump {
-        offset: i32,
-    },
-    JumpIfFalse {
-        cond: Reg,
-        offset: i32,
-    },
-    JumpIfTrue {
-        cond: Reg,
-        offset: i32,
-    },
-    /// Compare two registers and jump when the comparison is false (fused `if (< a b)`).
-    JumpIfNotLt {
-        a: Reg,
-        b: Reg,
-        offset: i16,
-    },
-    JumpIfNotLe {
-        a: Reg,
-        b: Reg,
-        offset: i16,
-    },
-    JumpIfNotEq {
-        a: Reg,
-        b: Reg,
-        offset: i16,
-    },
-    /// Jump unless `r[a]` is an empty list (fused `if (empty? x)`).
-    JumpIfNotEmpty {
-        a: Reg,
-        offset: i32,
-    },
-    /// Compare a register with a small integer and jump when the comparison is false.
-    JumpIfNotLtInt {
-        a: Reg,
-        value: i16,
-        offset: i16,
-    },
-    JumpIfNotLeInt {
-        a: Reg,
-        value: i16,
-        offset: i16,
-    },
-    JumpIfNotGtInt {
-        a: Reg,
-        value: i16,
-        offset: i16,
-    },
-    JumpIfNotGeInt {
-        a: Reg,
-        value: i16,
-        offset: i16,
-    },
-    JumpIfNotEqInt {
-        a: Reg,
-        value: i16,
-        offset: i16,
-    },
-    /// Call `r[base]` with `argc` arguments in the registers after it; result in `r[base]`.
-    Call {
-        base: Reg,
-        argc: u16,
-    },
-    TailCall {
-        base: Reg,
-        argc: u16,
-    },
-    /// `Call` of the global `index` (saves loading the callee into `r[base]`).
-    CallGlobal {
-        base: Reg,
-        argc: u8,
-        index: u32,
-    },
-    TailCallGlobal {
-        base: Reg,
-        argc: u8,
-        index: u32,
-    },
-    /// `Call` of the function in register `func` (saves copying it to `r[base]`).
-    CallLocal {
-        base: Reg,
-        argc: u8,
-        func: Reg,
-    },
-    TailCallLocal {
-        base: Reg,
-        argc: u8,
-        func: Reg,
-    },
-    Return {
-        src: Reg,
-    },
-    Closure {
-        dst: Reg,
-        proto: u32,
-    },
-    CheckType {
-        reg: Reg,
-        ty: Type,
-    },
-    /// Push a handler: an error jumps to `pc + offset` with the error value in `err`.
-    TryPush {
-        err: Reg,
-        offset: i32,
-    },
+    /// `R[dst] := nil`
+    LoadNil { dst: Reg },
+    /// `R[dst] := value` (a boolean)
+    LoadBool { dst: Reg, value: bool },
+    /// `R[dst] := value` (an `i32`; larger integer literals use `LoadConst`)
+    LoadInt { dst: Reg, value: i32 },
+    /// `R[dst] := K[index]` (also a `fun` that captures nothing: one closure, made at compile time)
+    LoadConst { dst: Reg, index: u32 },
+    /// `R[dst] := R[src]`
+    Move { dst: Reg, src: Reg },
+    /// `R[dst] := C[index]` (a captured variable that is never assigned: a copy of its value)
+    GetCapture { dst: Reg, index: u16 },
+    /// `R[dst] := *C[index]` (a captured variable that is assigned: it lives in a cell)
+    GetCaptureCell { dst: Reg, index: u16 },
+    /// `*C[index] := R[src]` (`set!` of a captured variable; nothing happens if `C[index]` is not a cell)
+    SetCaptureCell { index: u16, src: Reg },
+    /// `R[dst] := *R[slot]` (a local that lives in a cell)
+    GetCell { dst: Reg, slot: Reg },
+    /// `*R[slot] := R[src]`, or `R[slot] := cell(R[src])` if `R[slot]` is not a cell
+    SetCell { slot: Reg, src: Reg },
+    /// `R[slot] := cell(R[slot])` (a captured and assigned local, when it is bound)
+    MakeCell { slot: Reg },
+    /// `R[dst] := G[index]` (`NameError` if undefined)
+    GetGlobal { dst: Reg, index: u32 },
+    /// `G[index] := R[src]` (`set!`: `NameError` if `G[index]` is undefined)
+    SetGlobal { index: u32, src: Reg },
+    /// `G[index] := R[src]` (a top-level `def`: defines or redefines)
+    DefGlobal { index: u32, src: Reg },
+    /// `R[dst] := R[a] + R[b]` (integers checked for overflow, else floats, else a `TypeError`)
+    Add { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := R[a] - R[b]` (integers checked for overflow, else floats, else a `TypeError`)
+    Sub { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := R[a] * R[b]` (integers checked for overflow, else floats, else a `TypeError`)
+    Mul { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := R[a] / R[b]`, always a float (integer divisor 0: `ArithmeticError`; floats: IEEE)
+    Div { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := R[a] + value` (as `Add`)
+    AddInt { dst: Reg, a: Reg, value: i16 },
+    /// `R[dst] := R[a] - value` (as `Sub`)
+    SubInt { dst: Reg, a: Reg, value: i16 },
+    /// `R[dst] := R[a] == R[b]` (structural equality; also literal patterns of `match`)
+    Eq { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := not (R[a] == R[b])`
+    Ne { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := R[a] < R[b]` (numbers only)
+    Lt { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := R[a] > R[b]` (numbers only)
+    Gt { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := R[a] <= R[b]` (numbers only)
+    Le { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := R[a] >= R[b]` (numbers only)
+    Ge { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := not truthy(R[a])`
+    Not { dst: Reg, a: Reg },
+    /// `R[dst] := -R[a]` (integer overflow: `ArithmeticError`; not a number: `TypeError`)
+    Neg { dst: Reg, a: Reg },
+    /// `R[dst] := cons(R[a], R[b])`: head `R[a]`, tail `R[b]` (a list or nil, else a `TypeError`)
+    Cons { dst: Reg, a: Reg, b: Reg },
+    /// `R[dst] := head(R[a])` (nil for `()` and nil; not a list: `TypeError`)
+    Head { dst: Reg, a: Reg },
+    /// `R[dst] := tail(R[a])` (`()` for `()` and nil; not a list: `TypeError`)
+    Tail { dst: Reg, a: Reg },
+    /// `R[dst] := empty?(R[a])` (lists, nil, strings, maps; anything else: `TypeError`)
+    IsEmpty { dst: Reg, a: Reg },
+    /// `R[dst] := (list R[start] .. R[start+count-1])`
+    List { dst: Reg, start: Reg, count: u16 },
+    /// `R[dst] :=` the lists `R[start..start+count]` concatenated (nil is `()`; a non-list: `TypeError`)
+    Append { dst: Reg, start: Reg, count: u16 },
+    /// As `Append`, but a last part that is not a list is a dotted tail: `(.. . R[last])`, kept
+    /// after a `.` symbol (quasiquote `(a . ,rest)`).
+    AppendDotted { dst: Reg, start: Reg, count: u16 },
+    /// `R[dst] := R[a].R[b]` (`x.name` on a local; `R[b]` a string): an error's `message`, `type`,
+    /// `payload`/`value`; a map's entry under keyword, then string key (nil if none); an object's slot.
+    Field { dst: Reg, a: Reg, b: Reg },
+    /// `pc += offset`; tick if `offset < 0` (a loop's back edge)
+    Jump { offset: i32 },
+    /// `if not truthy(R[cond]) then pc += offset`
+    JumpIfFalse { cond: Reg, offset: i32 },
+    /// `if truthy(R[cond]) then pc += offset` (`or`)
+    JumpIfTrue { cond: Reg, offset: i32 },
+    /// `if not (R[a] < R[b]) then pc += offset` (fused `if (< a b)`; also `(> b a)`)
+    JumpIfNotLt { a: Reg, b: Reg, offset: i16 },
+    /// `if not (R[a] <= R[b]) then pc += offset` (fused `if (<= a b)`; also `(>= b a)`)
+    JumpIfNotLe { a: Reg, b: Reg, offset: i16 },
+    /// `if not (R[a] == R[b]) then pc += offset` (fused `if (== a b)`)
+    JumpIfNotEq { a: Reg, b: Reg, offset: i16 },
+    /// `if not empty?(R[a]) then pc += offset` (fused `if (empty? x)`; errors as `IsEmpty`)
+    JumpIfNotEmpty { a: Reg, offset: i32 },
+    /// `if not (R[a] < value) then pc += offset`
+    JumpIfNotLtInt { a: Reg, value: i16, offset: i16 },
+    /// `if not (R[a] <= value) then pc += offset`
+    JumpIfNotLeInt { a: Reg, value: i16, offset: i16 },
+    /// `if not (R[a] > value) then pc += offset`
+    JumpIfNotGtInt { a: Reg, value: i16, offset: i16 },
+    /// `if not (R[a] >= value) then pc += offset`
+    JumpIfNotGeInt { a: Reg, value: i16, offset: i16 },
+    /// `if not (R[a] == value) then pc += offset` (also an inline `receive`'s clause dispatch)
+    JumpIfNotEqInt { a: Reg, value: i16, offset: i16 },
+    /// `R[base] := R[base](args)`; tick
+    Call { base: Reg, argc: u16 },
+    /// `return R[base](args)`; tick. A closure replaces this frame (`R[0..argc] := args; pc := 0`);
+    /// other callees, and prelude closures, set `R[base]` and fall through to a `Return base`.
+    TailCall { base: Reg, argc: u16 },
+    /// `R[base] := G[index](args)`; tick (saves loading the callee into `R[base]`)
+    CallGlobal { base: Reg, argc: u8, index: u32 },
+    /// `return G[index](args)`, as `TailCall`; a self call (`G[index]` is the running closure)
+    /// restarts this frame in place.
+    TailCallGlobal { base: Reg, argc: u8, index: u32 },
+    /// `R[base] := R[func](args)`; tick (saves copying the callee to `R[base]`)
+    CallLocal { base: Reg, argc: u8, func: Reg },
+    /// `return R[func](args)`, as `TailCall`
+    TailCallLocal { base: Reg, argc: u8, func: Reg },
+    /// `return R[src]`: pop the frame, store `R[src]` in the caller's `R[base]` (or `Eval`'s `R[dst]`);
+    /// returning from the run's entry frame ends the run with that value
+    Return { src: Reg },
+    /// `R[dst] := closure(P[proto])`, capture `i` from `P[proto].captures[i]`: `R[r]` or `C[j]` (cells shared)
+    Closure { dst: Reg, proto: u32 },
+    /// raise a `TypeError` unless `*R[reg]` has type `ty` (typed bindings, parameters and results)
+    CheckType { reg: Reg, ty: Type },
+    /// push handler `(this frame, err, target := pc + offset)`; an error it catches (it is the innermost)
+    /// drops the frames above this one, then `R[err] := error; pc := target`
+    TryPush { err: Reg, offset: i32 },
+    /// pop the innermost handler (its `try` body completed, or the `catch` body of a `try` with `finally`)
     TryPop,
-    Throw {
-        src: Reg,
-    },
-    /// Raise the "No match" error for `src`.
-    MatchFail {
-        src: Reg,
-    },
-    /// `dst = src is a list with exactly (or, if !exact, at least) len elements`.
-    TestList {
-        dst: Reg,
-        src: Reg,
-        len: u16,
-        exact: bool,
-    },
-    /// `dst = nth(src, index)` (the list shape was checked before).
-    Nth {
-        dst: Reg,
-        src: Reg,
-        index: u16,
-    },
-    /// `dst = src` without its first `count` elements.
-    Drop {
-        dst: Reg,
-        src: Reg,
-        count: u16,
-    },
-    /// `dst = eval(form)` with the environment described by `proto.eval_envs[env]`.
-    Eval {
-        dst: Reg,
-        form: Reg,
-        env: u16,
-    },
-    DefMacro {
-        name: u32,
-        src: Reg,
-    },
-    /// Starts an inline `receive` (see `Compiler::inline_receive`): the deadline from the
-    /// timeout in `ms` (nil: none), and `scan = 0` (index of the next queued message to try).
-    RecvStart {
-        scan: Reg,
-        ms: Reg,
-    },
-    /// `dst = mailbox[scan]` and jump by `offset` (to the clause patterns). With no such
-    /// message: falls through (to the `after` branch) when the deadline has passed, otherwise
-    /// waits for a message and runs again.
-    RecvNext {
-        scan: Reg,
-        dst: Reg,
-        offset: i16,
-    },
-    /// The message at `scan` matched: moves it from the mailbox to `dst`; the wait is over.
-    RecvTake {
-        scan: Reg,
-        dst: Reg,
-    },
-    /// The message at `scan` matched no clause: it stays queued, `scan += 1`.
-    RecvSkip {
-        scan: Reg,
-    },
+    /// raise `R[src]`: an error (re-raised as is if it has a position), a string as an `Error` with
+    /// that message, another value as an `Error` carrying it as payload
+    Throw { src: Reg },
+    /// raise a `MatchError` "No match for value: `R[src]`" (no `match` clause matched)
+    MatchFail { src: Reg },
+    /// `R[dst] := R[src]` is a list (nil: `()`) of length `== len` if `exact`, else `>= len`
+    TestList { dst: Reg, src: Reg, len: u16, exact: bool },
+    /// `R[dst] := R[src][index]` (nil if out of range or not a list; `TestList` checked the shape)
+    Nth { dst: Reg, src: Reg, index: u16 },
+    /// `R[dst] := R[src]` without its first `count` elements (`()` if shorter or not a list)
+    Drop { dst: Reg, src: Reg, count: u16 },
+    /// `R[dst] := eval(R[form])`: compiled now, seeing the names and cells of
+    /// `eval_envs[env]` ([`Proto::eval_envs`]), and run in a new frame returning to `R[dst]`
+    Eval { dst: Reg, form: Reg, env: u16 },
+    /// `macros[K[name]] := R[src]` (`defmacro`: `K[name]` is the name, `R[src]` the expander)
+    DefMacro { name: u32, src: Reg },
+    /// `deadline := now + R[ms]` milliseconds (nil: none; a bad timeout raises an error);
+    /// `R[scan] := 0` (the next message to try; an inline `receive`: see `FnCompiler::receive_inline`)
+    RecvStart { scan: Reg, ms: Reg },
+    /// `if mailbox[R[scan]] then R[dst] := mailbox[R[scan]]; pc += offset`, else at the deadline
+    /// clear it and fall through (to `after`), else wait for a message and run again
+    RecvNext { scan: Reg, dst: Reg, offset: i16 },
+    /// `R[dst] := remove mailbox[R[scan]]`; the wait is over (`deadline := none`)
+    RecvTake { scan: Reg, dst: Reg },
+    /// `R[scan] += 1` (the message matched no clause and stays queued)
+    RecvSkip { scan: Reg },
 }
+
+// The dispatch loop and its cache footprint are designed for 8-byte instructions.
+const _: () = assert!(std::mem::size_of::<Instr>() == 8);
 
 /// Where a closure gets each captured variable from, in the frame creating it.
 #[derive(Clone, Copy, Debug)]
@@ -357,23 +221,35 @@ pub enum CaptureSrc {
 /// A compiled function.
 #[derive(Debug, Default)]
 pub struct Proto {
+    /// The function's name (`None`: an anonymous `fun`; `<toplevel>` for a top-level form).
     pub name: Option<String>,
+    /// Fixed parameters, passed in `R[0..nparams]`.
     pub nparams: u16,
+    /// Takes a rest list after the fixed parameters, in `R[nparams]`.
     pub variadic: bool,
+    /// Registers a frame of this function uses: every register operand is below it.
     pub nregs: u16,
+    /// The instructions; execution starts at index 0.
     pub code: Vec<Instr>,
     /// The span of each instruction (parallel to `code`).
     pub spans: Vec<Span>,
+    /// The constants `K` (`LoadConst`, and the names of `DefMacro`).
     pub consts: Vec<Value>,
+    /// The functions `P` defined in this one (`Closure`'s `proto`; those capturing nothing are
+    /// loaded from `consts` and listed here for the disassembler).
     pub protos: Vec<Rc<Proto>>,
+    /// Where `Closure` takes each of the new closure's captures `C` from, in the creating frame.
     pub captures: Vec<CaptureSrc>,
+    /// The declared result type, checked before returning (`CheckType`).
     pub ret: Option<Type>,
     /// For each `Eval` instruction: the visible names and where their cells are.
     pub eval_envs: Vec<Vec<(String, CaptureSrc)>>,
+    /// The source span of the whole function.
     pub span: Span,
 }
 
 impl Proto {
+    /// The function's name, or `lambda` for an anonymous one (listings, stack traces).
     pub fn display_name(&self) -> &str {
         self.name.as_deref().unwrap_or("lambda")
     }
@@ -575,13 +451,5 @@ impl Proto {
             }
         }
         Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    #[test]
-    fn instructions_are_8_bytes() {
-        assert_eq!(std::mem::size_of::<super::Instr>(), 8);
     }
 }

@@ -64,14 +64,17 @@ impl Output {
 /// A compile error at a Slight source position.
 #[derive(Clone, Debug)]
 pub struct CompileError {
+    /// What went wrong, without the position.
     pub message: String,
     /// The source file name as given to [`compile`] (or the included file's path).
     pub file: String,
     /// 1-based line and column (0 when unknown).
     pub line: u32,
+    /// 1-based column (0 when unknown).
     pub col: u32,
     /// Byte range in that file.
     pub start: u32,
+    /// End of the byte range (exclusive).
     pub end: u32,
     /// True when the error is in the file given to [`compile`] (not in an included file).
     pub in_main_file: bool,

@@ -51,13 +51,18 @@ pub type Code = fn(&mut Vm, &[Value], &[Value]) -> Res;
 
 /// The static description of a compiled function.
 pub struct FnInfo {
+    /// The function's name, or `None` for an anonymous function (used in arity errors).
     pub name: Option<&'static str>,
+    /// The number of fixed parameters.
     pub nparams: u32,
+    /// Whether it accepts more than `nparams` arguments (the extra ones form its rest parameter).
     pub variadic: bool,
+    /// The compiled body.
     pub code: Code,
 }
 
 impl FnInfo {
+    /// A function description (`const`, for the statics that generated code declares).
     pub const fn new(name: Option<&'static str>, nparams: u32, variadic: bool, code: Code) -> FnInfo {
         FnInfo { name, nparams, variadic, code }
     }
@@ -65,7 +70,9 @@ impl FnInfo {
 
 /// A compiled function value: its code and the values it captured.
 pub struct CompiledFn {
+    /// The function's static description.
     pub info: &'static FnInfo,
+    /// The captured values, in the order the code indexes them.
     pub env: Box<[Value]>,
 }
 
@@ -83,14 +90,20 @@ impl Drop for CompiledFn {
 pub struct Site {
     /// Index into the module's `files`.
     pub file: u32,
+    /// Start of the operation's byte range in that file.
     pub start: u32,
+    /// End of the operation's byte range (exclusive).
     pub end: u32,
+    /// 1-based line of the start.
     pub line: u32,
+    /// 1-based column of the start.
     pub col: u32,
+    /// The enclosing function's name as the Slight stack shows it (`lambda` for an anonymous one).
     pub function: &'static str,
 }
 
 impl Site {
+    /// A site (`const`, for the statics that generated code declares).
     pub const fn new(file: u32, start: u32, end: u32, line: u32, col: u32, function: &'static str) -> Site {
         Site { file, start, end, line, col, function }
     }
@@ -105,6 +118,7 @@ pub struct Module {
     pub consts: &'static [&'static str],
     /// The global names the module uses, in the order its code indexes them.
     pub globals: &'static [&'static str],
+    /// The error sites, indexed by the `site` numbers the code passes to [`at`].
     pub sites: &'static [Site],
     /// `(vm id << 32) | index into that VM's module states`, for the last VM seen.
     cache: AtomicU64,
@@ -120,6 +134,7 @@ pub(crate) struct ModuleState {
 }
 
 impl Module {
+    /// A module's static tables; its per-VM state is made the first time it meets each VM.
     pub const fn new(
         files: &'static [(&'static str, &'static str)],
         consts: &'static [&'static str],
@@ -263,12 +278,12 @@ pub fn call(vm: &mut Vm, f: &Value, args: &[Value]) -> Res {
 /// form counts as a frame too ([`run_forms`]), which this call leaves, so that the frame
 /// limit stops the same recursion on both paths.
 pub fn form_tail_call(vm: &mut Vm, f: &Value, args: &[Value]) -> Res {
-    if matches!(f, Value::Builtin(_)) || vm.native_depth == 0 {
+    if matches!(f, Value::Builtin(_)) || vm.exec.native_depth == 0 {
         return call(vm, f, args);
     }
-    vm.native_depth -= 1;
+    vm.exec.native_depth -= 1;
     let r = call(vm, f, args);
-    vm.native_depth += 1;
+    vm.exec.native_depth += 1;
     r
 }
 
@@ -474,12 +489,12 @@ fn enter_counted<T, E>(
     f: impl FnOnce(&mut Vm) -> Result<T, E>,
 ) -> Result<T, E> {
     vm.budget = vm.budget.wrapping_sub(1);
-    if vm.native_depth + vm.frame_count() >= MAX_FRAMES || vm.budget == 0 {
+    if vm.exec.native_depth + vm.frame_count() >= MAX_FRAMES || vm.budget == 0 {
         slow(vm)?;
     }
-    vm.native_depth += 1;
+    vm.exec.native_depth += 1;
     let r = with_stack(vm, f, no_room);
-    vm.native_depth -= 1;
+    vm.exec.native_depth -= 1;
     r
 }
 
@@ -491,7 +506,7 @@ fn stack_overflow() -> Res {
 #[cold]
 #[inline(never)]
 fn enter_slow(vm: &mut Vm) -> Result<(), ErrorValue> {
-    if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
+    if vm.exec.native_depth + vm.frame_count() >= MAX_FRAMES {
         vm.budget += 1;
         return stack_overflow().map(|_| ());
     }
@@ -583,7 +598,7 @@ pub fn spec_tick(vm: &mut Vm) -> SpecRes<()> {
 /// stack overflow the VM would (one frame to spare).
 #[inline(always)]
 pub fn spec_reserve(vm: &mut Vm, frames: usize) -> SpecRes<()> {
-    if vm.native_depth + vm.frame_count() + frames >= MAX_FRAMES {
+    if vm.exec.native_depth + vm.frame_count() + frames >= MAX_FRAMES {
         return Err(Bail::Rerun);
     }
     Ok(())
@@ -599,7 +614,7 @@ pub fn spec_call<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> SpecRes<T>) -> SpecR
 #[cold]
 #[inline(never)]
 fn spec_enter_slow(vm: &mut Vm) -> SpecRes<()> {
-    if vm.native_depth + vm.frame_count() >= MAX_FRAMES {
+    if vm.exec.native_depth + vm.frame_count() >= MAX_FRAMES {
         vm.budget += 1;
         return Err(Bail::Rerun);
     }
@@ -679,11 +694,13 @@ pub fn rest_args(args: &[Value], n: usize) -> Value {
 
 // ---- cells (variables that are captured and assigned) ----
 
+/// A new cell holding `v` (for a variable that is captured and assigned).
 #[inline]
 pub fn new_cell(v: Value) -> Value {
     Value::Cell(Rc::new(RefCell::new(v)))
 }
 
+/// The value in a cell; any other value is returned as it is.
 #[inline]
 pub fn cell_get(cell: &Value) -> Value {
     match cell {
@@ -692,6 +709,7 @@ pub fn cell_get(cell: &Value) -> Value {
     }
 }
 
+/// Stores `v` in a cell and returns `v` (a non-cell is left alone).
 #[inline]
 pub fn cell_set(cell: &Value, v: Value) -> Value {
     if let Value::Cell(c) = cell {
@@ -702,21 +720,25 @@ pub fn cell_set(cell: &Value, v: Value) -> Value {
 
 // ---- operations ----
 
+/// Slight truthiness: everything except `nil` and `false` is true.
 #[inline(always)]
 pub fn truthy(v: &Value) -> bool {
     v.is_truthy()
 }
 
+/// `b` as a Slight boolean.
 #[inline(always)]
 pub fn boolean(b: bool) -> Value {
     Value::Bool(b)
 }
 
+/// `i` as a Slight integer.
 #[inline(always)]
 pub fn int(i: i64) -> Value {
     Value::Int(i)
 }
 
+/// `f` as a Slight float.
 #[inline(always)]
 pub fn float(f: f64) -> Value {
     Value::Float(f)
@@ -724,6 +746,8 @@ pub fn float(f: f64) -> Value {
 
 macro_rules! int_fast_path {
     ($name:ident, $checked:ident) => {
+        /// The arithmetic operation, inlined for two integers whose result fits; anything else goes
+        /// to the same operation in [`ops`].
         #[inline(always)]
         pub fn $name(a: &Value, b: &Value) -> Res {
             if let (Value::Int(x), Value::Int(y)) = (a, b) {
@@ -774,11 +798,13 @@ compare_const!(le_i, le, <=);
 compare_const!(gt_i, gt, >);
 compare_const!(ge_i, ge, >=);
 
+/// `/`: always a float; an integer zero divisor is an error (see [`ops::div`]).
 #[inline(always)]
 pub fn div(a: &Value, b: &Value) -> Res {
     ops::div(a, b)
 }
 
+/// Unary minus; negating `i64::MIN` is an `integer overflow` error.
 #[inline(always)]
 pub fn neg(a: &Value) -> Res {
     ops::neg(a)
@@ -786,6 +812,8 @@ pub fn neg(a: &Value) -> Res {
 
 macro_rules! compare {
     ($name:ident, $op:tt) => {
+        /// The numeric comparison, inlined for two integers; anything else goes to the same
+        /// comparison in [`ops`].
         #[inline(always)]
         pub fn $name(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
             if let (Value::Int(x), Value::Int(y)) = (a, b) {
@@ -800,6 +828,7 @@ compare!(le, <=);
 compare!(gt, >);
 compare!(ge, >=);
 
+/// Structural equality (`=`), inlined for two integers.
 #[inline(always)]
 pub fn eq(a: &Value, b: &Value) -> bool {
     if let (Value::Int(x), Value::Int(y)) = (a, b) {
@@ -808,6 +837,7 @@ pub fn eq(a: &Value, b: &Value) -> bool {
     a.equals(b)
 }
 
+/// `cons`: `h` in front of the list `t` (or nil); a type error for any other `t`.
 #[inline(always)]
 pub fn cons(h: &Value, t: &Value) -> Res {
     if let Value::List(l) = t {
@@ -816,6 +846,7 @@ pub fn cons(h: &Value, t: &Value) -> Res {
     ops::cons(h, t)
 }
 
+/// `head`: the first element of a list, nil for an empty list or nil; a type error otherwise.
 #[inline(always)]
 pub fn head(v: &Value) -> Res {
     if let Value::List(Some(c)) = v {
@@ -824,6 +855,7 @@ pub fn head(v: &Value) -> Res {
     ops::head(v)
 }
 
+/// `tail`: a list without its first element, `()` for an empty list or nil; a type error otherwise.
 #[inline(always)]
 pub fn tail(v: &Value) -> Res {
     if let Value::List(Some(c)) = v {
@@ -832,23 +864,29 @@ pub fn tail(v: &Value) -> Res {
     ops::tail(v)
 }
 
+/// `empty?` (see [`ops::is_empty`]).
 #[inline(always)]
 pub fn is_empty(v: &Value) -> Result<bool, ErrorValue> {
     ops::is_empty(v)
 }
 
+/// A list of `items`, in order.
 pub fn list(items: Vec<Value>) -> Value {
     Value::list_from(items)
 }
 
+/// Concatenates lists (see [`ops::append`]).
 pub fn append(parts: Vec<Value>) -> Res {
     ops::append(&parts)
 }
 
+/// Quasiquote splicing, where a last part that is not a list becomes a dotted tail (see
+/// [`ops::append_quasi`]).
 pub fn append_dotted(parts: Vec<Value>) -> Res {
     ops::append_quasi(&parts)
 }
 
+/// Field access `obj.name` on errors, maps and objects (see [`ops::field`]).
 pub fn field(obj: &Value, name: &Value) -> Res {
     ops::field(obj, name)
 }
@@ -923,6 +961,8 @@ pub fn at<T>(r: Result<T, ErrorValue>, vm: &mut Vm, m: &'static Module, site: u3
     }
 }
 
+/// The slow path of [`at`]: gives `e` the position of `site` unless it has one or the site is in
+/// the prelude, and adds the function to the Slight stack (up to 64 entries).
 #[cold]
 #[inline(never)]
 pub fn locate(vm: &mut Vm, m: &'static Module, site: u32, mut e: ErrorValue) -> ErrorValue {
@@ -1015,6 +1055,8 @@ pub fn arg_i64(v: &Value) -> Result<i64, ErrorValue> {
     }
 }
 
+/// Converts an `f64` argument of a typed native function (an integer is a type error, not
+/// converted).
 pub fn arg_f64(v: &Value) -> Result<f64, ErrorValue> {
     match v {
         Value::Float(f) => Ok(*f),
@@ -1022,6 +1064,7 @@ pub fn arg_f64(v: &Value) -> Result<f64, ErrorValue> {
     }
 }
 
+/// Converts a `bool` argument of a typed native function.
 pub fn arg_bool(v: &Value) -> Result<bool, ErrorValue> {
     match v {
         Value::Bool(b) => Ok(*b),
@@ -1051,9 +1094,9 @@ pub fn run_forms(
     for form in forms {
         // A top-level form counts as a frame, like the VM's script frame (the frame limit
         // then stops the same recursion on both paths).
-        vm.native_depth += 1;
+        vm.exec.native_depth += 1;
         let r = form(vm);
-        vm.native_depth -= 1;
+        vm.exec.native_depth -= 1;
         let r = r.map_err(|e| {
             let e = Rc::new(e);
             vm.to_error(&e)
@@ -1168,7 +1211,7 @@ mod tests {
             assert_eq!(e.span.map(|s| (s.line, s.col)), Some((1, 1)));
             // The VM is usable afterwards.
             assert_eq!(call_global(&mut vm, &MODULE, 0, &[Value::Int(3)]).unwrap(), Value::Int(3));
-            assert_eq!(vm.native_depth, 0);
+            assert_eq!(vm.exec.native_depth, 0);
         });
     }
 

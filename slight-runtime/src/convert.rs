@@ -66,11 +66,13 @@ fn to_sexp(v: &Value, span: Span, depth: usize) -> Result<Sexp, String> {
 /// Rust types that can be built from a Slight value (arguments of registered functions,
 /// `vm.get::<T>()`).
 pub trait FromValue: Sized {
+    /// Converts `v`, or returns a type error naming the expected type.
     fn from_value(v: &Value) -> Result<Self, ErrorValue>;
 }
 
 /// Rust types that become Slight values (results of registered functions, `vm.set`).
 pub trait IntoValue {
+    /// Converts `self` into a Slight value.
     fn into_value(self) -> Value;
 }
 

@@ -10,6 +10,7 @@ use std::rc::Rc;
 /// What a registered Rust function may return: any [`IntoValue`] type, or a `Result` whose
 /// `Err` becomes a Slight error (catchable with `try`).
 pub trait IntoReturn {
+    /// The value as a Slight result; an `Err` becomes a catchable `Error` with the same message.
     fn into_return(self) -> Result<Value, ErrorValue>;
 }
 
@@ -27,6 +28,8 @@ impl<T: IntoValue, E: std::fmt::Display> IntoReturn for Result<T, E> {
 
 /// Rust closures that can become Slight functions; `Args` is a marker of the argument types.
 pub trait IntoNative<Args> {
+    /// Wraps the closure as a native function named `name` that converts its arguments (errors name
+    /// the argument) and its result.
     fn into_native(self, name: &str) -> NativeFn;
 }
 

@@ -12,7 +12,10 @@ use std::fmt;
 /// One entry of a Slight stack trace: the function and where it was executing.
 #[derive(Clone, Debug)]
 pub struct TraceEntry {
+    /// The function's name as the stack shows it.
     pub function: String,
+    /// The position in that function where the error passed through (the failing operation or the
+    /// call).
     pub span: Span,
 }
 
@@ -26,8 +29,11 @@ pub struct ErrorValue(Box<ErrorInfo>);
 pub struct ErrorInfo {
     /// `error/type`: `Error`, `TypeError`, `ArityError`, `NameError`, …
     pub etype: String,
+    /// The message (`error/message`).
     pub message: String,
+    /// Where the error was raised, once known; the first position given is kept.
     pub span: Option<Span>,
+    /// The Slight stack, innermost function first, filled in as the error propagates.
     pub trace: Vec<TraceEntry>,
     /// The thrown value when something other than a string or error was thrown.
     pub payload: Value,
@@ -50,6 +56,7 @@ impl std::ops::DerefMut for ErrorValue {
 }
 
 impl ErrorValue {
+    /// An error of type `etype` (e.g. `TypeError`) with no position or stack yet.
     pub fn new(etype: &str, message: impl Into<String>) -> Self {
         ErrorValue(Box::new(ErrorInfo {
             etype: etype.to_string(),
@@ -72,18 +79,23 @@ impl ErrorValue {
             pause: true,
         }))
     }
+    /// A `TypeError`.
     pub fn type_error(message: impl Into<String>) -> Self {
         Self::new("TypeError", message)
     }
+    /// An `ArityError` (wrong number of arguments).
     pub fn arity(message: impl Into<String>) -> Self {
         Self::new("ArityError", message)
     }
+    /// An `ArithmeticError` (integer overflow, division by zero).
     pub fn arithmetic(message: impl Into<String>) -> Self {
         Self::new("ArithmeticError", message)
     }
+    /// A plain `Error`, as `throw` raises for a string.
     pub fn user(message: impl Into<String>) -> Self {
         Self::new("Error", message)
     }
+    /// A front-end error (read, syntax, name, arity or type) as an error value at its position.
     pub fn from_front(e: &SlightError) -> Self {
         let mut v = Self::new(e.kind.type_name(), e.message.clone());
         v.span = Some(e.span);
@@ -112,13 +124,18 @@ pub fn type_error<T>(message: impl Into<String>) -> Result<T, ErrorValue> {
 #[derive(Clone, Debug)]
 pub struct Error(Box<ErrorDetails>);
 
+/// The contents of an [`Error`], reached through `Deref`.
 #[derive(Clone, Debug)]
 pub struct ErrorDetails {
+    /// The error type, e.g. `TypeError` (what `error/type` gives).
     pub kind: String,
+    /// The message, without the position.
     pub message: String,
     /// `file:line:col` of the form that raised it, when known.
     pub location: Option<String>,
+    /// The position of the form that raised it, when known.
     pub span: Option<Span>,
+    /// The Slight stack as `at FUNCTION (file:line:col)` lines, innermost first.
     pub trace: Vec<String>,
     /// The full diagnostic: header, source line with caret, stack trace.
     pub rendered: String,
@@ -127,6 +144,8 @@ pub struct ErrorDetails {
 }
 
 impl Error {
+    /// The embedder-facing form of `e`, with its location, stack and rendering resolved against
+    /// `sources`.
     pub fn from_value(e: &std::rc::Rc<ErrorValue>, sources: &SourceMap) -> Error {
         let trace: Vec<String> =
             e.trace.iter().map(|t| format!("at {} ({})", t.function, sources.location(t.span))).collect();

@@ -1,5 +1,6 @@
 //! Slight runtime: values, the bytecode compiler and VM, the builtin table and error rendering.
 //! Shared by the interpreted path (this crate's VM) and compiled code.
+#![warn(missing_docs)]
 
 pub mod builtins;
 pub mod bytecode;

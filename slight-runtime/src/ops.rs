@@ -14,16 +14,20 @@ fn bad_pair(op: &str, a: &Value, b: &Value) -> ErrorValue {
     not_number(op, culprit)
 }
 
+/// The `ArithmeticError` for an integer result outside the `i64` range.
 pub fn overflow() -> ErrorValue {
     ErrorValue::arithmetic("integer overflow")
 }
 
+/// The `ArithmeticError` for an integer division by zero.
 pub fn division_by_zero() -> ErrorValue {
     ErrorValue::arithmetic("division by zero")
 }
 
 macro_rules! arith {
     ($name:ident, $op:literal, $checked:ident, $fop:tt) => {
+        /// Arithmetic on numbers: checked `i64` for two integers (overflow is an error), `f64` when
+        /// either is a float.
         #[inline]
         pub fn $name(a: &Value, b: &Value) -> Result<Value, ErrorValue> {
             match (a, b) {
@@ -60,6 +64,7 @@ fn as_f64(op: &str, a: &Value, b: &Value) -> Result<f64, ErrorValue> {
     }
 }
 
+/// Unary minus; negating `i64::MIN` is an `integer overflow` error.
 pub fn neg(a: &Value) -> Result<Value, ErrorValue> {
     match a {
         Value::Int(i) => i.checked_neg().map(Value::Int).ok_or_else(overflow),
@@ -133,19 +138,24 @@ fn cmp_int_float(i: i64, f: f64) -> Option<Ordering> {
     }
 }
 
+/// `<` on numbers; false when a NaN is involved, a type error for anything but numbers.
 pub fn lt(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
     Ok(compare("<", a, b)? == Some(Ordering::Less))
 }
+/// `<=` on numbers; false when a NaN is involved, a type error for anything but numbers.
 pub fn le(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
     Ok(matches!(compare("<=", a, b)?, Some(Ordering::Less | Ordering::Equal)))
 }
+/// `>` on numbers; false when a NaN is involved, a type error for anything but numbers.
 pub fn gt(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
     Ok(compare(">", a, b)? == Some(Ordering::Greater))
 }
+/// `>=` on numbers; false when a NaN is involved, a type error for anything but numbers.
 pub fn ge(a: &Value, b: &Value) -> Result<bool, ErrorValue> {
     Ok(matches!(compare(">=", a, b)?, Some(Ordering::Greater | Ordering::Equal)))
 }
 
+/// `head`: the first element of a list, nil for an empty list or nil; a type error otherwise.
 #[inline]
 pub fn head(v: &Value) -> Result<Value, ErrorValue> {
     match v {
@@ -157,6 +167,7 @@ pub fn head(v: &Value) -> Result<Value, ErrorValue> {
     }
 }
 
+/// `tail`: a list without its first element, `()` for an empty list or nil; a type error otherwise.
 #[inline]
 pub fn tail(v: &Value) -> Result<Value, ErrorValue> {
     match v {
@@ -168,6 +179,7 @@ pub fn tail(v: &Value) -> Result<Value, ErrorValue> {
     }
 }
 
+/// `cons`: `h` in front of the list `t` (or nil); a type error for any other `t`.
 #[inline]
 pub fn cons(h: &Value, t: &Value) -> Result<Value, ErrorValue> {
     match t {
@@ -180,6 +192,8 @@ pub fn cons(h: &Value, t: &Value) -> Result<Value, ErrorValue> {
     }
 }
 
+/// `empty?`: true for an empty list, nil, an empty string or an empty map; a type error for
+/// anything else.
 #[inline]
 pub fn is_empty(v: &Value) -> Result<bool, ErrorValue> {
     match v {

@@ -20,6 +20,8 @@ use std::hash::{BuildHasherDefault, Hasher};
 use std::rc::Rc;
 use std::time::{Duration, Instant};
 
+/// A process id: a small integer, unique within a VM and never reused; the main process is
+/// [`MAIN_PID`].
 pub type Pid = u64;
 
 /// The process that runs the program's top-level forms (and an embedder's calls).
@@ -113,8 +115,15 @@ impl Process {
 /// jumps to the next deadline when every process is waiting.
 #[derive(Clone, Copy, Debug)]
 pub enum Clock {
+    /// Wall-clock time: waiting sleeps.
     Real,
-    Virtual { start: Instant, elapsed: Duration },
+    /// Virtual time for deterministic tests: waiting never sleeps, the clock jumps to the deadline.
+    Virtual {
+        /// The real instant the virtual clock was started at.
+        start: Instant,
+        /// How far virtual time has advanced since `start`.
+        elapsed: Duration,
+    },
 }
 
 /// Pids are small sequential integers: they hash to themselves (the process table is looked up
@@ -149,6 +158,8 @@ pub struct Scheduler {
     pub(crate) current: Pid,
     next_pid: Pid,
     pub(crate) registry: HashMap<String, Pid>,
+    /// The clock process deadlines (`receive` timeouts, `timer/sleep`) use; real unless
+    /// [`Scheduler::use_virtual_clock`] was called.
     pub clock: Clock,
     /// Processes waiting for a host future, with the future's waker flag.
     pub(crate) futures: Vec<(Pid, std::sync::Arc<crate::host_async::WakeFlag>)>,
@@ -201,6 +212,7 @@ fn sym(s: &str) -> Value {
 }
 
 impl Scheduler {
+    /// The current time on this scheduler's clock.
     pub fn now(&self) -> Instant {
         match self.clock {
             Clock::Real => Instant::now(),
@@ -232,10 +244,12 @@ impl Scheduler {
         Ok(Some(self.deadline_in(ms)))
     }
 
+    /// The pid of the process running now.
     pub fn current(&self) -> Pid {
         self.current
     }
 
+    /// Whether process `pid` exists (has not ended).
     pub fn is_alive(&self, pid: Pid) -> bool {
         self.procs.contains_key(&pid)
     }

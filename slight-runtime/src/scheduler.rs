@@ -14,7 +14,7 @@ use crate::builtins::Host;
 use crate::error::ErrorValue;
 use crate::process::{copy_value, is_pause, pause, Pid, Reason, Start, Wait, MAIN_PID, SLICE};
 use crate::value::Value;
-use crate::vm::{Entered, Exec, Vm};
+use crate::vm::{Entered, Vm};
 use std::rc::Rc;
 
 /// A waiting process gives back register and frame space beyond what it uses plus this much
@@ -24,27 +24,9 @@ const SPARE_REGISTERS: usize = 8;
 const SPARE_FRAMES: usize = 1;
 
 impl Vm {
-    fn take_exec(&mut self) -> Exec {
-        Exec {
-            stack: std::mem::take(&mut self.stack),
-            frames: std::mem::take(&mut self.frames),
-            handlers: std::mem::take(&mut self.handlers),
-            run_depth: std::mem::take(&mut self.run_depth),
-            native_depth: std::mem::take(&mut self.native_depth),
-        }
-    }
-
-    fn put_exec(&mut self, e: Exec) {
-        self.stack = e.stack;
-        self.frames = e.frames;
-        self.handlers = e.handlers;
-        self.run_depth = e.run_depth;
-        self.native_depth = e.native_depth;
-    }
-
     /// True when the current process can pause (see the module comment).
     pub(crate) fn can_pause(&self) -> bool {
-        self.state.sched.current != MAIN_PID && self.run_depth == 1 && self.native_depth == 0
+        self.state.sched.current != MAIN_PID && self.exec.run_depth == 1 && self.exec.native_depth == 0
     }
 
     /// The time slice is used up and others want to run.
@@ -176,9 +158,8 @@ impl Vm {
         let start = p.start.take();
         let own_stack = p.own_stack.take();
         let me = self.state.sched.current;
-        let saved = self.take_exec();
+        let saved = std::mem::replace(&mut self.exec, exec);
         let saved_budget = self.budget;
-        self.put_exec(exec);
         self.state.sched.current = pid;
         self.budget = SLICE;
         let r = match start {
@@ -194,8 +175,7 @@ impl Vm {
                 None => self.interpret(0),
             },
         };
-        let exec = self.take_exec();
-        self.put_exec(saved);
+        let exec = std::mem::replace(&mut self.exec, saved);
         self.budget = saved_budget;
         self.state.sched.current = me;
         match r {
@@ -252,9 +232,9 @@ impl Vm {
     /// Starts a spawned process: `(f args...)` as its outermost call (on the VM's stack, or on
     /// a process stack of its own: `own_stack.rs`).
     pub(crate) fn start_call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
-        self.stack.clear();
-        self.stack.push(f.clone());
-        self.stack.extend_from_slice(args);
+        self.exec.stack.clear();
+        self.exec.stack.push(f.clone());
+        self.exec.stack.extend_from_slice(args);
         match self.enter(0, args.len(), 0) {
             Ok(Entered::Frame) => self.interpret(0),
             Ok(Entered::Value(v)) => Ok(v),

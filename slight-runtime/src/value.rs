@@ -13,23 +13,36 @@ use std::rc::Rc;
 /// A Slight value: 16 bytes, cheap to clone (heap data behind `Rc`).
 #[derive(Default)]
 pub enum Value {
+    /// `nil`.
     #[default]
     Nil,
+    /// `true` or `false`.
     Bool(bool),
+    /// A 64-bit integer.
     Int(i64),
+    /// A 64-bit float.
     Float(f64),
+    /// An immutable string (clones share the text).
     Str(Rc<String>),
+    /// A symbol, by name.
     Sym(Rc<String>),
+    /// A keyword such as `:key`, stored without the colon.
     Keyword(Rc<String>),
     /// An immutable list; `List(None)` is the empty list `()`.
     List(Option<Rc<Cons>>),
+    /// A mutable map, shared by reference.
     Map(Rc<RefCell<MapObj>>),
+    /// A function run by the VM: its bytecode with its captured values.
     Func(Rc<Closure>),
+    /// A builtin, by its index in [`BUILTINS`](crate::builtins::BUILTINS).
     Builtin(u32),
+    /// A Rust function registered by the embedder.
     Native(Rc<NativeFn>),
     /// A function compiled to Rust (`slight!`, `build.rs`): code pointer plus captured values.
     Compiled(Rc<crate::compiled::CompiledFn>),
+    /// A process id.
     Pid(u64),
+    /// An error value (what `catch` binds).
     Error(Rc<ErrorValue>),
     /// A class made by `defclass`.
     Class(Rc<Class>),
@@ -84,8 +97,11 @@ impl Value {
 
 /// One list cell. The length is cached so `list/length` and list patterns are O(1).
 pub struct Cons {
+    /// The element in this cell.
     pub head: Value,
+    /// The rest of the list; `None` at its end.
     pub tail: Option<Rc<Cons>>,
+    /// The number of elements from this cell to the end (at least 1).
     pub len: usize,
 }
 
@@ -218,19 +234,26 @@ impl Closure {
 
 /// A class: its name, slot names, `INIT` and methods (functions taking `this` first).
 pub struct Class {
+    /// The class name given to `defclass`.
     pub name: String,
+    /// The slot names, in the order of each object's slot values.
     pub slots: Vec<String>,
+    /// `INIT`, called with the new object and `new`'s arguments; `None` when the class has none.
     pub init: Option<Value>,
+    /// The methods by name (without the colon), each a function taking `this` first.
     pub methods: indexmap::IndexMap<String, Value>,
 }
 
 /// An instance: its class and one value per slot (mutable, like maps).
 pub struct Object {
+    /// The object's class.
     pub class: Rc<Class>,
+    /// The slot values, in the order of `class.slots`.
     pub slots: RefCell<Vec<Value>>,
 }
 
 impl Object {
+    /// The index of slot `name` in `slots`, if the class has such a slot.
     pub fn slot_index(&self, name: &str) -> Option<usize> {
         self.class.slots.iter().position(|s| s == name)
     }
@@ -238,8 +261,11 @@ impl Object {
 
 /// A Rust function registered by the embedder.
 pub struct NativeFn {
+    /// The name it was registered under (used in errors).
     pub name: String,
+    /// The exact number of arguments it takes; `None` for any number.
     pub arity: Option<usize>,
+    /// The function itself, called with the arguments.
     #[allow(clippy::type_complexity)]
     pub func: Box<dyn Fn(&[Value]) -> Result<Value, ErrorValue>>,
     /// Set for an async host function (`Vm::register_async_fn`): starts its future (`func` is
@@ -293,17 +319,22 @@ fn hash_value<H: Hasher>(v: &Value, state: &mut H) {
 }
 
 impl Value {
+    /// A string value.
     pub fn str(s: impl Into<String>) -> Value {
         Value::Str(Rc::new(s.into()))
     }
+    /// A symbol value.
     pub fn sym(s: impl Into<String>) -> Value {
         Value::Sym(Rc::new(s.into()))
     }
+    /// A keyword value, from its name without the colon.
     pub fn keyword(s: impl Into<String>) -> Value {
         Value::Keyword(Rc::new(s.into()))
     }
+    /// The empty list `()`.
     pub const EMPTY: Value = Value::List(None);
 
+    /// A list cell: `head` in front of `tail` (its length is computed).
     pub fn cons(head: Value, tail: Option<Rc<Cons>>) -> Value {
         let len = tail.as_ref().map_or(0, |t| t.len) + 1;
         Value::List(Some(Rc::new(Cons { head, tail, len })))
@@ -323,10 +354,13 @@ impl Value {
         Value::List(tail)
     }
 
+    /// A map of `entries`, in order; a repeated key keeps its first position and takes its last
+    /// value.
     pub fn map_from(entries: impl IntoIterator<Item = (Value, Value)>) -> Value {
         Value::Map(Rc::new(RefCell::new(entries.into_iter().map(|(k, v)| (Key(k), v)).collect())))
     }
 
+    /// Slight truthiness: everything except `nil` and `false` is true (the empty list is true).
     pub fn is_truthy(&self) -> bool {
         !matches!(self, Value::Nil | Value::Bool(false))
     }
@@ -339,6 +373,7 @@ impl Value {
         }
     }
 
+    /// The number of elements of a list (0 for anything else).
     pub fn list_len(&self) -> usize {
         match self {
             Value::List(Some(c)) => c.len,
@@ -430,6 +465,7 @@ impl Value {
     }
 }
 
+/// Iterator over a list's elements, yielding clones (see [`Value::list_iter`]).
 pub struct ListIter<'a> {
     cur: Option<&'a Cons>,
 }

@@ -77,14 +77,21 @@ pub trait Host {
     }
 }
 
+/// The Rust signature of a builtin: the host it runs in and its arguments (their count already
+/// checked against the arity).
 pub type BuiltinFn = fn(&mut dyn Host, &[Value]) -> Result<Value, ErrorValue>;
 
+/// One builtin: its name, arity, Rust function and the text of its reference entry.
 #[derive(Clone)]
 pub struct BuiltinDef {
+    /// The name Slight code calls it by; names starting with `%` are internal and left out of the
+    /// reference.
     pub name: &'static str,
+    /// The fewest arguments it accepts.
     pub min_args: usize,
     /// `None`: variadic.
     pub max_args: Option<usize>,
+    /// The implementation, called only with an argument count inside `min_args ..= max_args`.
     pub func: BuiltinFn,
     /// What it does, its result and its errors (one or two sentences).
     pub doc: &'static str,
@@ -111,28 +118,39 @@ pub const fn def(
 /// What sandboxable builtins a VM may use.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Capabilities {
+    /// May use the file system: the `fs/*` builtins and `image/write-png` (inside `fs_root` when
+    /// set).
     pub fs: bool,
+    /// May use the `sys/*` builtins (environment, program arguments, working directory, `sys/exit`,
+    /// platform and directories).
     pub sys: bool,
+    /// May run `(include ...)` to load another source file.
     pub include: bool,
 }
 
 impl Capabilities {
+    /// Every capability granted (what `Vm::new` uses).
     pub const ALL: Capabilities = Capabilities { fs: true, sys: true, include: true };
+    /// No capability granted (what `Vm::sandboxed` uses).
     pub const NONE: Capabilities = Capabilities { fs: false, sys: false, include: false };
 }
 
 /// Per-VM state that builtins read and change (through [`Host::state`]).
 #[derive(Debug)]
 pub struct BuiltinState {
+    /// What sandboxable builtins this VM may use.
     pub capabilities: Capabilities,
     /// When set, `fs/*` may only touch paths inside this directory.
     pub fs_root: Option<PathBuf>,
+    /// Whether `log/*` prints at all (`log/enable`, `log/disable`); on by default.
     pub log_enabled: bool,
     /// Lowest level printed by `log/*`: 0 debug, 1 info, 2 warn, 3 error.
     pub log_level: u8,
+    /// The number of symbols `gensym` has made so far (the suffix of the last one).
     pub gensym_counter: u64,
     /// Pending `timer/timeout` and `timer/interval` callbacks.
     pub timers: Vec<Timer>,
+    /// The id given to the most recently created timer (0 before the first; ids start at 1).
     pub next_timer_id: u64,
     /// The processes (§7).
     pub sched: crate::process::Scheduler,
@@ -141,16 +159,21 @@ pub struct BuiltinState {
 /// A pending timer callback.
 #[derive(Clone, Debug)]
 pub struct Timer {
+    /// The id `timer/timeout` and `timer/interval` return, for `timer/clear`.
     pub id: u64,
+    /// When the callback is next due (moved forward by `every` after each run of an interval).
     pub due: std::time::Instant,
     /// Set for intervals: the period.
     pub every: Option<std::time::Duration>,
+    /// The callback, called with no arguments.
     pub f: Value,
     /// Where the timer was created (the position of errors its callback raises).
     pub origin: Option<slight_core::Span>,
 }
 
 impl BuiltinState {
+    /// Fresh state with the given capabilities: logging on at level info, no fs root, no timers,
+    /// only the main process.
     pub fn new(capabilities: Capabilities) -> Self {
         BuiltinState {
             capabilities,
@@ -220,10 +243,15 @@ pub const PRELUDE_DOCS: &[(&str, &str, &str, &str)] = &[
 
 /// One entry of the builtin reference.
 pub struct DocEntry {
+    /// The builtin's name.
     pub name: &'static str,
+    /// How it is called, e.g. `(list/nth list index)`.
     pub signature: &'static str,
+    /// The accepted argument count as text: `2`, `1–3` (a range) or `1+` (variadic).
     pub arity: String,
+    /// What it does, its result and its errors.
     pub doc: &'static str,
+    /// A call and its printed result, as in [`BuiltinDef::example`].
     pub example: &'static str,
 }
 

@@ -9,6 +9,7 @@ use crate::value::{Class, Object, Value};
 use std::cell::RefCell;
 use std::rc::Rc;
 
+/// The class and object builtins: `%make-class`, `new`, `object/*` and `method/call`.
 pub const TABLE: &[BuiltinDef] = &[
     def(
         "%make-class",

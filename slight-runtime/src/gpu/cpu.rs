@@ -14,10 +14,16 @@ const PARALLEL_GRID: u32 = 16 * 1024;
 /// A value during interpretation.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum Val {
+    /// An `f32`.
     F(f32),
+    /// An `i32`.
     I(i32),
+    /// A `u32`.
     U(u32),
+    /// A `bool`.
     B(bool),
+    /// The result of an expression that has no value (an assignment, a store, an `if` without
+    /// else).
     Unit,
 }
 
@@ -32,6 +38,7 @@ impl Val {
         }
     }
 
+    /// As a buffer word: the value's bits, 0 or 1 for a boolean, 0 for `Unit`.
     pub fn to_word(self) -> u32 {
         match self {
             Val::F(f) => f.to_bits(),
@@ -64,6 +71,8 @@ pub fn f32_to_i32(x: f32) -> i32 {
     }
 }
 
+/// Float to `u32` as the generated WGSL does it: clamped to the largest `f32`s inside the range,
+/// NaN to 0.
 pub fn f32_to_u32(x: f32) -> u32 {
     if x.is_nan() {
         0

@@ -12,15 +12,20 @@ use std::sync::{Arc, Mutex};
 /// Which back end runs kernels.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum BackendKind {
+    /// Vulkan.
     Vulkan,
+    /// OpenGL or OpenGL ES.
     Gl,
+    /// Apple's Metal.
     Metal,
+    /// Direct3D 12.
     Dx12,
     /// The CPU fallback (kernels interpreted from their IR).
     Cpu,
 }
 
 impl BackendKind {
+    /// The lowercase name `gpu/info` reports: `vulkan`, `gl`, `metal`, `dx12` or `cpu`.
     pub fn name(self) -> &'static str {
         match self {
             BackendKind::Vulkan => "vulkan",
@@ -35,11 +40,13 @@ impl BackendKind {
 /// What `(gpu/info)` reports.
 #[derive(Clone, Debug)]
 pub struct Info {
+    /// The back end in use.
     pub backend: BackendKind,
     /// The adapter's name ("llvmpipe (LLVM 15.0.6, 256 bits)"), or "cpu fallback".
     pub adapter: String,
     /// "discrete", "integrated", "virtual", "cpu" (a software rasteriser such as lavapipe), "other".
     pub device_type: String,
+    /// The driver's name and version, or "slight kernel interpreter" for the CPU fallback.
     pub driver: String,
     /// Why the CPU fallback is in use, when it is.
     pub reason: Option<String>,
@@ -47,8 +54,12 @@ pub struct Info {
 
 /// The shared GPU: a wgpu device and queue.
 pub struct Gpu {
+    /// The wgpu device every VM and process shares.
     pub device: wgpu::Device,
+    /// The device's command queue.
     pub queue: wgpu::Queue,
+    /// The adapter's limits, which the device was created with; buffer sizes and dispatches are
+    /// checked against them.
     pub limits: wgpu::Limits,
     lost: Arc<AtomicBool>,
     /// Errors the device reported outside an error scope (kept for the next operation).
@@ -57,7 +68,9 @@ pub struct Gpu {
 
 /// The back end chosen for this program: the GPU, or `None` for the CPU fallback.
 pub struct Choice {
+    /// The GPU, or `None` when kernels run on the CPU fallback.
     pub gpu: Option<Gpu>,
+    /// What `gpu/info` reports about this choice.
     pub info: Info,
     /// Set when `SLIGHT_GPU` named a back end that could not be started.
     pub forced_error: Option<String>,
@@ -223,6 +236,8 @@ impl Gpu {
         Ok(buffer)
     }
 
+    /// Queues a write of `data` to the start of `buffer`; it takes effect before the next submitted
+    /// work.
     pub fn write(&self, buffer: &wgpu::Buffer, data: &[u8]) -> GpuResult<()> {
         self.scoped(|_| self.queue.write_buffer(buffer, 0, data))
     }
@@ -238,6 +253,7 @@ impl Gpu {
         })
     }
 
+    /// A compute pipeline for entry point `entry` of `module`, its layout taken from the shader.
     pub fn pipeline(&self, module: &wgpu::ShaderModule, entry: &str) -> GpuResult<wgpu::ComputePipeline> {
         self.scoped(|d| {
             d.create_compute_pipeline(&wgpu::ComputePipelineDescriptor {

@@ -19,9 +19,13 @@ pub use device::{BackendKind, Info};
 
 /// A GPU object as Slight code sees it (`Value::Gpu`).
 pub enum GpuObject {
+    /// An array (`gpu/array`, `gpu/buffer`).
     Buffer(Buffer),
+    /// A raw WGSL shader (`gpu/shader`).
     Shader(Box<Shader>),
+    /// A compute pipeline of a raw shader (`gpu/pipeline`).
     Pipeline(Pipeline),
+    /// A kernel made by `defkernel`.
     Kernel(Box<KernelObject>),
 }
 
@@ -36,6 +40,7 @@ impl GpuObject {
         }
     }
 
+    /// The `type/of` name: `GPU-ARRAY`, `GPU-SHADER`, `GPU-PIPELINE` or `KERNEL`.
     pub fn type_name(&self) -> &'static str {
         match self {
             GpuObject::Buffer(_) => "GPU-ARRAY",
@@ -83,7 +88,9 @@ pub fn as_array(v: &Value) -> Option<&Buffer> {
 
 /// A typed array of 32-bit elements: on the GPU, or in host memory for the CPU fallback.
 pub struct Buffer {
+    /// The element type.
     pub elem: Scalar,
+    /// The number of elements (at least 1).
     pub len: usize,
     /// Unique for the program's lifetime (bind groups are cached by the ids of their arrays).
     id: u64,
@@ -140,6 +147,7 @@ pub fn to_word(t: Scalar, v: &Value) -> Result<u32, String> {
     }
 }
 
+/// An element word of type `t` as a Slight number: a float for `f32`, an integer otherwise.
 pub fn from_word(t: Scalar, w: u32) -> Value {
     match t {
         Scalar::F32 => Value::Float(f32::from_bits(w) as f64),
@@ -273,13 +281,18 @@ impl std::future::Future for ReadFuture<'_> {
 
 // ---- raw WGSL: shaders and pipelines ----
 
+/// A raw WGSL shader (`gpu/shader`): its validated source, compiled too when there is a GPU.
 pub struct Shader {
+    /// The WGSL source text.
     pub source: String,
     naga: naga::Module,
     module: Option<wgpu::ShaderModule>,
 }
 
+/// A compute pipeline for one `@compute` entry point of a [`Shader`] (`gpu/pipeline`); it can run
+/// only on a GPU.
 pub struct Pipeline {
+    /// The entry point's name.
     pub entry: String,
     /// The entry point's workgroup size.
     pub workgroup: [u32; 3],
@@ -287,6 +300,7 @@ pub struct Pipeline {
 }
 
 impl Shader {
+    /// Validates `source` and compiles it when there is a GPU; an error says what is wrong with it.
     pub fn new(source: &str) -> Result<Shader, String> {
         let naga = validate_wgsl(source)?;
         let module = match gpu()? {
@@ -296,6 +310,8 @@ impl Shader {
         Ok(Shader { source: source.to_string(), naga, module })
     }
 
+    /// A pipeline for the `@compute` entry point `entry`; an error if the shader has no such entry
+    /// point.
     pub fn pipeline(&self, entry: &str) -> Result<Pipeline, String> {
         let Some(ep) = self.naga.entry_points.iter().find(|e| e.name == entry) else {
             let names: Vec<&str> = self.naga.entry_points.iter().map(|e| e.name.as_str()).collect();
@@ -334,7 +350,9 @@ impl Pipeline {
 
 /// A `defkernel`: its checked IR, its WGSL, and the pipeline (made on first GPU use).
 pub struct KernelObject {
+    /// The checked kernel IR (what the CPU fallback interprets).
     pub ir: Kernel,
+    /// The WGSL generated from the IR.
     pub wgsl: String,
     pipeline: std::cell::OnceCell<wgpu::ComputePipeline>,
     /// The parameter block's buffer and the bind group of the last call, reused while a call
@@ -352,11 +370,14 @@ struct Bound {
 
 /// An argument of `gpu/run`.
 pub enum KernelArg<'a> {
+    /// A scalar argument as its 32-bit element word.
     Scalar(u32),
+    /// An array argument.
     Array(&'a Buffer),
 }
 
 impl KernelObject {
+    /// A kernel from its IR and WGSL; the GPU pipeline is made on the first run that needs it.
     pub fn new(ir: Kernel, wgsl: String) -> KernelObject {
         KernelObject { ir, wgsl, pipeline: Default::default(), bound: RefCell::new(None) }
     }
