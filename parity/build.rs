@@ -1,6 +1,6 @@
 //! Compiles every program of the language suite to Rust (see `src/lib.rs`).
 
-use slight_runtime::codegen::{compile, Options};
+use slight_runtime::native::driver::{compile, Options};
 use std::fmt::Write as _;
 use std::path::{Path, PathBuf};
 

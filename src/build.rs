@@ -40,11 +40,11 @@
 //! Build::new("scripts/big.sl").printer(Printer::Fast).out_name("big_module").include_dir("lib").compile();
 //! ```
 
-use slight_runtime::codegen::{compile_file, Options, Output};
+use slight_runtime::native::driver::{compile_file, Options, Output};
 use std::io::Write as _;
 use std::path::{Path, PathBuf};
 
-pub use slight_runtime::codegen::CompileError;
+pub use slight_runtime::native::driver::CompileError;
 
 /// How the generated Rust is printed.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]

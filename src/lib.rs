@@ -19,7 +19,7 @@ pub mod runner;
 /// and `slight::build` calls. Not a stable API for hand-written code.
 #[cfg(feature = "compiled")]
 #[doc(hidden)]
-pub use slight_runtime::compiled as __rt;
+pub use slight_runtime::native::rt as __rt;
 
 pub use slight_core as core;
 #[cfg(feature = "macros")]

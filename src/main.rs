@@ -222,8 +222,8 @@ fn is_definition(form: &slight_core::Sexp) -> bool {
 
 fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
     if let Stage::Rust | Stage::RustSexp = stage {
-        let opts = slight_runtime::codegen::Options::default();
-        let out = match slight_runtime::codegen::compile(name, src, &opts) {
+        let opts = slight_runtime::native::driver::Options::default();
+        let out = match slight_runtime::native::driver::compile(name, src, &opts) {
             Ok(out) => out,
             Err(e) => {
                 eprint!("{}", e.rendered);

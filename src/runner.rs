@@ -23,7 +23,7 @@ pub fn run_compiled(vm: &mut Vm, run_each: fn(&mut Vm, &mut EachForm), echo: boo
     run_with(vm, echo, &mut |vm, each| run_each(vm, each))
 }
 
-type EachForm<'a> = slight_runtime::compiled::EachForm<'a>;
+type EachForm<'a> = slight_runtime::native::rt::EachForm<'a>;
 
 /// The shared driver: `forms` runs the program's top-level forms, reporting each result.
 fn run_with(vm: &mut Vm, echo: bool, forms: &mut dyn FnMut(&mut Vm, &mut EachForm)) -> RunOutcome {

@@ -213,7 +213,7 @@ fn specialized_shapes_agree_with_the_vm() {
         assert_eq!(c, i, "{call}");
     }
     // The specialized version really is used: it is a plain function of integers.
-    let code = slight_runtime::codegen::compile("specialize.sl", src, &Default::default()).expect("compiles");
+    let code = slight_runtime::native::driver::compile("specialize.sl", src, &Default::default()).expect("compiles");
     let text = code.pretty().expect("prints");
     for name in
         ["zero_params", "six", "nested_args", "let_in_arg", "shadow", "loops", "collatz", "ping__p", "mean", "fact"]

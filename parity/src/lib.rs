@@ -1,5 +1,5 @@
 //! The language suite compiled to Rust: `build.rs` compiles every `tests/lang/**/*.sl` program
-//! with the compiled path's driver (`slight_runtime::codegen`) into one module each, and
+//! with the compiled path's driver (`slight_runtime::native::driver`) into one module each, and
 //! [`programs`] lists them with their entry points (or the compile error, for programs that
 //! do not compile). `tests/parity.rs` runs them against the VM.
 

@@ -16,6 +16,7 @@ pub mod lower;
 pub mod names;
 pub mod reader;
 pub mod resolver;
+pub mod rt_api;
 #[cfg(feature = "codegen")]
 pub mod rust_ast;
 pub mod sexp;

@@ -1,6 +1,6 @@
 //! The `slight!` and `include_slight!` proc macros: Slight compiled to Rust at build time.
 //!
-//! A thin layer over the compiled path's driver (`slight_runtime::codegen`): the macro input
+//! A thin layer over the compiled path's driver (`slight_runtime::native::driver`): the macro input
 //! becomes Slight source text ([`tokens`]), the driver compiles it to a Rust-AST s-expression,
 //! `slight_core::rust_ast` turns that into syn, and syn into the returned tokens. A compile
 //! error becomes `compile_error!` at the span of the offending Slight token. Nothing here may
@@ -8,7 +8,7 @@
 
 use proc_macro2::{Delimiter, Group, Ident, Literal, Punct, Spacing, Span, TokenStream, TokenTree};
 use quote::quote;
-use slight_runtime::codegen::{self, CompileError, Mode, Options, Output};
+use slight_runtime::native::driver::{self, CompileError, Mode, Options, Output};
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::path::{Path, PathBuf};
 
@@ -83,7 +83,7 @@ fn expand_slight(input: TokenStream) -> TokenStream {
     }
     include_paths.extend(manifest_dir());
     let opts = Options { mode, include_paths, ..Options::default() };
-    match codegen::compile(&name, &text, &opts) {
+    match driver::compile(&name, &text, &opts) {
         Ok(out) => emit(&out, mode, &out.files).unwrap_or_else(|msg| {
             let site = Span::call_site();
             compile_error(site, site, &msg)
@@ -125,7 +125,7 @@ fn expand_include(input: TokenStream) -> TokenStream {
         include_paths.push(dir.to_path_buf());
     }
     let opts = Options { mode: Mode::Items, include_paths, ..Options::default() };
-    match codegen::compile(&rel, &text, &opts) {
+    match driver::compile(&rel, &text, &opts) {
         Ok(out) => {
             let mut files = vec![path];
             files.extend(out.files.iter().cloned());

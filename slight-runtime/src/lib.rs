@@ -1,13 +1,14 @@
-//! Slight runtime: values, the bytecode compiler and VM, the builtin table and error rendering.
-//! Shared by the interpreted path (this crate's VM) and compiled code.
+//! Slight runtime: values, builtins, processes, GPU and errors, shared by both execution paths,
+//! and each path's own machinery:
+//!
+//! - the interpreted path: [`bytecode`] (instructions, and the compiler from Core Forms) and
+//!   [`vm`] (state, calls, the interpreter loop);
+//! - the compiled path: [`native`] (the build-time driver from Slight to Rust, and the run-time
+//!   support the generated Rust calls).
 #![warn(missing_docs)]
 
 pub mod builtins;
 pub mod bytecode;
-#[cfg(feature = "codegen")]
-pub mod codegen;
-pub mod compiled;
-pub mod compiler;
 pub mod convert;
 pub mod embed;
 pub mod error;
@@ -19,13 +20,8 @@ pub mod gpu;
 pub mod gpu;
 pub mod host_async;
 mod include;
+pub mod native;
 pub mod ops;
-#[cfg(feature = "compiled")]
-mod own_stack;
-/// Without the `compiled` feature: no process runs on a stack of its own.
-#[cfg(not(feature = "compiled"))]
-#[path = "own_stack_off.rs"]
-mod own_stack;
 pub mod process;
 mod scheduler;
 pub mod value;

@@ -87,7 +87,7 @@ pub(crate) struct Process {
     /// (Boxed, like `own_stack`: rare, and an idle process should stay small.)
     pub future: Option<Box<crate::host_async::PendingFuture>>,
     /// The suspended stack of a process running compiled code (`own_stack.rs`).
-    pub own_stack: Option<Box<crate::own_stack::ProcessStack>>,
+    pub own_stack: Option<Box<crate::native::own_stack::ProcessStack>>,
 }
 
 impl Process {
@@ -535,7 +535,7 @@ fn copy_inner(v: &Value, seen: &mut HashMap<usize, Value>, depth: usize) -> Valu
         }
         Value::Compiled(c) => {
             let env: Vec<Value> = c.env.iter().map(|x| copy_inner(x, seen, depth + 1)).collect();
-            crate::compiled::closure(c.info, env)
+            crate::native::rt::closure(c.info, env)
         }
         Value::List(_) => {
             let items: Vec<Value> = v.list_iter().map(|x| copy_inner(&x, seen, depth + 1)).collect();

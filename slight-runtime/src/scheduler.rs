@@ -164,10 +164,12 @@ impl Vm {
         self.budget = SLICE;
         let r = match start {
             // Compiled code keeps its state on the Rust stack: it gets a stack of its own.
-            Some(Start::Call(f @ Value::Compiled(_), args)) => match crate::own_stack::ProcessStack::new(f, args) {
-                Ok(stack) => self.run_own_stack(pid, Box::new(stack)),
-                Err(e) => Err(Rc::new(e)),
-            },
+            Some(Start::Call(f @ Value::Compiled(_), args)) => {
+                match crate::native::own_stack::ProcessStack::new(f, args) {
+                    Ok(stack) => self.run_own_stack(pid, Box::new(stack)),
+                    Err(e) => Err(Rc::new(e)),
+                }
+            }
             Some(Start::Call(f, args)) => self.start_call(&f, &args),
             Some(Start::Code(src)) => self.start_code(&src),
             None => match own_stack {
@@ -216,7 +218,7 @@ impl Vm {
     fn run_own_stack(
         &mut self,
         pid: Pid,
-        mut stack: Box<crate::own_stack::ProcessStack>,
+        mut stack: Box<crate::native::own_stack::ProcessStack>,
     ) -> Result<Value, Rc<ErrorValue>> {
         match stack.resume(self) {
             Some(result) => result,

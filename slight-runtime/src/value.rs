@@ -39,7 +39,7 @@ pub enum Value {
     /// A Rust function registered by the embedder.
     Native(Rc<NativeFn>),
     /// A function compiled to Rust (`slight!`, `build.rs`): code pointer plus captured values.
-    Compiled(Rc<crate::compiled::CompiledFn>),
+    Compiled(Rc<crate::native::rt::CompiledFn>),
     /// A process id.
     Pid(u64),
     /// An error value (what `catch` binds).

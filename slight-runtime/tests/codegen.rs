@@ -1,9 +1,9 @@
-//! The compiled path's driver (`slight_runtime::codegen`) and its lowering, checked on the
+//! The compiled path's driver (`slight_runtime::native::driver`) and its lowering, checked on the
 //! generated Rust-AST and Rust text: which shape each construct takes, errors and their
 //! positions, includes, and the compile-time arity check of `slight!` blocks. (That the
 //! generated code *behaves* like the VM is the parity suite's job: `cargo test -p slight-parity`.)
 
-use slight_runtime::codegen::{compile, CompileError, Mode, Options};
+use slight_runtime::native::driver::{compile, CompileError, Mode, Options};
 
 fn rust(src: &str) -> String {
     compile("t.sl", src, &Options::default()).expect("compiles").pretty().expect("prints")
@@ -105,12 +105,13 @@ fn includes_are_compiled_in_and_reported() {
     std::fs::create_dir_all(&dir).unwrap();
     std::fs::write(dir.join("lib.sl"), "(defun helper (x) (* x 10))\n(print \"lib\")").unwrap();
     std::fs::write(dir.join("main.sl"), "(include \"lib.sl\")\n(helper 4)").unwrap();
-    let out = slight_runtime::codegen::compile_file(&dir.join("main.sl"), &Options::default()).expect("compiles");
+    let out =
+        slight_runtime::native::driver::compile_file(&dir.join("main.sl"), &Options::default()).expect("compiles");
     assert_eq!(out.files, vec![dir.join("lib.sl")]);
     let text = out.pretty().unwrap();
     assert!(text.contains("pub fn helper("), "{text}");
     std::fs::write(dir.join("loop.sl"), "(include \"loop.sl\")").unwrap();
-    let e = match slight_runtime::codegen::compile_file(&dir.join("loop.sl"), &Options::default()) {
+    let e = match slight_runtime::native::driver::compile_file(&dir.join("loop.sl"), &Options::default()) {
         Err(e) => e,
         Ok(_) => panic!("circular include compiled"),
     };

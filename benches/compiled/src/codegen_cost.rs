@@ -1,4 +1,4 @@
-//! Build-time cost of the compiled path for one Slight file: `codegen::compile` (read, expand,
+//! Build-time cost of the compiled path for one Slight file: `native::driver::compile` (read, expand,
 //! resolve, lower), then the printers, each the minimum of N runs, writing each one's output:
 //! `oneline.rs` (the driver's `Output::fast`, the whole module on one line), `fast.rs`
 //! (`slight::build`'s `Printer::Fast`, one line per item) and `pretty.rs` (prettyplease).
@@ -7,7 +7,7 @@
 //! `codegen-cost FILE [--runs N] [--out DIR]` prints one JSON object (times in ms, sizes).
 
 use slight::build::{render, Printer};
-use slight_runtime::codegen::{compile, Options};
+use slight_runtime::native::driver::{compile, Options};
 use std::time::{Duration, Instant};
 
 fn best<T>(runs: usize, mut f: impl FnMut() -> T) -> (Duration, T) {

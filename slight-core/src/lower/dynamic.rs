@@ -54,7 +54,7 @@
 //! raises, the error leaves the loop or function, where the local is out of scope — `recur`
 //! and self tail calls are tail positions, never inside a `try` of the same loop or function.
 
-use super::Signatures;
+use super::{Rt, Signatures};
 use crate::core::{
     Binding, CaptureFrom, Expr, ExprKind, FnInfo, Lambda, LocalId, LocalInfo, MatchClause, Pattern, Prim, Type, VarRef,
 };
@@ -284,10 +284,10 @@ impl ProgramLowering {
     /// The check that global `g` still holds the known function `name` (function number `k`).
     fn holds_known(&self, name: &str, g: u32, k: u32) -> Sexp {
         if self.prelude.contains(name) {
-            return self.rtcall("prelude_holds", vec![sym("vm"), self.module_ref(), lit_u(g as usize)]);
+            return self.rtcall(Rt::prelude_holds, vec![sym("vm"), self.module_ref(), lit_u(g as usize)]);
         }
         let info = r(sym(&format!("__n_INFO{k}")));
-        self.rtcall("holds", vec![sym("vm"), self.module_ref(), lit_u(g as usize), info])
+        self.rtcall(Rt::holds, vec![sym("vm"), self.module_ref(), lit_u(g as usize), info])
     }
 
     /// Adds the native item of a typed function (from [`super::lower_typed_fn`]).
@@ -304,23 +304,25 @@ impl ProgramLowering {
         self.specialized.insert(name.to_string(), assumes);
     }
 
-    /// `(path :global true slight __rt SEGMENTS...)`
-    fn rt(&self, segments: &[&str]) -> Sexp {
-        let mut v = vec![sym("path"), kw("global"), Sexp::new(SexpKind::Bool(true), self.span0)];
-        v.extend(self.opts.rt.iter().map(|s| sym(s)));
-        v.extend(segments.iter().map(|s| sym(s)));
-        l(v)
+    /// The path of runtime item `item` (and `member` of it, as in `FnInfo::new`).
+    fn rt(&self, item: Rt, member: &[&str]) -> Sexp {
+        super::rt_path(&self.opts.rt, item, member, self.span0)
     }
 
     /// `let _ = rt::tick(vm)?;`: a round of a loop counts against the process's time slice
     /// (calls count in `rt::enter_direct`), so compiled loops are preempted like the VM's.
     fn tick(&self) -> Sexp {
-        l(vec![sym("let"), sym("_"), try_(self.rtcall("tick", vec![sym("vm")]))])
+        l(vec![sym("let"), sym("_"), try_(self.rtcall(Rt::tick, vec![sym("vm")]))])
     }
 
-    fn rtcall(&self, name: &str, args: Vec<Sexp>) -> Sexp {
-        let segments: Vec<&str> = name.split("::").collect();
-        call(self.rt(&segments), args)
+    /// A call of runtime function `item`.
+    fn rtcall(&self, item: Rt, args: Vec<Sexp>) -> Sexp {
+        call(self.rt(item, &[]), args)
+    }
+
+    /// A call of `item::member` (an associated function of a runtime type).
+    fn rtcall_member(&self, item: Rt, member: &str, args: Vec<Sexp>) -> Sexp {
+        call(self.rt(item, &[member]), args)
     }
 
     fn module_ref(&self) -> Sexp {
@@ -329,8 +331,9 @@ impl ProgramLowering {
 
     fn site(&mut self, span: Span, function: &str) -> u32 {
         let file = self.files.iter().position(|(id, _, _)| *id == span.file).unwrap_or(0);
-        let s = self.rtcall(
-            "Site::new",
+        let s = self.rtcall_member(
+            Rt::Site,
+            "new",
             vec![
                 lit_u(file),
                 lit_u(span.start as usize),
@@ -392,9 +395,9 @@ impl ProgramLowering {
             }
         }
         if n == 0 {
-            stmts.push(call(sym("Ok"), vec![self.rt(&["Value", "Nil"])]));
+            stmts.push(call(sym("Ok"), vec![self.rt(Rt::Value, &["Nil"])]));
         }
-        let item = self.fn_item(&name, vec![(sym("vm"), l(vec![sym("ref-mut"), self.rt(&["Vm"])]))], block(stmts));
+        let item = self.fn_item(&name, vec![(sym("vm"), l(vec![sym("ref-mut"), self.rt(Rt::Vm, &[])]))], block(stmts));
         self.items.push(item);
         self.forms.push(name);
     }
@@ -431,26 +434,26 @@ impl ProgramLowering {
             let run = l(vec![
                 sym("closure"),
                 kw("ret"),
-                self.rt(&["Res"]),
+                self.rt(Rt::Res, &[]),
                 l(vec![]),
                 block(vec![call(sym("Ok"), vec![body])]),
             ]);
             stmts.push(let_("__n_r", call(run, vec![])));
-            stmts.push(self.rtcall("expect_value", vec![sym("vm"), sym("__n_r")]));
+            stmts.push(self.rtcall(Rt::expect_value, vec![sym("vm"), sym("__n_r")]));
             self.expr_body = Some(block(stmts));
             return Ok(());
         }
         let mut stmts = vec![let_("env", self.empty_env()), let_("args", self.empty_env())];
         stmts.extend(decls);
         stmts.push(call(sym("Ok"), vec![body]));
-        let item = self.fn_item(&name, vec![(sym("vm"), l(vec![sym("ref-mut"), self.rt(&["Vm"])]))], block(stmts));
+        let item = self.fn_item(&name, vec![(sym("vm"), l(vec![sym("ref-mut"), self.rt(Rt::Vm, &[])]))], block(stmts));
         self.items.push(item);
         self.forms.push(name);
         Ok(())
     }
 
     fn empty_env(&self) -> Sexp {
-        let ty = l(vec![sym("ref"), l(vec![sym("slice"), self.rt(&["Value"])])]);
+        let ty = l(vec![sym("ref"), l(vec![sym("slice"), self.rt(Rt::Value, &[])])]);
         l(vec![sym("cast"), r(l(vec![sym("array")])), ty])
     }
 
@@ -465,15 +468,15 @@ impl ProgramLowering {
             kw("params"),
             l(params),
             kw("ret"),
-            self.rt(&["Res"]),
+            self.rt(Rt::Res, &[]),
             kw("body"),
             body,
         ])
     }
 
     fn code_params(&self) -> Vec<(Sexp, Sexp)> {
-        let slice = || l(vec![sym("ref"), l(vec![sym("slice"), self.rt(&["Value"])])]);
-        vec![(sym("vm"), l(vec![sym("ref-mut"), self.rt(&["Vm"])])), (sym("env"), slice()), (sym("args"), slice())]
+        let slice = || l(vec![sym("ref"), l(vec![sym("slice"), self.rt(Rt::Value, &[])])]);
+        vec![(sym("vm"), l(vec![sym("ref-mut"), self.rt(Rt::Vm, &[])])), (sym("env"), slice()), (sym("args"), slice())]
     }
 
     /// A typed defun: the native function (already lowered), a dynamic entry that converts
@@ -490,13 +493,13 @@ impl ProgramLowering {
         let mut native_args = Vec::new();
         for (i, (p, ty)) in lambda.params.iter().zip(&sig.params).enumerate() {
             let conv = match ty {
-                Type::I64 => "arg_i64",
-                Type::F64 => "arg_f64",
-                _ => "arg_bool",
+                Type::I64 => Rt::arg_i64,
+                Type::F64 => Rt::arg_f64,
+                _ => Rt::arg_bool,
             };
             let site = self.site(p.span, name);
             let v = self.rtcall(conv, vec![r(index(sym("args"), i))]);
-            let checked = try_(self.rtcall("at", vec![v, sym("vm"), self.module_ref(), lit_u(site as usize)]));
+            let checked = try_(self.rtcall(Rt::at, vec![v, sym("vm"), self.module_ref(), lit_u(site as usize)]));
             let a = format!("__na{i}");
             stmts.push(let_(&a, checked));
             native_args.push(sym(&a));
@@ -505,13 +508,13 @@ impl ProgramLowering {
         let closure = l(vec![sym("closure"), l(vec![]), native]);
         let site = self.site(span, name);
         let caught = try_(self.rtcall(
-            "at",
-            vec![self.rtcall("catch_overflow", vec![closure]), sym("vm"), self.module_ref(), lit_u(site as usize)],
+            Rt::at,
+            vec![self.rtcall(Rt::catch_overflow, vec![closure]), sym("vm"), self.module_ref(), lit_u(site as usize)],
         ));
         let wrap = match sig.ret {
-            Type::I64 => "int",
-            Type::F64 => "float",
-            _ => "boolean",
+            Type::I64 => Rt::int,
+            Type::F64 => Rt::float,
+            _ => Rt::boolean,
         };
         stmts.push(call(sym("Ok"), vec![self.rtcall(wrap, vec![caught])]));
         let item = self.fn_item(&code, self.code_params(), block(stmts));
@@ -521,10 +524,10 @@ impl ProgramLowering {
         let g = self.global(name);
         let form = format!("__n_form{}", self.fresh_fn());
         let value =
-            self.rtcall("closure", vec![r(sym(&info)), call(l(vec![sym("path"), sym("Vec"), sym("new")]), vec![])]);
-        let def = try_(self.rtcall("def_global", vec![sym("vm"), self.module_ref(), lit_u(g as usize), value]));
+            self.rtcall(Rt::closure, vec![r(sym(&info)), call(l(vec![sym("path"), sym("Vec"), sym("new")]), vec![])]);
+        let def = try_(self.rtcall(Rt::def_global, vec![sym("vm"), self.module_ref(), lit_u(g as usize), value]));
         let body = block(vec![call(sym("Ok"), vec![def])]);
-        let item = self.fn_item(&form, vec![(sym("vm"), l(vec![sym("ref-mut"), self.rt(&["Vm"])]))], body);
+        let item = self.fn_item(&form, vec![(sym("vm"), l(vec![sym("ref-mut"), self.rt(Rt::Vm, &[])]))], body);
         self.items.push(item);
         self.forms.push(form);
         Ok(())
@@ -555,9 +558,10 @@ impl ProgramLowering {
             Some(n) => call(sym("Some"), vec![lit_str(n)]),
             None => sym("None"),
         };
-        let value = self.rtcall("FnInfo::new", vec![name, lit_u(nparams), lit(SexpKind::Bool(variadic)), sym(code)]);
+        let value =
+            self.rtcall_member(Rt::FnInfo, "new", vec![name, lit_u(nparams), lit(SexpKind::Bool(variadic)), sym(code)]);
         let allow = l(vec![Sexp::new(SexpKind::Str("allow(non_upper_case_globals, clippy::all)".into()), self.span0)]);
-        l(vec![sym("static"), sym(info), kw("attrs"), allow, kw("ty"), self.rt(&["FnInfo"]), value])
+        l(vec![sym("static"), sym(info), kw("attrs"), allow, kw("ty"), self.rt(Rt::FnInfo, &[]), value])
     }
 
     /// The finished module (or expression).
@@ -574,8 +578,11 @@ impl ProgramLowering {
         sites.extend(self.sites.iter().cloned());
         let mut file_arr = vec![sym("array")];
         file_arr.extend(files);
-        let module =
-            self.rtcall("Module::new", vec![r(l(file_arr)), strs(&self.consts), strs(&self.globals), r(l(sites))]);
+        let module = self.rtcall_member(
+            Rt::Module,
+            "new",
+            vec![r(l(file_arr)), strs(&self.consts), strs(&self.globals), r(l(sites))],
+        );
         let allow = l(vec![Sexp::new(SexpKind::Str("allow(non_upper_case_globals, clippy::all)".into()), self.span0)]);
         items.push(l(vec![
             sym("static"),
@@ -583,7 +590,7 @@ impl ProgramLowering {
             kw("attrs"),
             allow.clone(),
             kw("ty"),
-            self.rt(&["Module"]),
+            self.rt(Rt::Module, &[]),
             module,
         ]));
         for (_, item) in &self.typed_items {
@@ -594,10 +601,10 @@ impl ProgramLowering {
             let body = self.expr_body.clone().unwrap_or_else(|| block(vec![]));
             let run = l(vec![sym("closure"), l(vec![sym("vm")]), body]);
             let mut stmts = items;
-            stmts.push(self.rtcall("with_thread_vm", vec![run]));
+            stmts.push(self.rtcall(Rt::with_thread_vm, vec![run]));
             return Ok(block(stmts));
         }
-        let form_ty = self.rt(&["Form"]);
+        let form_ty = self.rt(Rt::Form, &[]);
         let mut forms = vec![sym("array")];
         forms.extend(self.forms.iter().map(|f| sym(f)));
         let n = self.forms.len();
@@ -610,16 +617,22 @@ impl ProgramLowering {
             l(vec![sym("array"), form_ty, Sexp::new(SexpKind::Int(n as i64), self.span0)]),
             l(forms),
         ]));
-        let vm_param = || l(vec![sym("vm"), l(vec![sym("ref-mut"), self.rt(&["Vm"])])]);
-        let err_ty = self.rt(&["Error"]);
+        let vm_param = || l(vec![sym("vm"), l(vec![sym("ref-mut"), self.rt(Rt::Vm, &[])])]);
+        let err_ty = self.rt(Rt::Error, &[]);
         let result = |ok: Sexp| l(vec![sym("generic"), sym("Result"), ok, err_ty.clone()]);
-        let run_program = self.rtcall("run_program", vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS"))]);
-        items.push(self.pub_fn("run", vec![vm_param()], result(self.rt(&["Value"])), block(vec![run_program.clone()])));
+        let run_program = self.rtcall(Rt::run_program, vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS"))]);
+        items.push(self.pub_fn(
+            "run",
+            vec![vm_param()],
+            result(self.rt(Rt::Value, &[])),
+            block(vec![run_program.clone()]),
+        ));
         let discard = l(vec![sym("closure"), l(vec![sym("_")]), l(vec![sym("tuple")])]);
         let registered = block(vec![method(run_program, "map", vec![discard])]);
         items.push(self.pub_fn("register", vec![vm_param()], result(l(vec![sym("tuple")])), registered));
-        let each = l(vec![sym("each"), l(vec![sym("ref-mut"), self.rt(&["EachForm"])])]);
-        let run_forms = self.rtcall("run_forms", vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS")), sym("each")]);
+        let each = l(vec![sym("each"), l(vec![sym("ref-mut"), self.rt(Rt::EachForm, &[])])]);
+        let run_forms =
+            self.rtcall(Rt::run_forms, vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS")), sym("each")]);
         items.push(self.pub_fn("run_each", vec![vm_param(), each], l(vec![sym("tuple")]), block(vec![run_forms])));
         let mut public = HashSet::new();
         for (name, _) in &self.typed_items {
@@ -630,15 +643,15 @@ impl ProgramLowering {
             if RESERVED.contains(&ident.as_str()) || !public.insert(ident.clone()) {
                 continue;
             }
-            let slice = l(vec![sym("ref"), l(vec![sym("slice"), self.rt(&["Value"])])]);
+            let slice = l(vec![sym("ref"), l(vec![sym("slice"), self.rt(Rt::Value, &[])])]);
             let body = block(vec![self.rtcall(
-                "call_static",
+                Rt::call_static,
                 vec![sym("vm"), self.module_ref(), r(sym("__n_FORMS")), r(sym(info)), sym("args")],
             )]);
             items.push(self.pub_fn(
                 &ident,
                 vec![vm_param(), l(vec![sym("args"), slice])],
-                result(self.rt(&["Value"])),
+                result(self.rt(Rt::Value, &[])),
                 body,
             ));
         }
@@ -723,7 +736,7 @@ impl<'p> FnLower<'p> {
 
     /// `let mut` declarations of every local except `params` (which the caller declares).
     fn declarations(&self, params: &[LocalId]) -> Vec<Sexp> {
-        let nil = self.p.rt(&["Value", "Nil"]);
+        let nil = self.p.rt(Rt::Value, &["Nil"]);
         (0..self.info.locals.len() as LocalId)
             .filter(|id| !params.contains(id))
             .map(|id| {
@@ -733,7 +746,7 @@ impl<'p> FnLower<'p> {
                     kw("mut"),
                     Sexp::new(SexpKind::Bool(true), Span::default()),
                     kw("ty"),
-                    self.p.rt(&["Value"]),
+                    self.p.rt(Rt::Value, &[]),
                     nil.clone(),
                 ])
             })
@@ -743,13 +756,14 @@ impl<'p> FnLower<'p> {
     /// `rt::at(op, vm, &__n_MODULE, site)?`
     fn at(&mut self, op: Sexp, span: Span) -> Sexp {
         let site = self.p.site(span, &self.display.clone());
-        try_(self.p.rtcall("at", vec![op, sym("vm"), self.p.module_ref(), lit_u(site as usize)]))
+        try_(self.p.rtcall(Rt::at, vec![op, sym("vm"), self.p.module_ref(), lit_u(site as usize)]))
     }
 
     /// An error value returned from the function at `span`.
     fn raise(&mut self, err: Sexp, span: Span) -> Sexp {
         let site = self.p.site(span, &self.display.clone());
-        let located = self.p.rtcall("locate", vec![sym("vm"), self.p.module_ref(), lit_u(site as usize), sym("__ne")]);
+        let located =
+            self.p.rtcall(Rt::locate, vec![sym("vm"), self.p.module_ref(), lit_u(site as usize), sym("__ne")]);
         block(vec![let_("__ne", err), l(vec![sym("return"), call(sym("Err"), vec![located])])])
     }
 
@@ -764,9 +778,9 @@ impl<'p> FnLower<'p> {
             if let ExprKind::Define { var: VarRef::Local(id), .. } = f.kind {
                 if self.predeclared.insert(id) {
                     let init = if self.boxed(id) {
-                        self.p.rtcall("new_cell", vec![self.p.rt(&["Value", "Nil"])])
+                        self.p.rtcall(Rt::new_cell, vec![self.p.rt(Rt::Value, &["Nil"])])
                     } else {
-                        self.p.rt(&["Value", "Nil"])
+                        self.p.rt(Rt::Value, &["Nil"])
                     };
                     pre.push(assign(self.local(id), init));
                 }
@@ -784,10 +798,10 @@ impl<'p> FnLower<'p> {
     fn bind(&mut self, b: &Binding, value: Sexp) -> Sexp {
         let mut v = value;
         if let Some(ty) = b.ty {
-            v = self.at(self.p.rtcall("check_type", vec![v, self.p.rt(&["Type", ty_variant(ty)])]), b.span);
+            v = self.at(self.p.rtcall(Rt::check_type, vec![v, self.p.rt(Rt::Type, &[ty_variant(ty)])]), b.span);
         }
         if self.boxed(b.local) {
-            v = self.p.rtcall("new_cell", vec![v]);
+            v = self.p.rtcall(Rt::new_cell, vec![v]);
         }
         assign(self.local(b.local), v)
     }
@@ -796,7 +810,7 @@ impl<'p> FnLower<'p> {
         match var {
             VarRef::Local(id) => {
                 if self.boxed(id) {
-                    self.p.rtcall("cell_get", vec![r(self.local(id))])
+                    self.p.rtcall(Rt::cell_get, vec![r(self.local(id))])
                 } else {
                     clone_of(self.local(id))
                 }
@@ -804,20 +818,20 @@ impl<'p> FnLower<'p> {
             VarRef::Capture(i) => {
                 let slot = index(sym("env"), i as usize);
                 if self.info.captures[i as usize].boxed {
-                    self.p.rtcall("cell_get", vec![r(slot)])
+                    self.p.rtcall(Rt::cell_get, vec![r(slot)])
                 } else {
                     clone_of(slot)
                 }
             }
             VarRef::Global(_) if self.p.opts.rust_vars.contains(name) => {
-                self.p.rtcall("from_rust", vec![r(sym(&rust_ident(name)))])
+                self.p.rtcall(Rt::from_rust, vec![r(sym(&rust_ident(name)))])
             }
             VarRef::Global(_) => {
                 let g = self.p.global(name);
-                let get = self.p.rtcall("get_global", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize)]);
+                let get = self.p.rtcall(Rt::get_global, vec![sym("vm"), self.p.module_ref(), lit_u(g as usize)]);
                 self.at(get, span)
             }
-            VarRef::Unresolved => self.p.rt(&["Value", "Nil"]),
+            VarRef::Unresolved => self.p.rt(Rt::Value, &["Nil"]),
         }
     }
 
@@ -870,18 +884,18 @@ impl<'p> FnLower<'p> {
     fn condition(&mut self, c: &Expr) -> Result<Sexp> {
         if let ExprKind::Prim(p, args) = &c.kind {
             let op = match p {
-                Prim::Lt => Some("lt"),
-                Prim::Le => Some("le"),
-                Prim::Gt => Some("gt"),
-                Prim::Ge => Some("ge"),
+                Prim::Lt => Some((Rt::lt, Rt::lt_i)),
+                Prim::Le => Some((Rt::le, Rt::le_i)),
+                Prim::Gt => Some((Rt::gt, Rt::gt_i)),
+                Prim::Ge => Some((Rt::ge, Rt::ge_i)),
                 _ => None,
             };
-            if let (Some(op), 2) = (op, args.len()) {
+            if let (Some((op, op_i)), 2) = (op, args.len()) {
                 let mut stmts = Vec::new();
                 let a = self.operand(args, 0, &mut stmts)?;
                 // Against an integer constant: no `Value` temporary for the constant.
                 let test = match int_const(&args[1]) {
-                    Some(k) => self.p.rtcall(&format!("{op}_i"), vec![a, lit(SexpKind::Int(k))]),
+                    Some(k) => self.p.rtcall(op_i, vec![a, lit(SexpKind::Int(k))]),
                     None => {
                         let b = self.operand(args, 1, &mut stmts)?;
                         self.p.rtcall(op, vec![a, b])
@@ -894,7 +908,7 @@ impl<'p> FnLower<'p> {
                 let mut stmts = Vec::new();
                 let a = self.operand(args, 0, &mut stmts)?;
                 let b = self.operand(args, 1, &mut stmts)?;
-                let mut test = self.p.rtcall("eq", vec![a, b]);
+                let mut test = self.p.rtcall(Rt::eq, vec![a, b]);
                 if *p == Prim::Ne {
                     test = l(vec![sym("unop"), sym("!"), test]);
                 }
@@ -907,12 +921,12 @@ impl<'p> FnLower<'p> {
             if *p == Prim::IsEmpty && args.len() == 1 {
                 let mut stmts = Vec::new();
                 let a = self.operand(args, 0, &mut stmts)?;
-                let test = self.at(self.p.rtcall("is_empty", vec![a]), c.span);
+                let test = self.at(self.p.rtcall(Rt::is_empty, vec![a]), c.span);
                 return Ok(Self::with_stmts(stmts, test));
             }
         }
         let v = self.expr(c)?;
-        Ok(self.p.rtcall("truthy", vec![r(v)]))
+        Ok(self.p.rtcall(Rt::truthy, vec![r(v)]))
     }
 
     fn expr(&mut self, e: &Expr) -> Result<Sexp> {
@@ -935,18 +949,18 @@ impl<'p> FnLower<'p> {
             ExprKind::Set { var, value, name } => {
                 let v = self.expr(value)?;
                 match var {
-                    VarRef::Local(id) if self.boxed(*id) => self.p.rtcall("cell_set", vec![r(self.local(*id)), v]),
+                    VarRef::Local(id) if self.boxed(*id) => self.p.rtcall(Rt::cell_set, vec![r(self.local(*id)), v]),
                     VarRef::Local(id) => {
                         let t = self.tmp();
                         block(vec![let_(&t, v), assign(self.local(*id), clone_of(sym(&t))), sym(&t)])
                     }
-                    VarRef::Capture(i) => self.p.rtcall("cell_set", vec![r(index(sym("env"), *i as usize)), v]),
+                    VarRef::Capture(i) => self.p.rtcall(Rt::cell_set, vec![r(index(sym("env"), *i as usize)), v]),
                     VarRef::Global(_) => {
                         let g = self.p.global(name);
                         let t = self.tmp();
                         let set = self
                             .p
-                            .rtcall("set_global", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), sym(&t)]);
+                            .rtcall(Rt::set_global, vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), sym(&t)]);
                         let set = self.at(set, span);
                         block(vec![let_(&t, v), set])
                     }
@@ -957,12 +971,13 @@ impl<'p> FnLower<'p> {
                 VarRef::Global(_) => {
                     let mut v = self.expr(value)?;
                     if let Some(ty) = binding.ty {
-                        v = self.at(self.p.rtcall("check_type", vec![v, self.p.rt(&["Type", ty_variant(ty)])]), span);
+                        v = self
+                            .at(self.p.rtcall(Rt::check_type, vec![v, self.p.rt(Rt::Type, &[ty_variant(ty)])]), span);
                     }
                     let g = self.p.global(&binding.name);
                     let t = self.tmp();
                     let def =
-                        self.p.rtcall("def_global", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), sym(&t)]);
+                        self.p.rtcall(Rt::def_global, vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), sym(&t)]);
                     block(vec![let_(&t, v), try_(def)])
                 }
                 VarRef::Local(id) => {
@@ -970,17 +985,19 @@ impl<'p> FnLower<'p> {
                     if self.boxed(*id) && self.predeclared.contains(id) {
                         let mut v = v;
                         if let Some(ty) = binding.ty {
-                            v = self
-                                .at(self.p.rtcall("check_type", vec![v, self.p.rt(&["Type", ty_variant(ty)])]), span);
+                            v = self.at(
+                                self.p.rtcall(Rt::check_type, vec![v, self.p.rt(Rt::Type, &[ty_variant(ty)])]),
+                                span,
+                            );
                         }
-                        self.p.rtcall("cell_set", vec![r(self.local(*id)), v])
+                        self.p.rtcall(Rt::cell_set, vec![r(self.local(*id)), v])
                     } else {
                         let store = self.bind(binding, v);
                         let read = self.read_var(VarRef::Local(*id), &binding.name, span);
                         block(vec![store, read])
                     }
                 }
-                _ => self.p.rt(&["Value", "Nil"]),
+                _ => self.p.rt(Rt::Value, &["Nil"]),
             },
             ExprKind::If(c, t, f) => {
                 let c = self.condition(c)?;
@@ -993,7 +1010,7 @@ impl<'p> FnLower<'p> {
             ExprKind::Prim(p, args) => self.prim(*p, args, span)?,
             ExprKind::Seq(items) => {
                 if items.is_empty() {
-                    return Ok(self.p.rt(&["Value", "Nil"]));
+                    return Ok(self.p.rt(Rt::Value, &["Nil"]));
                 }
                 let mut stmts = Vec::new();
                 for (i, item) in items.iter().enumerate() {
@@ -1019,9 +1036,9 @@ impl<'p> FnLower<'p> {
                 let is_and = matches!(e.kind, ExprKind::And(_));
                 if items.is_empty() {
                     return Ok(if is_and {
-                        self.p.rtcall("boolean", vec![lit(SexpKind::Bool(true))])
+                        self.p.rtcall(Rt::boolean, vec![lit(SexpKind::Bool(true))])
                     } else {
-                        self.p.rt(&["Value", "Nil"])
+                        self.p.rt(Rt::Value, &["Nil"])
                     });
                 }
                 // (and a b c): let t = a; if truthy(t) { let t = b; if truthy(t) { c } else { t } } else { t }
@@ -1029,7 +1046,7 @@ impl<'p> FnLower<'p> {
                 for item in items[..items.len() - 1].iter().rev() {
                     let v = self.expr(item)?;
                     let t = self.tmp();
-                    let test = self.p.rtcall("truthy", vec![r(sym(&t))]);
+                    let test = self.p.rtcall(Rt::truthy, vec![r(sym(&t))]);
                     let (yes, no) = if is_and { (acc, sym(&t)) } else { (sym(&t), acc) };
                     acc = block(vec![let_(&t, v), l(vec![sym("if"), test, block(vec![yes]), block(vec![no])])]);
                 }
@@ -1063,7 +1080,7 @@ impl<'p> FnLower<'p> {
             ExprKind::Try { body, catch, finally } => self.try_form(body, catch.as_ref(), finally.as_deref())?,
             ExprKind::Throw(v) => {
                 let v = self.expr(v)?;
-                let err = self.p.rtcall("throw", vec![v]);
+                let err = self.p.rtcall(Rt::throw, vec![v]);
                 self.raise(err, span)
             }
             ExprKind::Match(value, clauses) => self.match_form(value, clauses, span)?,
@@ -1083,7 +1100,7 @@ impl<'p> FnLower<'p> {
                 let t = self.tmp();
                 let site = self.p.site(span, &self.display.clone());
                 let call = self.p.rtcall(
-                    "eval",
+                    Rt::eval,
                     vec![
                         sym("vm"),
                         self.p.module_ref(),
@@ -1099,7 +1116,7 @@ impl<'p> FnLower<'p> {
             ExprKind::DefMacro(name, lambda) => {
                 let f = self.lambda(lambda)?;
                 let t = self.tmp();
-                let def = self.p.rtcall("def_macro", vec![sym("vm"), lit_str(name), sym(&t)]);
+                let def = self.p.rtcall(Rt::def_macro, vec![sym("vm"), lit_str(name), sym(&t)]);
                 let def = self.at(def, span);
                 block(vec![let_(&t, f), def])
             }
@@ -1108,13 +1125,13 @@ impl<'p> FnLower<'p> {
 
     fn constant(&mut self, datum: &Sexp) -> Sexp {
         match &datum.kind {
-            SexpKind::Nil => self.p.rt(&["Value", "Nil"]),
-            SexpKind::Bool(b) => self.p.rtcall("boolean", vec![lit(SexpKind::Bool(*b))]),
-            SexpKind::Int(i) => self.p.rtcall("int", vec![lit(SexpKind::Int(*i))]),
-            SexpKind::Float(f) if f.is_finite() => self.p.rtcall("float", vec![lit(SexpKind::Float(*f))]),
+            SexpKind::Nil => self.p.rt(Rt::Value, &["Nil"]),
+            SexpKind::Bool(b) => self.p.rtcall(Rt::boolean, vec![lit(SexpKind::Bool(*b))]),
+            SexpKind::Int(i) => self.p.rtcall(Rt::int, vec![lit(SexpKind::Int(*i))]),
+            SexpKind::Float(f) if f.is_finite() => self.p.rtcall(Rt::float, vec![lit(SexpKind::Float(*f))]),
             _ => {
                 let k = self.p.constant(datum);
-                self.p.rtcall("konst", vec![sym("vm"), self.p.module_ref(), lit_u(k as usize)])
+                self.p.rtcall(Rt::konst, vec![sym("vm"), self.p.module_ref(), lit_u(k as usize)])
             }
         }
     }
@@ -1141,11 +1158,13 @@ impl<'p> FnLower<'p> {
         for (i, (&id, t)) in targets.iter().zip(&temps).enumerate() {
             let mut v = sym(t);
             if let Some(ty) = bindings.get(i).and_then(|b| b.ty) {
-                v = self
-                    .at(self.p.rtcall("check_type", vec![v, self.p.rt(&["Type", ty_variant(ty)])]), bindings[i].span);
+                v = self.at(
+                    self.p.rtcall(Rt::check_type, vec![v, self.p.rt(Rt::Type, &[ty_variant(ty)])]),
+                    bindings[i].span,
+                );
             }
             if self.boxed(id) {
-                v = self.p.rtcall("new_cell", vec![v]);
+                v = self.p.rtcall(Rt::new_cell, vec![v]);
             }
             stmts.push(assign(self.local(id), v));
         }
@@ -1211,7 +1230,7 @@ impl<'p> FnLower<'p> {
         } else {
             vec_of(captures)
         };
-        Ok(self.p.rtcall("closure", vec![r(sym(&info_name)), env]))
+        Ok(self.p.rtcall(Rt::closure, vec![r(sym(&info_name)), env]))
     }
 
     /// The Rust function for `lambda`. `direct`: a known top-level function's by-value entry
@@ -1230,19 +1249,19 @@ impl<'p> FnLower<'p> {
                 kw("mut"),
                 Sexp::new(SexpKind::Bool(true), Span::default()),
                 kw("ty"),
-                self.p.rt(&["Value"]),
+                self.p.rt(Rt::Value, &[]),
                 if direct { sym(&format!("__np{i}")) } else { clone_of(index(sym("args"), i)) },
             ]));
         }
         if let Some(rest) = &lambda.rest {
-            let v = self.p.rtcall("rest_args", vec![sym("args"), lit_u(lambda.params.len())]);
+            let v = self.p.rtcall(Rt::rest_args, vec![sym("args"), lit_u(lambda.params.len())]);
             stmts.push(l(vec![
                 sym("let"),
                 self.local(rest.local),
                 kw("mut"),
                 Sexp::new(SexpKind::Bool(true), Span::default()),
                 kw("ty"),
-                self.p.rt(&["Value"]),
+                self.p.rt(Rt::Value, &[]),
                 v,
             ]));
         }
@@ -1268,8 +1287,8 @@ impl<'p> FnLower<'p> {
         };
         let mut result = body;
         if let Some(ty) = lambda.ret {
-            result =
-                self.at(self.p.rtcall("check_type", vec![result, self.p.rt(&["Type", ty_variant(ty)])]), lambda.span);
+            result = self
+                .at(self.p.rtcall(Rt::check_type, vec![result, self.p.rt(Rt::Type, &[ty_variant(ty)])]), lambda.span);
         }
         stmts.push(call(sym("Ok"), vec![result]));
         if direct {
@@ -1277,9 +1296,9 @@ impl<'p> FnLower<'p> {
                 stmts.insert(0, dispatch);
             }
             stmts.insert(0, let_("env", self.p.empty_env()));
-            let mut params = vec![(sym("vm"), l(vec![sym("ref-mut"), self.p.rt(&["Vm"])]))];
+            let mut params = vec![(sym("vm"), l(vec![sym("ref-mut"), self.p.rt(Rt::Vm, &[])]))];
             for i in 0..lambda.params.len() {
-                params.push((sym(&format!("__np{i}")), self.p.rt(&["Value"])));
+                params.push((sym(&format!("__np{i}")), self.p.rt(Rt::Value, &[])));
             }
             return Ok(self.p.fn_item(code, params, block(stmts)));
         }
@@ -1305,7 +1324,7 @@ impl<'p> FnLower<'p> {
         let assumes = self.p.specialized.get(name).cloned()?;
         let rust_name = super::speculative_name(name);
         let n = lambda.params.len();
-        let mut cond = self.p.rtcall("spec_on", vec![sym("vm")]);
+        let mut cond = self.p.rtcall(Rt::spec_on, vec![sym("vm")]);
         for g in &assumes {
             let &(k, _) = self.p.known.get(g)?;
             let gi = self.p.global(g);
@@ -1320,12 +1339,13 @@ impl<'p> FnLower<'p> {
         let generic = l(vec![sym("closure"), kw("move"), yes, l(vec![sym("vm")]), call(sym(code), generic_args)]);
         let body = block(vec![
             let_("__nr", call(sym(&rust_name), spec_args)),
-            l(vec![sym("return"), self.p.rtcall("spec_result", vec![sym("vm"), sym("__nr"), generic])]),
+            l(vec![sym("return"), self.p.rtcall(Rt::spec_result, vec![sym("vm"), sym("__nr"), generic])]),
         ]);
         let mut scrutinee = vec![sym("tuple")];
         scrutinee.extend((0..n).map(|i| r(sym(&format!("__np{i}")))));
         let mut pattern = vec![sym("tuple")];
-        pattern.extend((0..n).map(|i| l(vec![sym("variant"), self.p.rt(&["Value", "Int"]), sym(&format!("__ns{i}"))])));
+        pattern
+            .extend((0..n).map(|i| l(vec![sym("variant"), self.p.rt(Rt::Value, &["Int"]), sym(&format!("__ns{i}"))])));
         Some(l(vec![sym("match"), l(scrutinee), l(vec![l(pattern), cond, body]), l(vec![sym("_"), block(vec![])])]))
     }
 
@@ -1375,9 +1395,9 @@ impl<'p> FnLower<'p> {
             let (name, info) = self.self_call.clone().expect("self call");
             let g = self.p.global(&name);
             let is_me = if self.p.prelude.contains(&name) {
-                self.p.rtcall("prelude_holds", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize)])
+                self.p.rtcall(Rt::prelude_holds, vec![sym("vm"), self.p.module_ref(), lit_u(g as usize)])
             } else {
-                self.p.rtcall("global_is_fn", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), r(sym(&info))])
+                self.p.rtcall(Rt::global_is_fn, vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), r(sym(&info))])
             };
             let lambda_params = self.current_params.clone();
             let mut temps = Vec::new();
@@ -1393,11 +1413,13 @@ impl<'p> FnLower<'p> {
                 for (i, (id, ty, pspan)) in lambda_params.iter().enumerate() {
                     let mut v = sym(&temps[i]);
                     if let Some(ty) = ty {
-                        v = self
-                            .at(self.p.rtcall("check_type", vec![v, self.p.rt(&["Type", ty_variant(*ty)])]), *pspan);
+                        v = self.at(
+                            self.p.rtcall(Rt::check_type, vec![v, self.p.rt(Rt::Type, &[ty_variant(*ty)])]),
+                            *pspan,
+                        );
                     }
                     if self.boxed(*id) {
-                        v = self.p.rtcall("new_cell", vec![v]);
+                        v = self.p.rtcall(Rt::new_cell, vec![v]);
                     }
                     assigns.push(assign(self.local(*id), v));
                 }
@@ -1407,12 +1429,12 @@ impl<'p> FnLower<'p> {
                 let fallback =
                     if self.ret.is_none() {
                         try_(self.p.rtcall(
-                            "tail_call_global",
+                            Rt::tail_call_global,
                             vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), args_v],
                         ))
                     } else {
                         let c = self.p.rtcall(
-                            "call_global",
+                            Rt::call_global,
                             vec![
                                 sym("vm"),
                                 self.p.module_ref(),
@@ -1433,13 +1455,13 @@ impl<'p> FnLower<'p> {
                 Some(name) => {
                     let g = self.p.global(name);
                     self.p.rtcall(
-                        "form_tail_call_global",
+                        Rt::form_tail_call_global,
                         vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), array_ref(vals)],
                     )
                 }
                 None => {
                     let f = f.expect("callee temp");
-                    self.p.rtcall("form_tail_call", vec![sym("vm"), r(sym(&f)), array_ref(vals)])
+                    self.p.rtcall(Rt::form_tail_call, vec![sym("vm"), r(sym(&f)), array_ref(vals)])
                 }
             };
             return Ok(Self::with_stmts(stmts, self.at(c, span)));
@@ -1447,9 +1469,10 @@ impl<'p> FnLower<'p> {
         let result = match (&global, tail) {
             (Some(name), true) => {
                 let g = self.p.global(name);
-                let c = self
-                    .p
-                    .rtcall("tail_call_global", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), vec_of(vals)]);
+                let c = self.p.rtcall(
+                    Rt::tail_call_global,
+                    vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), vec_of(vals)],
+                );
                 self.at(c, span)
             }
             (Some(name), false) => {
@@ -1469,15 +1492,16 @@ impl<'p> FnLower<'p> {
                         let direct = call(sym(&format!("__n_d{k}")), direct_args);
                         let yes = Sexp::new(SexpKind::Bool(true), Span::default());
                         let closure = l(vec![sym("closure"), kw("move"), yes, l(vec![sym("vm")]), direct]);
-                        let enter = self.p.rtcall("enter_direct", vec![sym("vm"), closure]);
+                        let enter = self.p.rtcall(Rt::enter_direct, vec![sym("vm"), closure]);
                         let all = array_ref(temps.iter().map(|t| sym(t)).collect());
-                        let generic =
-                            self.p.rtcall("call_global", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), all]);
+                        let generic = self
+                            .p
+                            .rtcall(Rt::call_global, vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), all]);
                         pre.push(l(vec![sym("if"), holds, block(vec![enter]), block(vec![generic])]));
                         block(pre)
                     }
                     _ => self.p.rtcall(
-                        "call_global",
+                        Rt::call_global,
                         vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), array_ref(vals)],
                     ),
                 };
@@ -1485,12 +1509,12 @@ impl<'p> FnLower<'p> {
             }
             (None, true) => {
                 let f = f.expect("callee temp");
-                let c = self.p.rtcall("tail_call", vec![sym("vm"), sym(&f), vec_of(vals)]);
+                let c = self.p.rtcall(Rt::tail_call, vec![sym("vm"), sym(&f), vec_of(vals)]);
                 self.at(c, span)
             }
             (None, false) => {
                 let f = f.expect("callee temp");
-                let c = self.p.rtcall("call", vec![sym("vm"), r(sym(&f)), array_ref(vals)]);
+                let c = self.p.rtcall(Rt::call, vec![sym("vm"), r(sym(&f)), array_ref(vals)]);
                 self.at(c, span)
             }
         };
@@ -1510,7 +1534,7 @@ impl<'p> FnLower<'p> {
             let part = match &a.kind {
                 ExprKind::Const(datum) if !is_simple(a) => {
                     let k = self.p.constant(datum);
-                    call(self.p.rt(&["Part", "Const"]), vec![lit_u(k as usize)])
+                    call(self.p.rt(Rt::Part, &["Const"]), vec![lit_u(k as usize)])
                 }
                 _ => {
                     let mut v = self.expr(a)?;
@@ -1519,15 +1543,16 @@ impl<'p> FnLower<'p> {
                         stmts.push(let_(&t, v));
                         v = sym(&t);
                     }
-                    call(self.p.rt(&["Part", "Value"]), vec![v])
+                    call(self.p.rt(Rt::Part, &["Value"]), vec![v])
                 }
             };
             parts.push(part);
         }
         let g = self.p.global(CONCAT);
-        let c = self
-            .p
-            .rtcall("concat_owned", vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), sym(&t), array_ref(parts)]);
+        let c = self.p.rtcall(
+            Rt::concat_owned,
+            vec![sym("vm"), self.p.module_ref(), lit_u(g as usize), sym(&t), array_ref(parts)],
+        );
         let c = self.at(c, span);
         Ok(Self::with_stmts(stmts, c))
     }
@@ -1538,23 +1563,23 @@ impl<'p> FnLower<'p> {
             (Prim::List | Prim::Append | Prim::AppendDotted, _) => {
                 let vals = self.values(args, &mut stmts)?;
                 match p {
-                    Prim::List => self.p.rtcall("list", vec![vec_of(vals)]),
-                    Prim::Append => self.at(self.p.rtcall("append", vec![vec_of(vals)]), span),
-                    _ => self.at(self.p.rtcall("append_dotted", vec![vec_of(vals)]), span),
+                    Prim::List => self.p.rtcall(Rt::list, vec![vec_of(vals)]),
+                    Prim::Append => self.at(self.p.rtcall(Rt::append, vec![vec_of(vals)]), span),
+                    _ => self.at(self.p.rtcall(Rt::append_dotted, vec![vec_of(vals)]), span),
                 }
             }
             (Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge | Prim::Not | Prim::IsEmpty, _) => {
                 let e = Expr { kind: ExprKind::Prim(p, args.to_vec()), span, tail: false };
                 let c = self.condition(&e)?;
-                self.p.rtcall("boolean", vec![c])
+                self.p.rtcall(Rt::boolean, vec![c])
             }
             (Prim::Add | Prim::Sub | Prim::Mul, 2) if int_const(&args[1]).is_some() => {
                 let a = self.operand(args, 0, &mut stmts)?;
                 let k = int_const(&args[1]).expect("checked");
                 let name = match p {
-                    Prim::Add => "add_i",
-                    Prim::Sub => "sub_i",
-                    _ => "mul_i",
+                    Prim::Add => Rt::add_i,
+                    Prim::Sub => Rt::sub_i,
+                    _ => Rt::mul_i,
                 };
                 self.at(self.p.rtcall(name, vec![a, lit(SexpKind::Int(k))]), span)
             }
@@ -1562,12 +1587,12 @@ impl<'p> FnLower<'p> {
                 let a = self.operand(args, 0, &mut stmts)?;
                 let b = self.operand(args, 1, &mut stmts)?;
                 let name = match p {
-                    Prim::Add => "add",
-                    Prim::Sub => "sub",
-                    Prim::Mul => "mul",
-                    Prim::Div => "div",
-                    Prim::Cons => "cons",
-                    Prim::Field => "field",
+                    Prim::Add => Rt::add,
+                    Prim::Sub => Rt::sub,
+                    Prim::Mul => Rt::mul,
+                    Prim::Div => Rt::div,
+                    Prim::Cons => Rt::cons,
+                    Prim::Field => Rt::field,
                     _ => return Err(SlightError::syntax(format!("{} called with 2 arguments", p.name()), span)),
                 };
                 self.at(self.p.rtcall(name, vec![a, b]), span)
@@ -1575,9 +1600,9 @@ impl<'p> FnLower<'p> {
             (_, 1) => {
                 let a = self.operand(args, 0, &mut stmts)?;
                 let name = match p {
-                    Prim::Neg => "neg",
-                    Prim::Head => "head",
-                    Prim::Tail => "tail",
+                    Prim::Neg => Rt::neg,
+                    Prim::Head => Rt::head,
+                    Prim::Tail => Rt::tail,
                     _ => return Err(SlightError::syntax(format!("{} called with 1 argument", p.name()), span)),
                 };
                 self.at(self.p.rtcall(name, vec![a]), span)
@@ -1588,7 +1613,7 @@ impl<'p> FnLower<'p> {
     }
 
     fn try_form(&mut self, body: &Expr, catch: Option<&(Binding, Box<Expr>)>, finally: Option<&Expr>) -> Result<Sexp> {
-        let res_ty = self.p.rt(&["Res"]);
+        let res_ty = self.p.rt(Rt::Res, &[]);
         let run = |this: &mut Self, e: &Expr| -> Result<Sexp> {
             let b = this.body_expr(e)?;
             let clo =
@@ -1599,14 +1624,14 @@ impl<'p> FnLower<'p> {
         let mut stmts = vec![l(vec![sym("let"), sym(&t), kw("ty"), res_ty.clone(), run(self, body)?])];
         if let Some((b, handler)) = catch {
             let e = self.tmp();
-            let bind2 = self.bind(b, self.p.rtcall("caught", vec![sym(&e)]));
+            let bind2 = self.bind(b, self.p.rtcall(Rt::caught, vec![sym(&e)]));
             let handler2 = run(self, handler)?;
             let bind_clo = l(vec![
                 sym("closure"),
                 kw("ret"),
                 res_ty.clone(),
                 l(vec![]),
-                block(vec![bind2, call(sym("Ok"), vec![self.p.rt(&["Value", "Nil"])])]),
+                block(vec![bind2, call(sym("Ok"), vec![self.p.rt(Rt::Value, &["Nil"])])]),
             ]);
             let on_err = block(vec![
                 l(vec![sym("let"), sym("__nb"), kw("ty"), res_ty.clone(), call(bind_clo, vec![])]),
@@ -1648,7 +1673,7 @@ impl<'p> FnLower<'p> {
             let test = self.pattern(&clause.pattern, sym(&mv), inner)?;
             body.push(test);
         }
-        let fail = self.p.rtcall("match_fail", vec![r(sym(&mv))]);
+        let fail = self.p.rtcall(Rt::match_fail, vec![r(sym(&mv))]);
         body.push(self.raise(fail, span));
         let mut lp = vec![sym("loop"), kw("label"), sym(&label)];
         lp.extend(body);
@@ -1661,7 +1686,7 @@ impl<'p> FnLower<'p> {
             Pattern::Wildcard => then,
             Pattern::Literal(datum) => {
                 let k = self.constant(datum);
-                let test = self.p.rtcall("eq", vec![r(src), r(k)]);
+                let test = self.p.rtcall(Rt::eq, vec![r(src), r(k)]);
                 l(vec![sym("if"), test, block(vec![then])])
             }
             Pattern::Bind(b) => {
@@ -1679,7 +1704,7 @@ impl<'p> FnLower<'p> {
                 for (i, item) in items.iter().enumerate().rev() {
                     inner = self.pattern(item, index(sym(&parts), i), inner)?;
                 }
-                let d = self.p.rtcall("destructure", vec![r(src), lit_u(items.len()), lit(SexpKind::Bool(exact))]);
+                let d = self.p.rtcall(Rt::destructure, vec![r(src), lit_u(items.len()), lit(SexpKind::Bool(exact))]);
                 l(vec![
                     sym("match"),
                     d,

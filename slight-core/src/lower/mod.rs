@@ -12,3 +12,46 @@ pub mod inline;
 pub mod typed;
 
 pub use typed::*;
+
+use crate::sexp::{Sexp, SexpKind};
+use crate::span::Span;
+
+macro_rules! define_rt {
+    ($($item:ident),* $(,)?) => {
+        /// An item of the runtime support library that generated code names: the only way the
+        /// lowering refers to the runtime (the list is [`crate::rt_api`]).
+        #[allow(non_camel_case_types)] // each variant is spelled as the runtime item it names
+        #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+        pub enum Rt {
+            $(
+                #[allow(missing_docs)]
+                $item,
+            )*
+        }
+
+        impl Rt {
+            /// Every item, in the table's order.
+            pub const ALL: &'static [Rt] = &[$(Rt::$item),*];
+
+            /// The item's Rust name.
+            pub fn name(self) -> &'static str {
+                match self {
+                    $(Rt::$item => stringify!($item),)*
+                }
+            }
+        }
+    };
+}
+
+crate::rt_items!(define_rt);
+
+/// `(path :global true RT... ITEM MEMBER...)`: the path of a runtime item (or of an associated
+/// item, `FnInfo::new`), where `rt` is the runtime library's path (`["slight", "__rt"]`).
+pub fn rt_path(rt: &[String], item: Rt, member: &[&str], span: Span) -> Sexp {
+    let mut v = vec![Sexp::sym("path", span), Sexp::new(SexpKind::Keyword("global".into()), span)];
+    v.push(Sexp::new(SexpKind::Bool(true), span));
+    v.extend(rt.iter().map(|s| Sexp::sym(s, span)));
+    v.push(Sexp::sym(item.name(), span));
+    v.extend(member.iter().map(|s| Sexp::sym(s, span)));
+    Sexp::list(v, span)
+}

@@ -62,6 +62,7 @@
 //! be produced by [`names::rust_ident`] (`__` is always followed by an escape code, and no code
 //! starts with a digit or `n`).
 
+use super::Rt;
 use crate::core::{Binding, Expr, ExprKind, FnInfo, Lambda, LocalId, Prim, Type, VarRef};
 use crate::error::{ErrorKind, Result, SlightError};
 use crate::names;
@@ -91,16 +92,8 @@ pub struct Options {
 
 impl Default for Options {
     fn default() -> Self {
-        let s = Span::default();
-        let hook = ["path", ":global", "true", "slight", "__rt", "checked"]
-            .iter()
-            .map(|t| match t.strip_prefix(':') {
-                Some(k) => Sexp::new(SexpKind::Keyword(k.to_string()), s),
-                None if *t == "true" => Sexp::new(SexpKind::Bool(true), s),
-                None => Sexp::sym(t, s),
-            })
-            .collect();
-        Options { overflow_hook: Sexp::list(hook, s), depth_hook: None }
+        let rt = ["slight".to_string(), "__rt".to_string()];
+        Options { overflow_hook: super::rt_path(&rt, Rt::checked, &[], Span::default()), depth_hook: None }
     }
 }
 
@@ -339,18 +332,14 @@ pub struct Speculation {
 }
 
 impl Speculation {
-    /// `(path :global true slight __rt SEGMENTS...)`.
-    fn path(&self, segments: Vec<Sexp>, span: Span) -> Sexp {
-        let mut v = vec![Sexp::sym("path", span), kw(":global", span), Sexp::new(SexpKind::Bool(true), span)];
-        v.extend(self.rt.iter().map(|s| Sexp::sym(s, span)));
-        v.extend(segments);
-        list(v, span)
+    /// The path of runtime item `item`.
+    fn path(&self, item: Rt, span: Span) -> Sexp {
+        super::rt_path(&self.rt, item, &[], span)
     }
 
     /// `let _ = rt::spec_tick(__nvm)?;`: a loop round counts against the time slice.
     fn tick(&self, span: Span) -> Sexp {
-        let c =
-            list(vec![Sexp::sym("call", span), self.path(vec![Sexp::sym("spec_tick", span)], span), vm(span)], span);
+        let c = list(vec![Sexp::sym("call", span), self.path(Rt::spec_tick, span), vm(span)], span);
         list(vec![Sexp::sym("let", span), Sexp::sym("_", span), list(vec![Sexp::sym("try", span), c], span)], span)
     }
 }
@@ -392,7 +381,7 @@ pub fn lower_speculative(def: &Expr, sigs: &Signatures, spec: &Speculation) -> R
     if lambda.rest.is_some() || lambda.params.len() != sig.params.len() {
         return unsupported(format!("the parameters of {name}"), span);
     }
-    let opts = Options { overflow_hook: spec.path(vec![Sexp::sym("spec_checked", span)], span), depth_hook: None };
+    let opts = Options { overflow_hook: spec.path(Rt::spec_checked, span), depth_hook: None };
     let mut lw = Lower {
         fn_name: name,
         sigs,
@@ -416,7 +405,7 @@ pub fn lower_speculative(def: &Expr, sigs: &Signatures, spec: &Speculation) -> R
     if let Some(&frames) = spec.reserve.get(name).filter(|&&f| f > 0) {
         // let _ = rt::spec_reserve(__nvm, FRAMES)?;
         let n = list(vec![s("lit"), Sexp::new(SexpKind::Int(frames as i64), span), s("usize")], span);
-        let c = list(vec![s("call"), spec.path(vec![s("spec_reserve")], span), vm(span), n], span);
+        let c = list(vec![s("call"), spec.path(Rt::spec_reserve, span), vm(span), n], span);
         block.push(list(vec![s("let"), s("_"), list(vec![s("try"), c], span)], span));
     }
     if lw.self_tail {
@@ -427,13 +416,18 @@ pub fn lower_speculative(def: &Expr, sigs: &Signatures, spec: &Speculation) -> R
         block.push(ok);
     }
     let body = list(block, span);
-    let mut params = vec![list(vec![vm(span), list(vec![s("ref-mut"), spec.path(vec![s("Vm")], span)], span)], span)];
+    let mut params = vec![list(vec![vm(span), list(vec![s("ref-mut"), spec.path(Rt::Vm, span)], span)], span)];
     for (p, t) in lambda.params.iter().zip(&sig.params) {
         let n = lw.local(p.local, span);
         let pat = if lw.self_tail { list(vec![s("mut"), n], span) } else { n };
         params.push(list(vec![pat, s(t.name())], span));
     }
-    let ret = spec.path(vec![list(vec![s("generic"), s("SpecRes"), s(sig.ret.name())], span)], span);
+    // `rt::SpecRes<T>`: the path's last segment made generic.
+    let mut ret = spec.path(Rt::SpecRes, span);
+    if let SexpKind::List(items) = &mut ret.kind {
+        let last = items.pop().expect("a path ends with the item");
+        items.push(list(vec![s("generic"), last, s(sig.ret.name())], span));
+    }
     let attrs = list(
         vec![Sexp::new(
             SexpKind::Str("allow(non_snake_case, unused_mut, unused_variables, unused_parens, clippy::all)".into()),
@@ -747,10 +741,7 @@ impl Lower<'_> {
                 vec![self.sym("closure", span), kw(":move", span), yes, list(vec![vm(span)], span), list(inner, span)],
                 span,
             );
-            let c = list(
-                vec![self.sym("call", span), spec.path(vec![self.sym("spec_call", span)], span), vm(span), closure],
-                span,
-            );
+            let c = list(vec![self.sym("call", span), spec.path(Rt::spec_call, span), vm(span), closure], span);
             out.push(list(vec![self.sym("try", span), c], span));
             let call = if out.len() == 2 { out.pop().expect("the call") } else { list(out, span) };
             let ret = (!spec.unknown_ret.contains(name.as_str())).then_some(sig.ret);

@@ -5,8 +5,8 @@
 
 use super::{Entered, Frame, Vm, MAX_FRAMES, MAX_STACK};
 use crate::builtins::{self, Host, BUILTINS};
+use crate::bytecode::compile::compile_toplevel;
 use crate::bytecode::Proto;
-use crate::compiler::compile_toplevel;
 use crate::convert::value_to_sexp;
 use crate::error::{ErrorValue, TraceEntry};
 use crate::value::{Closure, Value};
@@ -83,7 +83,7 @@ impl Vm {
                 }
             }
             Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
-            Value::Compiled(c) => crate::compiled::enter(self, c, args),
+            Value::Compiled(c) => crate::native::rt::enter(self, c, args),
             // (obj :method args...) → (method obj args...)
             Value::Object(_) => {
                 let method = builtins::object::find_method(f, args.first().unwrap_or(&Value::Nil))?;
@@ -287,7 +287,7 @@ impl Vm {
     ) -> Result<Rc<Proto>, ErrorValue> {
         let sexp = value_to_sexp(form, span).map_err(|m| ErrorValue::new("SyntaxError", m))?;
         let front = |e: SlightError| ErrorValue::from_front(&e);
-        crate::own_stack::front_end_room()?;
+        crate::native::own_stack::front_end_room()?;
         let mut expr = expand(&sexp, self).map_err(front)?;
         let env = EvalEnv { names };
         let info = resolve_toplevel(&mut expr, &mut self.names, Some(&env)).map_err(front)?;

@@ -5,8 +5,8 @@
 use super::call::{check_builtin_arity, push_frame, undefined};
 use super::{Entered, Handler, Vm, MAX_FRAMES};
 use crate::builtins::{Host, BUILTINS};
+use crate::bytecode::compile::type_mismatch;
 use crate::bytecode::{CaptureSrc, Instr, Proto};
-use crate::compiler::type_mismatch;
 use crate::error::ErrorValue;
 use crate::ops;
 use crate::value::{Closure, Value};

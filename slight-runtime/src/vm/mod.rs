@@ -23,8 +23,8 @@ use call::undefined;
 
 pub use crate::builtins::Capabilities;
 use crate::builtins::{self, BuiltinState, BUILTINS};
+use crate::bytecode::compile::compile_toplevel;
 use crate::bytecode::Proto;
-use crate::compiler::compile_toplevel;
 use crate::error::{Error, ErrorValue};
 use crate::value::{Closure, Value};
 use slight_core::expander::expand;
@@ -116,18 +116,18 @@ pub struct Vm {
     /// Unique per VM: compiled modules cache their per-VM state under it.
     id: u32,
     /// What each compiled module that ran here registered (see `compiled.rs`).
-    pub(crate) compiled_modules: Vec<(usize, crate::compiled::ModuleState)>,
+    pub(crate) compiled_modules: Vec<(usize, crate::native::rt::ModuleState)>,
     /// A tail call compiled code left for the enclosing call to make (the trampoline).
     pub(crate) pending_tail: Option<(Value, Vec<Value>)>,
     /// Lowest stack address compiled calls may enter at without growing the stack (see
-    /// `compiled::with_stack`); `usize::MAX` until the first compiled call computes it.
+    /// `native::rt::with_stack`); `usize::MAX` until the first compiled call computes it.
     pub(crate) stack_limit: usize,
     /// Set while a process runs on its own stack (compiled processes; `own_stack.rs`).
-    pub(crate) own_stack: Option<crate::own_stack::Running>,
+    pub(crate) own_stack: Option<crate::native::own_stack::Running>,
     /// Work left in the current process's time slice (see `process::SLICE`).
     pub(crate) budget: u32,
     /// Above zero while compiled code reruns generically after its specialized version
-    /// bailed out: specialized versions are not tried then (`compiled::spec_result`).
+    /// bailed out: specialized versions are not tried then (`native::rt::spec_result`).
     pub(crate) spec_off: u32,
     /// The pause marker (`process::pause`), made once: pausing a process allocates nothing.
     pub(crate) pause_marker: Rc<ErrorValue>,
@@ -372,7 +372,7 @@ impl Vm {
     /// Expands, resolves and compiles one form into a script function.
     pub fn compile_form(&mut self, form: &Sexp) -> Result<Rc<Proto>, Rc<ErrorValue>> {
         let front = |e: SlightError| Rc::new(ErrorValue::from_front(&e));
-        crate::own_stack::front_end_room().map_err(Rc::new)?;
+        crate::native::own_stack::front_end_room().map_err(Rc::new)?;
         let mut expr = expand(form, self).map_err(front)?;
         let info = resolve_toplevel(&mut expr, &mut self.names, None).map_err(front)?;
         if self.globals.len() < self.names.len() {

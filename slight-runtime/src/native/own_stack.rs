@@ -4,7 +4,7 @@
 //! code keeps its state on the Rust stack, so a process spawned with a compiled function runs
 //! as a stackful coroutine (corosensei) on its own stack. When it waits (`receive`,
 //! `timer/sleep`, GPU readback, an async host call) or its time slice is used up (compiled
-//! code counts calls and loop rounds, `compiled::tick`), it suspends. Control goes back to the
+//! code counts calls and loop rounds, `rt::tick`), it suspends. Control goes back to the
 //! scheduler, which resumes it later where it stopped. This is the compiled path's equivalent of
 //! the VM's pause (see scheduler.rs), with the same observable behaviour.
 //!
@@ -113,7 +113,7 @@ impl ProcessStack {
 /// does not check the stack as it recurses); nothing on the thread's own stack.
 pub(crate) fn front_end_room() -> Result<(), ErrorValue> {
     let Some(limit) = own_stack_limit() else { return Ok(()) };
-    if crate::compiled::stack_address().saturating_sub(limit) < FRONT_END_STACK {
+    if crate::native::rt::stack_address().saturating_sub(limit) < FRONT_END_STACK {
         return Err(ErrorValue::new("StackOverflow", "stack overflow"));
     }
     Ok(())

@@ -15,7 +15,7 @@
 use crate::vm::{Vm, PRELUDE, PRELUDE_NAME};
 use slight_core::core::{ExprKind, FnInfo, Type, VarRef};
 use slight_core::expander::expand;
-use slight_core::lower::{self, dynamic, Signatures};
+use slight_core::lower::{self, dynamic, Rt, Signatures};
 use slight_core::resolver::resolve_toplevel;
 use slight_core::{Expr, GlobalNames, Reader, Sexp, SlightError, SourceMap, Span};
 use std::collections::{HashMap, HashSet};
@@ -247,8 +247,8 @@ impl Driver {
     /// function only calls natively the typed functions that really are native.
     fn typed_functions(&self) -> (Signatures, Vec<(String, Vec<Sexp>)>) {
         let lower_opts = lower::Options {
-            overflow_hook: rt_path(&self.opts.rt_path, "checked"),
-            depth_hook: Some(rt_path(&self.opts.rt_path, "deeper")),
+            overflow_hook: lower::rt_path(&self.opts.rt_path, Rt::checked, &[], Span::default()),
+            depth_hook: Some(lower::rt_path(&self.opts.rt_path, Rt::deeper, &[], Span::default())),
         };
         let mut sigs = Signatures::new();
         for e in self.exprs() {
@@ -670,14 +670,4 @@ fn collect_globals(e: &Expr, out: &mut HashSet<String>) {
     for c in e.children() {
         collect_globals(c, out);
     }
-}
-
-/// `(path :global true SEGMENTS... last)`.
-fn rt_path(rt: &[String], last: &str) -> Sexp {
-    let s = Span::default();
-    let mut items = vec![Sexp::sym("path", s), Sexp::new(slight_core::SexpKind::Keyword("global".into()), s)];
-    items.push(Sexp::new(slight_core::SexpKind::Bool(true), s));
-    items.extend(rt.iter().map(|seg| Sexp::sym(seg, s)));
-    items.push(Sexp::sym(last, s));
-    Sexp::list(items, s)
 }

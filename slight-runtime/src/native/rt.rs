@@ -27,8 +27,20 @@
 //! without it has no `slight::__rt`, so no generated code runs there; if some did, a call that
 //! needs more stack would be a `stack overflow` error.
 
+/// Every item the lowering may name (`slight_core::rt_api`) exists here: this expands to a
+/// `use` of each, so a missing one is a compile error of this crate.
+macro_rules! check_rt_items {
+    ($($item:ident),* $(,)?) => {
+        #[allow(unused_imports)]
+        mod rt_api_check {
+            use super::{$($item),*};
+        }
+    };
+}
+slight_core::rt_items!(check_rt_items);
+
 use crate::builtins::{builtin_id, Host, BUILTINS};
-use crate::compiler::type_mismatch;
+use crate::bytecode::compile::type_mismatch;
 use crate::convert::{sexp_to_value, IntoValue};
 pub use crate::error::Error;
 pub use crate::error::ErrorValue;
@@ -651,7 +663,7 @@ fn with_stack<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> T, no_room: fn() -> T) 
 #[cold]
 #[inline(never)]
 fn grow_and_run<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> T, no_room: fn() -> T) -> T {
-    if crate::own_stack::own_stack_limit().is_some() {
+    if crate::native::own_stack::own_stack_limit().is_some() {
         return no_room();
     }
     grow_stack(vm, f, no_room)
@@ -1023,7 +1035,7 @@ pub fn deeper<T>(f: impl FnOnce() -> T) -> T {
     if depth * slight_core::TYPED_DEPTH_BUDGET as usize >= MAX_FRAMES {
         std::panic::resume_unwind(Box::new(TooDeep));
     }
-    if let Some(limit) = crate::own_stack::own_stack_limit() {
+    if let Some(limit) = crate::native::own_stack::own_stack_limit() {
         // On a process stack, which does not grow.
         if stack_address() < limit {
             std::panic::resume_unwind(Box::new(TooDeep));

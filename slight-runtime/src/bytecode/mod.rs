@@ -6,6 +6,8 @@
 //! defines the notation of each instruction's line. `compiler.rs` emits the instructions; the
 //! interpreter loop in `vm/interp.rs` runs them (calls, returns and handlers: `vm/call.rs`).
 
+pub mod compile;
+
 use crate::value::Value;
 use slight_core::{SourceMap, Span, Type};
 use std::fmt::Write as _;
