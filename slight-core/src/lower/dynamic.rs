@@ -11,7 +11,7 @@
 //! * Every top-level form becomes `fn __n_formK(vm: &mut Vm) -> Res`; `__n_FORMS` lists them
 //!   in order and `register`/`run`/`run_each` run them.
 //! * Each top-level `defun` also gets a public Rust wrapper under its Slight name mapped by
-//!   [`names::rust_ident`] (`make-adder` → `pub fn make_adder(vm, &[Value])`), and a typed
+//!   `names::rust_ident` (`make-adder` → `pub fn make_adder(vm, &[Value])`), and a typed
 //!   `defun` that fits the typed subset ([`super::typed`]) is a plain native `pub fn` whose
 //!   dynamic entry converts the arguments.
 //! * A local is a Rust variable `NAME__ID` holding a `Value` (a `Value::Cell` when it is
@@ -24,7 +24,7 @@
 //!   called closure whose `Result` the catch/finally code inspects; `match` is a labelled loop
 //!   that breaks with the first clause that matches.
 //!
-//! Internal names all start with `__n`, which [`names::rust_ident`] never produces, so they
+//! Internal names all start with `__n`, which `names::rust_ident` never produces, so they
 //! cannot collide with names from Slight code.
 //!
 //! # Last-use moves
@@ -32,13 +32,13 @@
 //! Reading a local clones its `Value` (a reference-count increment for heap values). One read
 //! instead *moves* the value out (`::std::mem::take(&mut acc)`, leaving `nil`), so that a
 //! string built by `(recur ... (string/concat acc ...))` is the only reference to its text and
-//! the runtime can append to it in place ([`movable_refs`] finds these reads):
+//! the runtime can append to it in place (`movable_refs` finds these reads):
 //!
 //! * the read is an argument list that reassigns locals right after evaluating it: a `recur`
 //!   (its loop's variables) or a self tail call lowered as a `continue '__ntop` (the
 //!   function's parameters, when the call has one argument per parameter);
 //! * the local read is one of those reassigned locals, is neither boxed in a cell nor captured
-//!   by any closure of the function ([`LocalInfo`](crate::core::LocalInfo) flags), and the
+//!   by any closure of the function ([`LocalInfo`] flags), and the
 //!   argument list mentions it exactly once in all (reads, `set!`, `def`, closure captures;
 //!   any `eval` in the list disables moves);
 //! * that one mention is the first argument of a call of the global `string/concat` (not a

@@ -4,9 +4,12 @@
 //! * [`typed`]: typed numeric functions become plain native Rust functions (`fn(i64) -> i64`).
 //! * [`dynamic`]: everything else becomes Rust over the runtime's `Value`, calling the runtime
 //!   support library (`slight::__rt`) for operations, calls, globals and errors.
+//! * [`analysis`]: whole-program analyses that decide what is lowered how (typed and
+//!   specialized functions, known functions, impossible calls).
 //! * [`inline`]: before a function is specialized, the closures it builds and only calls are
 //!   inlined away (Core Forms → Core Forms).
 
+pub mod analysis;
 pub mod dynamic;
 pub mod inline;
 pub mod typed;

@@ -6,19 +6,22 @@
 //! `include` is resolved at build time: the included file's forms are compiled in place, and
 //! the file is reported in [`Output::files`] so the build can depend on it. Typed top-level
 //! functions that fit the typed subset become native Rust functions
-//! ([`lower::lower_typed_fn`]); everything else is lowered to code over [`Value`] by
-//! [`lower::dynamic`]. Untyped known functions whose bodies fit the typed subset when their
+//! (`lower::lower_typed_fn`); everything else is lowered to code over `Value` by
+//! `lower::dynamic`. Untyped known functions whose bodies fit the typed subset when their
 //! parameters are integers also get a specialized version, tried first when they are called
-//! with integers ([`lower::lower_speculative`], `compiled::Bail`). Any error is a
-//! [`CompileError`] with `file:line:col`.
+//! with integers (`lower::lower_speculative`, `rt::Bail`). Which functions are lowered how is
+//! decided by the pure analyses of [`analysis`]; this driver reads, includes, expands, resolves,
+//! runs build-time definitions, copies prelude functions, and hands everything to the lowering.
+//! Any error is a [`CompileError`] with `file:line:col`.
 
 use crate::vm::{Vm, PRELUDE, PRELUDE_NAME};
-use slight_core::core::{ExprKind, FnInfo, Type, VarRef};
+use slight_core::core::{ExprKind, FnInfo, VarRef};
 use slight_core::expander::expand;
-use slight_core::lower::{self, dynamic, Rt, Signatures};
+use slight_core::lower::analysis::{self, collect_assigned, collect_globals, Callee};
+use slight_core::lower::dynamic;
 use slight_core::resolver::resolve_toplevel;
 use slight_core::{Expr, GlobalNames, Reader, Sexp, SlightError, SourceMap, Span};
-use std::collections::{HashMap, HashSet};
+use std::collections::HashSet;
 use std::path::{Path, PathBuf};
 
 pub use slight_core::lower::dynamic::Mode;
@@ -242,169 +245,11 @@ impl Driver {
         Ok(())
     }
 
-    /// The typed top-level functions that lower natively: candidates are all fully typed
-    /// `defun`s; any that fails to lower is dropped and the rest are tried again, so a typed
-    /// function only calls natively the typed functions that really are native.
-    fn typed_functions(&self) -> (Signatures, Vec<(String, Vec<Sexp>)>) {
-        let lower_opts = lower::Options {
-            overflow_hook: lower::rt_path(&self.opts.rt_path, Rt::checked, &[], Span::default()),
-            depth_hook: Some(lower::rt_path(&self.opts.rt_path, Rt::deeper, &[], Span::default())),
-        };
-        let mut sigs = Signatures::new();
-        for e in self.exprs() {
-            if let Ok((name, sig)) = lower::signature(e) {
-                sigs.insert(name, sig);
-            }
-        }
-        loop {
-            let mut items = Vec::new();
-            let mut failed = Vec::new();
-            for e in self.exprs() {
-                let Ok((name, _)) = lower::signature(e) else { continue };
-                if !sigs.contains_key(&name) {
-                    continue;
-                }
-                match lower::lower_typed_fn_items(e, &sigs, &lower_opts) {
-                    Ok(fn_items) => items.push((name, fn_items)),
-                    Err(_) => failed.push(name),
-                }
-            }
-            if failed.is_empty() {
-                return (sigs, items);
-            }
-            for f in failed {
-                sigs.remove(&f);
-            }
-        }
-    }
-
-    /// The known untyped functions that also get a version specialized for integer arguments
-    /// ([`lower::lower_speculative`]): (name, item, the known functions it assumes).
-    ///
-    /// Parameters are assumed `i64`; return types are inferred by iteration: each candidate
-    /// starts with the type its body gives when calls of candidates are left untyped (or
-    /// `i64`), a body that gives another type changes the assumption (each type is tried
-    /// once), and a body outside the subset drops the candidate, so that its callers are
-    /// dropped in the next round.
-    fn specialized_functions(
-        &self,
-        known: &[(String, usize)],
-        typed: &HashSet<String>,
-    ) -> Vec<(String, Sexp, Vec<String>)> {
-        if self.opts.mode == Mode::Expr {
-            return Vec::new();
-        }
-        let direct: HashSet<&str> = known
-            .iter()
-            .filter(|(name, n)| *n <= dynamic::MAX_DIRECT_PARAMS && !typed.contains(name))
-            .map(|(name, _)| name.as_str())
-            .collect();
-        // A candidate that builds closures and only calls them is specialized with them
-        // inlined (`lower::inline`): name → (inlined definition, resolved; constructors used).
-        let is_known = |name: &str| known.iter().any(|(k, _)| k == name);
-        let ctors = lower::inline::closure_constructors(self.exprs(), &is_known);
-        let mut inlined: HashMap<String, lower::inline::Inlined> = HashMap::new();
-        let mut candidates: HashMap<String, (&Expr, Vec<Type>)> = HashMap::new();
-        for e in self.exprs() {
-            let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind else { continue };
-            let ExprKind::Lambda(l) = &value.kind else { continue };
-            let untyped = l.params.iter().all(|p| p.ty.is_none()) && l.ret.is_none() && l.rest.is_none();
-            if !untyped || !direct.contains(binding.name.as_str()) {
-                continue;
-            }
-            candidates.insert(binding.name.clone(), (e, vec![Type::I64]));
-            if let Some(mut x) = lower::inline::inline_closures(e, &ctors) {
-                // Resolved against a copy of the global names: nothing new is defined.
-                if resolve_toplevel(&mut x.def, &mut self.names.clone(), None).is_ok() {
-                    inlined.insert(binding.name.clone(), x);
-                }
-            }
-        }
-        for (name, (e, _)) in candidates.iter_mut() {
-            if let Some(x) = inlined.get(name) {
-                *e = &x.def;
-            }
-        }
-        let reserve: HashMap<String, u32> = inlined.iter().map(|(name, x)| (name.clone(), x.depth)).collect();
-        let arity = |e: &Expr| match &e.kind {
-            ExprKind::Define { value, .. } => match &value.kind {
-                ExprKind::Lambda(l) => l.params.len(),
-                _ => 0,
-            },
-            _ => 0,
-        };
-        // The candidates with their current guesses; with `unknown`, calls of candidates give
-        // no type.
-        let assume = |candidates: &HashMap<String, (&Expr, Vec<Type>)>, unknown: bool| {
-            let spec = lower::Speculation {
-                rt: self.opts.rt_path.clone(),
-                fns: candidates.keys().map(|n| (n.clone(), lower::speculative_name(n))).collect(),
-                unknown_ret: if unknown { candidates.keys().cloned().collect() } else { HashSet::new() },
-                reserve: reserve.clone(),
-            };
-            let sigs: Signatures = candidates
-                .iter()
-                .map(|(name, (e, tried))| {
-                    let ret = *tried.last().expect("a guess");
-                    (name.clone(), lower::FnSig { params: vec![Type::I64; arity(e)], ret })
-                })
-                .collect();
-            (spec, sigs)
-        };
-        // First guesses: the type a body gives when calls of candidates give no type (a
-        // body whose value is such a call, or that needs one as an operand, guesses i64).
-        let (spec, sigs) = assume(&candidates, true);
-        for (e, tried) in candidates.values_mut() {
-            if let Ok((_, Some(t))) = lower::lower_speculative(e, &sigs, &spec) {
-                *tried = vec![t];
-            }
-        }
-        // Each round either settles or changes a guess (at most 3 per candidate) or drops one.
-        for _ in 0..=4 * candidates.len() {
-            let mut names: Vec<String> = candidates.keys().cloned().collect();
-            names.sort();
-            let (spec, sigs) = assume(&candidates, false);
-            let mut settled = Vec::new();
-            let mut changed = false;
-            for name in &names {
-                let (e, tried) = candidates.get_mut(name).expect("a candidate");
-                let guess = *tried.last().expect("a guess");
-                match lower::lower_speculative(e, &sigs, &spec) {
-                    Ok((item, Some(t))) if t == guess => settled.push((name.clone(), item)),
-                    Ok((_, Some(t))) if !tried.contains(&t) => {
-                        tried.push(t);
-                        changed = true;
-                    }
-                    _ => {
-                        candidates.remove(name);
-                        changed = true;
-                    }
-                }
-            }
-            if changed {
-                continue;
-            }
-            return settled
-                .into_iter()
-                .map(|(name, item)| {
-                    let mut assumes = reachable_calls(&name, &candidates);
-                    for f in assumes.clone() {
-                        assumes.extend(inlined.get(&f).map(|x| x.uses.clone()).unwrap_or_default());
-                    }
-                    assumes.sort();
-                    assumes.dedup();
-                    (name, item, assumes)
-                })
-                .collect();
-        }
-        Vec::new()
-    }
-
     fn lower(mut self) -> Result<Output, CompileError> {
         if self.opts.mode != Mode::Program {
             self.check_arities()?;
         }
-        let (sigs, typed_items) = self.typed_functions();
+        let (sigs, typed_items) = analysis::typed_functions(&self.exprs().collect::<Vec<_>>(), &self.opts.rt_path);
         let typed_names: HashSet<String> = sigs.keys().cloned().collect();
         let rust_vars = match self.opts.mode {
             Mode::Expr => self.rust_variables(),
@@ -422,7 +267,8 @@ impl Driver {
                 lw.add_file(id, &f.name, &f.text);
             }
         }
-        let known = self.known_functions();
+        let exprs: Vec<&Expr> = self.exprs().collect();
+        let known = analysis::known_functions(&exprs);
         for (name, nparams) in &known {
             lw.declare_function(name, *nparams);
         }
@@ -432,7 +278,11 @@ impl Driver {
         for (_, _, expr, info) in &prelude {
             lw.add_prelude_form(expr, info).map_err(|e| self.error(&e))?;
         }
-        for (name, item, assumes) in self.specialized_functions(&known, &typed_names) {
+        let specialized = match self.opts.mode {
+            Mode::Expr => Vec::new(),
+            _ => analysis::specialized_functions(&exprs, &self.names, &self.opts.rt_path, &known, &typed_names),
+        };
+        for (name, item, assumes) in specialized {
             lw.add_specialized(&name, item, assumes);
         }
         for (name, fn_items) in typed_items {
@@ -512,77 +362,22 @@ impl Driver {
         }
     }
 
-    /// For `slight!` blocks: a call of a builtin or of a function defined once in the block,
-    /// with a number of arguments it cannot take, is a compile error (the message the VM would
-    /// raise when the call runs). Names the block assigns or defines twice are not checked.
-    /// Whole programs (`build.rs`, the parity suite) keep the VM's run-time error instead, so
-    /// that they behave the same on both paths.
+    /// For `slight!` blocks: a call with an impossible number of arguments is a compile error
+    /// ([`analysis::impossible_call`]), with the message the VM would raise.
     fn check_arities(&self) -> Result<(), CompileError> {
-        let mut defs: std::collections::HashMap<String, (usize, usize)> = Default::default();
-        let mut unstable: HashSet<String> = HashSet::new();
-        for e in self.exprs() {
-            collect_assigned(e, &mut unstable);
-            if let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind {
-                if let ExprKind::Lambda(l) = &value.kind {
-                    let max = if l.rest.is_some() { usize::MAX } else { l.params.len() };
-                    if defs.insert(binding.name.clone(), (l.params.len(), max)).is_some() {
-                        unstable.insert(binding.name.clone());
-                    }
-                } else {
-                    unstable.insert(binding.name.clone());
-                }
+        let exprs: Vec<&Expr> = self.exprs().collect();
+        let message = |callee: Callee, argc: usize| match callee {
+            Callee::Defined { name, min, max } => (argc < min || max.is_some_and(|m| argc > m))
+                .then(|| crate::vm::arity_error(Some(name), min, max.is_none(), argc).message.clone()),
+            Callee::Global(name) => {
+                let def = &crate::builtins::BUILTINS[crate::builtins::builtin_id(name)? as usize];
+                crate::vm::check_builtin_arity(def, argc).err().map(|e| e.message.clone())
             }
+        };
+        match analysis::impossible_call(&exprs, &message) {
+            Some((span, message)) => Err(self.error(&SlightError::new(slight_core::ErrorKind::Arity, message, span))),
+            None => Ok(()),
         }
-        let mut result = Ok(());
-        for e in self.exprs() {
-            walk(e, &mut |call| {
-                let ExprKind::Call(callee, args) = &call.kind else { return };
-                let ExprKind::Var { name, var: VarRef::Global(_) } = &callee.kind else { return };
-                if unstable.contains(name) || result.is_err() {
-                    return;
-                }
-                let argc = args.len();
-                let err = if let Some(&(min, max)) = defs.get(name) {
-                    (argc < min || argc > max)
-                        .then(|| crate::vm::arity_error(Some(name), min, max == usize::MAX, argc).message.clone())
-                } else if let Some(def) =
-                    crate::builtins::builtin_id(name).map(|id| &crate::builtins::BUILTINS[id as usize])
-                {
-                    crate::vm::check_builtin_arity(def, argc).err().map(|e| e.message.clone())
-                } else {
-                    None
-                };
-                if let Some(message) = err {
-                    result = Err(self.error(&SlightError::new(slight_core::ErrorKind::Arity, message, call.span)));
-                }
-            });
-        }
-        result
-    }
-
-    /// Top-level functions defined exactly once (with a fixed number of parameters) and never
-    /// assigned: calls of them can go straight to their code.
-    fn known_functions(&self) -> Vec<(String, usize)> {
-        let mut count: std::collections::HashMap<&str, (usize, Option<usize>)> = Default::default();
-        let mut assigned = HashSet::new();
-        for e in self.exprs() {
-            collect_assigned(e, &mut assigned);
-            if let ExprKind::Define { binding, var: VarRef::Global(_), value } = &e.kind {
-                let arity = match &value.kind {
-                    ExprKind::Lambda(l) if l.rest.is_none() => Some(l.params.len()),
-                    _ => None,
-                };
-                let entry = count.entry(binding.name.as_str()).or_insert((0, arity));
-                entry.0 += 1;
-            }
-        }
-        let mut out: Vec<(String, usize)> = count
-            .into_iter()
-            .filter(|(name, (n, arity))| *n == 1 && arity.is_some() && !assigned.contains(*name))
-            .map(|(name, (_, arity))| (name.to_string(), arity.expect("filtered")))
-            .collect();
-        out.sort();
-        out
     }
 
     fn exprs(&self) -> impl Iterator<Item = &Expr> {
@@ -606,68 +401,5 @@ impl Driver {
             collect_globals(e, &mut used);
         }
         used.into_iter().filter(|n| !defined.contains(n) && self.vm.global(n).is_none()).collect()
-    }
-}
-
-/// Calls `f` on `e` and every form inside it, function bodies included.
-fn walk(e: &Expr, f: &mut dyn FnMut(&Expr)) {
-    f(e);
-    match &e.kind {
-        ExprKind::Lambda(l) | ExprKind::DefMacro(_, l) => walk(&l.body, f),
-        _ => {}
-    }
-    for c in e.children() {
-        walk(c, f);
-    }
-}
-
-/// `name` and the functions among `fns` it calls, directly or through them, sorted.
-fn reachable_calls<T>(name: &str, fns: &HashMap<String, (&Expr, T)>) -> Vec<String> {
-    let mut seen: Vec<String> = vec![name.to_string()];
-    let mut i = 0;
-    while i < seen.len() {
-        if let Some((e, _)) = fns.get(&seen[i]) {
-            let mut called = Vec::new();
-            walk(e, &mut |x| {
-                if let ExprKind::Call(callee, _) = &x.kind {
-                    if let ExprKind::Var { name, var: VarRef::Global(_) } = &callee.kind {
-                        if fns.contains_key(name) {
-                            called.push(name.clone());
-                        }
-                    }
-                }
-            });
-            for c in called {
-                if !seen.contains(&c) {
-                    seen.push(c);
-                }
-            }
-        }
-        i += 1;
-    }
-    seen.sort();
-    seen
-}
-
-/// Global names assigned with `set!` anywhere in `e`.
-fn collect_assigned(e: &Expr, out: &mut HashSet<String>) {
-    walk(e, &mut |x| {
-        if let ExprKind::Set { name, var: VarRef::Global(_), .. } = &x.kind {
-            out.insert(name.clone());
-        }
-    });
-}
-
-fn collect_globals(e: &Expr, out: &mut HashSet<String>) {
-    match &e.kind {
-        ExprKind::Var { name, var: VarRef::Global(_) } => {
-            out.insert(name.clone());
-        }
-        ExprKind::Lambda(l) => collect_globals(&l.body, out),
-        ExprKind::DefMacro(_, l) => collect_globals(&l.body, out),
-        _ => {}
-    }
-    for c in e.children() {
-        collect_globals(c, out);
     }
 }

@@ -3,14 +3,14 @@
 //! `stack overflow` error and a process can later be suspended at any instruction.
 //!
 //! Split by concern, as Lua splits `lstate.c`, `ldo.c` and `lvm.c`:
-//! - this file: the VM's state ([`Vm`], [`Exec`], frames, handlers) and its API: creating a VM,
+//! - this file: the VM's state ([`Vm`], `Exec`, frames, handlers) and its API: creating a VM,
 //!   globals, output, and the pipeline that reads, expands, resolves, compiles and runs one
 //!   top-level form at a time ([`Vm::eval_each`]);
-//! - [`call`]: calls from Rust and from bytecode, tail calls, callee rewriting (`apply`, methods),
+//! - `call`: calls from Rust and from bytecode, tail calls, callee rewriting (`apply`, methods),
 //!   raising and unwinding errors, arity errors;
-//! - [`interp`]: the interpreter loop ([`Vm::interpret`]), one `match` arm per instruction of
+//! - `interp`: the interpreter loop (`Vm::interpret`), one `match` arm per instruction of
 //!   `bytecode::Instr`;
-//! - [`host`]: what builtins ([`Host`]) and the expander ([`MacroHost`]) may ask of the VM.
+//! - `host`: what builtins (`Host`) and the expander (`MacroHost`) may ask of the VM.
 
 mod call;
 mod host;
