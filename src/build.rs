@@ -225,15 +225,18 @@ pub fn render(output: &Output, printer: Printer) -> Result<String, CompileError>
     }
 }
 
-/// What a failing build script prints: `file:line:col: message`, then the rendered
-/// diagnostic (source line and caret) when there is one.
+/// What a failing build script prints: for each error of the program, `file:line:col:
+/// message`, then the rendered diagnostic (source line and caret) when there is one.
 pub fn report(e: &CompileError) -> String {
-    let mut s = format!("error: {e}\n");
-    let rendered = e.rendered.trim_end();
-    if !rendered.is_empty() && rendered != e.message {
-        s.push('\n');
-        s.push_str(rendered);
-        s.push('\n');
+    let mut s = String::new();
+    for e in e.all() {
+        s.push_str(&format!("error: {e}\n"));
+        let rendered = e.rendered.trim_end();
+        if !rendered.is_empty() && rendered != e.message {
+            s.push('\n');
+            s.push_str(rendered);
+            s.push('\n');
+        }
     }
     s
 }
@@ -248,6 +251,7 @@ fn plain_error(script: &Path, message: &str) -> CompileError {
         end: 0,
         in_main_file: true,
         rendered: String::new(),
+        more: Vec::new(),
     }
 }
 

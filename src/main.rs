@@ -226,7 +226,9 @@ fn expand_file(stage: Stage, name: &str, src: &str) -> ExitCode {
         let out = match slight_runtime::native::driver::compile(name, src, &opts) {
             Ok(out) => out,
             Err(e) => {
-                eprint!("{}", e.rendered);
+                for e in e.all() {
+                    eprint!("{}", e.rendered);
+                }
                 return ExitCode::FAILURE;
             }
         };

@@ -13,6 +13,8 @@ pub enum ErrorKind {
     Type,
     /// A call with the wrong number of arguments, found at compile time (`slight!`).
     Arity,
+    /// No stack left to run the front end on (a process stack nearly used up).
+    StackOverflow,
 }
 
 impl ErrorKind {
@@ -23,6 +25,7 @@ impl ErrorKind {
             ErrorKind::Name => "NameError",
             ErrorKind::Arity => "ArityError",
             ErrorKind::Type => "TypeError",
+            ErrorKind::StackOverflow => "StackOverflow",
         }
     }
 }

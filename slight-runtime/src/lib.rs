@@ -12,6 +12,7 @@ pub mod bytecode;
 pub mod convert;
 pub mod embed;
 pub mod error;
+pub(crate) mod front_end;
 #[cfg(feature = "gpu")]
 pub mod gpu;
 /// Without the `gpu` feature: no GPU objects can exist, and the `gpu/` builtins are errors.
@@ -19,7 +20,6 @@ pub mod gpu;
 #[path = "gpu_off.rs"]
 pub mod gpu;
 pub mod host_async;
-mod include;
 pub mod native;
 pub mod ops;
 pub mod process;

@@ -230,3 +230,34 @@ fn prelude_functions_the_program_calls_get_a_compiled_copy() {
     let out = rust("(defun list/map (f xs) xs)\n(defun g (xs) (list (list/map 1 xs)))");
     assert!(!out.contains("\"<prelude>\"") && !out.contains("prelude_holds"), "{out}");
 }
+
+#[test]
+fn every_error_of_a_program_is_reported_in_source_order() {
+    let e = error("(let x)\n(defun ok () 1)\n(set! 5 1)\n(f\n", Mode::Program);
+    let all: Vec<String> = e.all().map(|e| format!("{}:{}: {}", e.line, e.col, e.message)).collect();
+    assert_eq!(all.len(), 3, "{all:?}");
+    assert!(all[0].starts_with("1:6: let expects"), "{all:?}");
+    assert!(all[1].starts_with("3:7: set! expects a name"), "{all:?}");
+    assert!(all[2].starts_with("4:1: ") && all[2].contains("unexpected end of input"), "{all:?}");
+}
+
+#[test]
+fn includes_share_the_vms_rules() {
+    let dir = std::env::temp_dir().join(format!("slight-codegen-deep-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    // A chain of 70 distinct files, each including the next: past the depth limit.
+    for i in 0..70 {
+        std::fs::write(dir.join(format!("f{i}.sl")), format!("(include \"f{}.sl\")", i + 1)).unwrap();
+    }
+    std::fs::write(dir.join("f70.sl"), "1").unwrap();
+    let e = match slight_runtime::native::driver::compile_file(&dir.join("f0.sl"), &Options::default()) {
+        Ok(_) => panic!("a 70-deep include chain compiled"),
+        Err(e) => e,
+    };
+    assert!(e.message.contains("more than 64 nested includes"), "{e}");
+    let mut vm = slight_runtime::Vm::new();
+    let err = vm.eval_named(&dir.join("f0.sl").display().to_string(), "(include \"f1.sl\")").unwrap_err();
+    assert!(err.message.contains("more than 64 nested includes"), "{}", err.message);
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -6,8 +6,8 @@
 //! - [`known_functions`]: top-level functions defined once and never assigned (direct calls);
 //! - [`specialized_functions`]: which untyped known functions also get a version specialized
 //!   for integer arguments, with the return type each is inferred to have;
-//! - [`impossible_call`]: the first call of a function or builtin with an impossible number
-//!   of arguments (a compile error of `slight!` blocks);
+//! - [`impossible_calls`]: calls of a function or builtin with an impossible number of
+//!   arguments (compile errors of `slight!` blocks);
 //! - reachability and name collection ([`reachable_calls`], [`collect_globals`],
 //!   [`collect_assigned`], [`walk`]).
 
@@ -23,7 +23,7 @@ use crate::sexp::Sexp;
 use crate::span::Span;
 use std::collections::{HashMap, HashSet};
 
-/// A called global, for [`impossible_call`]'s `message`.
+/// A called global, for [`impossible_calls`]'s `message`.
 #[derive(Clone, Copy, Debug)]
 pub enum Callee<'a> {
     /// A function the program defines exactly once and never assigns: `min` parameters, at
@@ -202,7 +202,7 @@ pub fn specialized_functions(
 /// raise when the call runs). Names the block assigns or defines twice are not checked.
 /// Whole programs (`build.rs`, the parity suite) keep the VM's run-time error instead, so
 /// that they behave the same on both paths.
-pub fn impossible_call(exprs: &[&Expr], message: &dyn Fn(Callee, usize) -> Option<String>) -> Option<(Span, String)> {
+pub fn impossible_calls(exprs: &[&Expr], message: &dyn Fn(Callee, usize) -> Option<String>) -> Vec<(Span, String)> {
     let mut defs: HashMap<String, (usize, usize)> = Default::default();
     let mut unstable: HashSet<String> = HashSet::new();
     for e in exprs.iter().copied() {
@@ -218,12 +218,12 @@ pub fn impossible_call(exprs: &[&Expr], message: &dyn Fn(Callee, usize) -> Optio
             }
         }
     }
-    let mut result = None;
+    let mut result = Vec::new();
     for e in exprs.iter().copied() {
         walk(e, &mut |call| {
             let ExprKind::Call(callee, args) = &call.kind else { return };
             let ExprKind::Var { name, var: VarRef::Global(_) } = &callee.kind else { return };
-            if unstable.contains(name) || result.is_some() {
+            if unstable.contains(name) {
                 return;
             }
             let argc = args.len();
@@ -232,7 +232,7 @@ pub fn impossible_call(exprs: &[&Expr], message: &dyn Fn(Callee, usize) -> Optio
                 None => Callee::Global(name),
             };
             if let Some(m) = message(callee, argc) {
-                result = Some((call.span, m));
+                result.push((call.span, m));
             }
         });
     }

@@ -14,9 +14,10 @@
 //! runs build-time definitions, copies prelude functions, and hands everything to the lowering.
 //! Any error is a [`CompileError`] with `file:line:col`.
 
+use crate::front_end::{run_text, Event, Front, Includes};
 use crate::vm::{Vm, PRELUDE, PRELUDE_NAME};
 use slight_core::core::{ExprKind, FnInfo, VarRef};
-use slight_core::expander::expand;
+use slight_core::expander::{expand, MacroHost};
 use slight_core::lower::analysis::{self, collect_assigned, collect_globals, Callee};
 use slight_core::lower::dynamic;
 use slight_core::resolver::resolve_toplevel;
@@ -83,6 +84,16 @@ pub struct CompileError {
     pub in_main_file: bool,
     /// The diagnostic rendered with the source line and a caret.
     pub rendered: String,
+    /// The errors after this one in the same program, in source order (compilation goes on
+    /// after an error in a form, so all of them are reported at once).
+    pub more: Vec<CompileError>,
+}
+
+impl CompileError {
+    /// This error and the ones after it.
+    pub fn all(&self) -> impl Iterator<Item = &CompileError> {
+        std::iter::once(self).chain(&self.more)
+    }
 }
 
 impl std::fmt::Display for CompileError {
@@ -103,11 +114,9 @@ fn internal(e: &SlightError) -> CompileError {
         end: 0,
         in_main_file: true,
         rendered: format!("internal error in the Rust lowering: {}", e.message),
+        more: Vec::new(),
     }
 }
-
-/// Most nested includes.
-const MAX_INCLUDE_DEPTH: usize = 64;
 
 /// A top-level form, or the start/end of an included file's forms (which run as one form).
 enum Entry {
@@ -123,7 +132,10 @@ struct Driver {
     main_file: slight_core::FileId,
     forms: Vec<Entry>,
     files: Vec<PathBuf>,
-    include_stack: Vec<PathBuf>,
+    includes: Includes,
+    /// Every error met while reading, expanding and resolving (compilation goes on after one,
+    /// so a `slight!` block reports them all).
+    errors: Vec<CompileError>,
     opts: Options,
 }
 
@@ -138,11 +150,19 @@ pub fn compile(name: &str, src: &str, opts: &Options) -> Result<Output, CompileE
         main_file,
         forms: Vec::new(),
         files: Vec::new(),
-        include_stack: Vec::new(),
+        includes: Includes::new(opts.include_paths.clone()),
+        errors: Vec::new(),
         opts: opts.clone(),
     };
-    d.read_file(main_file, name)?;
-    d.lower()
+    d.read_file(main_file);
+    let mut errors = std::mem::take(&mut d.errors).into_iter();
+    match errors.next() {
+        Some(mut first) => {
+            first.more = errors.collect();
+            Err(first)
+        }
+        None => d.lower(),
+    }
 }
 
 /// Compiles the file at `path` (named as given in errors).
@@ -156,6 +176,7 @@ pub fn compile_file(path: &Path, opts: &Options) -> Result<Output, CompileError>
         end: 0,
         in_main_file: true,
         rendered: format!("error: cannot read {}: {e}", path.display()),
+        more: Vec::new(),
     })?;
     let mut opts = opts.clone();
     if let Some(dir) = path.parent() {
@@ -178,63 +199,47 @@ impl Driver {
             end: span.end,
             in_main_file: span.file == self.main_file,
             rendered,
+            more: Vec::new(),
         }
     }
 
-    fn read_file(&mut self, file: slight_core::FileId, name: &str) -> Result<(), CompileError> {
+    /// Reads, includes, expands and resolves every form of `file` through the shared front end,
+    /// keeping the forms and every error.
+    fn read_file(&mut self, file: slight_core::FileId) {
         let text = self.sources.get(file).expect("registered").text.clone();
-        let mut reader = Reader::new(&text, file);
-        while let Some(form) = reader.next_form() {
-            let form = form.map_err(|e| self.error(&e))?;
-            if let Some(target) = crate::include::include_target(&form) {
-                self.include(target, name, form.span)?;
-                continue;
+        let name = self.sources.name(file).to_string();
+        run_text(self, &text, file, &mut |d, event| {
+            match event {
+                Event::Form(form, Ok((expr, info))) => d.add_form(form, expr, info),
+                Event::Form(_, Err(e)) | Event::ReadError(e) => {
+                    let e = d.error(&e);
+                    d.errors.push(e);
+                }
+                Event::Include(target, span) => d.include(target, &name, span),
             }
-            self.add_form(&form)?;
-        }
-        Ok(())
+            true
+        });
     }
 
-    fn include(&mut self, target: &str, from: &str, span: Span) -> Result<(), CompileError> {
-        let mut candidates: Vec<PathBuf> = Vec::new();
-        let wanted = Path::new(target);
-        if wanted.is_absolute() {
-            candidates.push(wanted.to_path_buf());
-        } else {
-            if let Some(dir) = Path::new(from).parent() {
-                candidates.push(dir.join(wanted));
+    /// An included file's forms are compiled in place, as one top-level form.
+    fn include(&mut self, target: &str, from: &str, span: Span) {
+        let opened = match self.includes.open(target, from, None) {
+            Ok(opened) => opened,
+            Err(message) => {
+                let e = self.error(&SlightError::syntax(message, span));
+                self.errors.push(e);
+                return;
             }
-            candidates.extend(self.opts.include_paths.iter().map(|d| d.join(wanted)));
-            candidates.push(wanted.to_path_buf());
-        }
-        let Some(path) = candidates.iter().find(|c| c.is_file()).cloned() else {
-            let tried: Vec<String> = candidates.iter().map(|c| c.display().to_string()).collect();
-            let msg = format!("include: cannot find \"{target}\" (looked for {})", tried.join(", "));
-            return Err(self.error(&SlightError::syntax(msg, span)));
         };
-        let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-        if self.include_stack.contains(&canonical) || self.include_stack.len() >= MAX_INCLUDE_DEPTH {
-            let chain: Vec<String> = self.include_stack.iter().map(|p| p.display().to_string()).collect();
-            let msg = format!("include: circular include: {} -> {}", chain.join(" -> "), path.display());
-            return Err(self.error(&SlightError::syntax(msg, span)));
-        }
-        let text = std::fs::read_to_string(&path).map_err(|e| {
-            self.error(&SlightError::syntax(format!("include: cannot read \"{}\": {e}", path.display()), span))
-        })?;
-        self.files.push(path.clone());
-        let shown = path.display().to_string();
-        let file = self.sources.add(shown.clone(), text);
-        self.include_stack.push(canonical);
+        self.files.push(opened.path);
+        let file = self.sources.add(opened.shown, opened.text);
         self.forms.push(Entry::IncludeStart);
-        let r = self.read_file(file, &shown);
+        self.read_file(file);
         self.forms.push(Entry::IncludeEnd);
-        self.include_stack.pop();
-        r
+        self.includes.close();
     }
 
-    fn add_form(&mut self, form: &Sexp) -> Result<(), CompileError> {
-        let mut expr = expand(form, &mut self.vm).map_err(|e| self.error(&e))?;
-        let info = resolve_toplevel(&mut expr, &mut self.names, None).map_err(|e| self.error(&e))?;
+    fn add_form(&mut self, form: &Sexp, expr: Expr, info: FnInfo) {
         // Macros and the functions they may call exist at build time too.
         let defines_function =
             matches!(&expr.kind, ExprKind::Define { value, .. } if matches!(value.kind, ExprKind::Lambda(_)));
@@ -242,7 +247,6 @@ impl Driver {
             let _ = self.vm.eval_form(form);
         }
         self.forms.push(Entry::Form(expr, info));
-        Ok(())
     }
 
     fn lower(mut self) -> Result<Output, CompileError> {
@@ -363,7 +367,7 @@ impl Driver {
     }
 
     /// For `slight!` blocks: a call with an impossible number of arguments is a compile error
-    /// ([`analysis::impossible_call`]), with the message the VM would raise.
+    /// ([`analysis::impossible_calls`]), with the message the VM would raise; all of them.
     fn check_arities(&self) -> Result<(), CompileError> {
         let exprs: Vec<&Expr> = self.exprs().collect();
         let message = |callee: Callee, argc: usize| match callee {
@@ -374,8 +378,14 @@ impl Driver {
                 crate::vm::check_builtin_arity(def, argc).err().map(|e| e.message.clone())
             }
         };
-        match analysis::impossible_call(&exprs, &message) {
-            Some((span, message)) => Err(self.error(&SlightError::new(slight_core::ErrorKind::Arity, message, span))),
+        let mut errors = analysis::impossible_calls(&exprs, &message)
+            .into_iter()
+            .map(|(span, message)| self.error(&SlightError::new(slight_core::ErrorKind::Arity, message, span)));
+        match errors.next() {
+            Some(mut first) => {
+                first.more = errors.collect();
+                Err(first)
+            }
             None => Ok(()),
         }
     }
@@ -401,5 +411,25 @@ impl Driver {
             collect_globals(e, &mut used);
         }
         used.into_iter().filter(|n| !defined.contains(n) && self.vm.global(n).is_none()).collect()
+    }
+}
+
+impl MacroHost for Driver {
+    fn is_macro(&self, name: &str) -> bool {
+        self.vm.is_macro(name)
+    }
+
+    fn expand_macro(&mut self, name: &str, args: &[Sexp], span: Span) -> Result<Sexp, SlightError> {
+        self.vm.expand_macro(name, args, span)
+    }
+
+    fn check_shader(&mut self, wgsl: &str) -> Result<(), String> {
+        self.vm.check_shader(wgsl)
+    }
+}
+
+impl Front for Driver {
+    fn global_names(&mut self) -> &mut GlobalNames {
+        &mut self.names
     }
 }

@@ -96,3 +96,9 @@ impl MacroHost for Vm {
         }
     }
 }
+
+impl crate::front_end::Front for Vm {
+    fn global_names(&mut self) -> &mut slight_core::GlobalNames {
+        &mut self.names
+    }
+}

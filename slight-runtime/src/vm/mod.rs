@@ -26,10 +26,10 @@ use crate::builtins::{self, BuiltinState, BUILTINS};
 use crate::bytecode::compile::compile_toplevel;
 use crate::bytecode::Proto;
 use crate::error::{Error, ErrorValue};
+use crate::front_end::{expand_resolve, run_text, Event, Includes};
 use crate::value::{Closure, Value};
-use slight_core::expander::expand;
-use slight_core::resolver::resolve_toplevel;
-use slight_core::{GlobalNames, Reader, Sexp, SlightError, SourceMap, Span};
+use slight_core::core::FnInfo;
+use slight_core::{Expr, GlobalNames, Sexp, SourceMap, Span};
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::io::Write;
@@ -104,10 +104,8 @@ pub struct Vm {
     at_line_start: bool,
     pub(crate) state: BuiltinState,
     arg_buf: Vec<Value>,
-    include_paths: Vec<std::path::PathBuf>,
-    /// The files being included, innermost last (cycle detection): canonical path and the
-    /// path as shown in messages.
-    pub(crate) include_stack: Vec<(std::path::PathBuf, String)>,
+    /// Include search paths and the files being included.
+    pub(crate) includes: Includes,
     /// The source file of `prelude.sl`, so error positions can skip its frames.
     pub(crate) prelude_file: Option<slight_core::FileId>,
     /// The prelude's functions: global index and closure (compiled code that calls its own
@@ -171,10 +169,9 @@ impl Vm {
             at_line_start: true,
             state: BuiltinState::new(capabilities),
             arg_buf: Vec::new(),
-            include_paths: Vec::new(),
             prelude_file: None,
             prelude_fns: Vec::new(),
-            include_stack: Vec::new(),
+            includes: Includes::default(),
             id: NEXT_VM_ID.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             compiled_modules: Vec::new(),
             pending_tail: None,
@@ -203,16 +200,12 @@ impl Vm {
 
     /// Adds a directory searched by `include` (after the including file's own directory).
     pub fn add_include_path(&mut self, dir: impl Into<std::path::PathBuf>) {
-        self.include_paths.push(dir.into());
+        self.includes.paths.push(dir.into());
     }
 
     /// The directories searched by `include`, in order.
     pub fn include_paths(&self) -> &[std::path::PathBuf] {
-        &self.include_paths
-    }
-
-    pub(crate) fn builtin_state(&self) -> &BuiltinState {
-        &self.state
+        &self.includes.paths
     }
 
     /// The capabilities scripts on this VM have.
@@ -371,46 +364,76 @@ impl Vm {
 
     /// Expands, resolves and compiles one form into a script function.
     pub fn compile_form(&mut self, form: &Sexp) -> Result<Rc<Proto>, Rc<ErrorValue>> {
-        let front = |e: SlightError| Rc::new(ErrorValue::from_front(&e));
-        crate::native::own_stack::front_end_room().map_err(Rc::new)?;
-        let mut expr = expand(form, self).map_err(front)?;
-        let info = resolve_toplevel(&mut expr, &mut self.names, None).map_err(front)?;
+        let (expr, info) = expand_resolve(self, form).map_err(|e| Rc::new(ErrorValue::from_front(&e)))?;
+        self.compile_resolved(&expr, &info)
+    }
+
+    /// Compiles a resolved top-level form into a script function.
+    fn compile_resolved(&mut self, expr: &Expr, info: &FnInfo) -> Result<Rc<Proto>, Rc<ErrorValue>> {
         if self.globals.len() < self.names.len() {
             self.globals.resize(self.names.len(), None);
         }
         let inline_receive = !self.names.is_user_defined("%receive");
-        compile_toplevel(&expr, &info, 0, inline_receive).map_err(front)
+        compile_toplevel(expr, info, 0, inline_receive).map_err(|e| Rc::new(ErrorValue::from_front(&e)))
     }
 
     /// Evaluates one read form.
     pub fn eval_form(&mut self, form: &Sexp) -> Result<Value, Rc<ErrorValue>> {
         let proto = self.compile_form(form)?;
+        self.run_script(proto)
+    }
+
+    /// Runs a compiled top-level form.
+    fn run_script(&mut self, proto: Rc<Proto>) -> Result<Value, Rc<ErrorValue>> {
         self.run_closure(Rc::new(Closure { proto, captures: Box::new([]) }))
     }
 
-    /// Reads and evaluates every form of `src`, calling `each` with every form's result.
+    /// Reads and evaluates every form of `src` through the shared front end
+    /// ([`run_text`](crate::front_end::run_text)), calling `each` with every form's result.
     /// Stops early when `each` returns false; a read error always stops (the rest of the text
     /// cannot be trusted).
     pub fn eval_each(&mut self, name: &str, src: &str, each: &mut dyn FnMut(&mut Vm, Result<Value, Error>) -> bool) {
         let file = self.sources.add(name, src);
         let text = self.sources.get(file).expect("just added").text.clone();
-        let mut reader = Reader::new(&text, file);
-        while let Some(form) = reader.next_form() {
-            let result = match form {
-                Ok(form) => match crate::include::include_target(&form) {
-                    Some(target) => self.include(target, name, form.span),
-                    None => self.eval_form(&form),
-                }
-                .map_err(|e| self.to_error(&e)),
-                Err(e) => Err(self.to_error(&Rc::new(ErrorValue::from_front(&e)))),
+        run_text(self, &text, file, &mut |vm, event| {
+            let result = match event {
+                Event::Form(_, resolved) => resolved
+                    .map_err(|e| Rc::new(ErrorValue::from_front(&e)))
+                    .and_then(|(expr, info)| vm.compile_resolved(&expr, &info))
+                    .and_then(|proto| vm.run_script(proto)),
+                Event::Include(target, span) => vm.include(target, name, span),
+                Event::ReadError(e) => Err(Rc::new(ErrorValue::from_front(&e))),
             };
-            let failed = result.is_err();
-            let go_on = each(self, result);
-            if !go_on || (failed && reader.at_end()) {
-                break;
-            }
-        }
+            let result = result.map_err(|e| vm.to_error(&e));
+            each(vm, result)
+        });
         self.flush();
+    }
+
+    /// Runs a top-level `(include target)` written in source `from`: every form of the file in
+    /// order; the value of its last form.
+    pub(crate) fn include(&mut self, target: &str, from: &str, span: Span) -> Result<Value, Rc<ErrorValue>> {
+        let include_error = |message: String| {
+            let mut e = ErrorValue::new("IncludeError", message);
+            e.span = Some(span);
+            Rc::new(e)
+        };
+        if !self.state.capabilities.include {
+            return Err(include_error("capability denied: include".into()));
+        }
+        let root = self.state.fs_root.clone();
+        let opened = self.includes.open(target, from, root.as_deref()).map_err(include_error)?;
+        let mut last: Result<Value, Error> = Ok(Value::Nil);
+        self.eval_each(&opened.shown, &opened.text, &mut |_, r| {
+            let ok = r.is_ok();
+            last = r;
+            ok
+        });
+        self.includes.close();
+        last.map_err(|e| match &e.value {
+            Value::Error(inner) => inner.clone(),
+            _ => include_error(e.message.clone()),
+        })
     }
 
     /// Runs pending `timer/timeout` and `timer/interval` callbacks in due order, sleeping until
