@@ -1,7 +1,7 @@
-//! The GPU on both back ends: every program of `tests/lang/gpu` runs through the CLI once on
-//! the CPU fallback (`SLIGHT_GPU=cpu`) and once on the wgpu adapter (`SLIGHT_GPU=auto`), and both
-//! must print the committed `.out` exactly. Raw-WGSL programs (`tests/gpu/*.sl`) need an
-//! adapter and run only on it.
+//! The GPU on every back end: every program of `tests/lang/gpu` runs through the CLI on the CPU
+//! fallback (`SLIGHT_GPU=cpu`), on the adapter `SLIGHT_GPU=auto` picks, and on an OpenGL adapter
+//! (`SLIGHT_GPU=gl`) when the machine has one, and each must print the committed `.out`
+//! exactly. Raw-WGSL programs (`tests/gpu/*.sl`) need an adapter and run only on it.
 //!
 //! Without an adapter the GPU half prints a visible `SKIPPED` line. CI sets
 //! `SLIGHT_REQUIRE_GPU=1` (see `.ci/run`, which installs Mesa's lavapipe): there a missing
@@ -19,19 +19,29 @@ fn slight(backend: &str, args: &[&str]) -> std::process::Output {
         .expect("run the slight CLI")
 }
 
-/// The back end `SLIGHT_GPU=auto` picks on this machine ("cpu" without an adapter).
-fn auto_backend() -> String {
+/// The back end `SLIGHT_GPU=wanted` gives on this machine ("cpu" without such an adapter).
+fn backend(wanted: &str) -> String {
     let dir = std::env::temp_dir().join(format!("slight-gpu-info-{}", std::process::id()));
     std::fs::create_dir_all(&dir).unwrap();
     let prog = dir.join("info.sl");
     std::fs::write(&prog, "(print (map/get (gpu/info) :backend))").unwrap();
-    let out = slight("auto", &["run", prog.to_str().unwrap()]);
+    let out = slight(wanted, &["run", prog.to_str().unwrap()]);
     String::from_utf8_lossy(&out.stdout).trim().to_string()
+}
+
+/// Whether an OpenGL adapter runs too (its integer division and remainder differ from WGSL's
+/// unless the generated code spells them out); prints the skip line when there is none.
+fn gl_available() -> bool {
+    if backend("gl") == "gl" {
+        return true;
+    }
+    println!("SKIPPED OpenGL back end: no OpenGL adapter on this machine");
+    false
 }
 
 /// Whether the GPU half runs; prints the skip line when it does not.
 fn gpu_available() -> bool {
-    let backend = auto_backend();
+    let backend = backend("auto");
     if backend != "cpu" && !backend.is_empty() {
         return true;
     }
@@ -68,6 +78,7 @@ fn check(prog: &Path, backend: &str) -> Option<String> {
 #[test]
 fn kernels_give_the_same_output_on_the_cpu_fallback_and_the_gpu() {
     let gpu = gpu_available();
+    let gl = gl_available();
     let mut failures = Vec::new();
     let progs = programs("tests/lang/gpu");
     assert!(progs.len() >= 6, "the GPU programs are missing");
@@ -76,13 +87,15 @@ fn kernels_give_the_same_output_on_the_cpu_fallback_and_the_gpu() {
         if gpu {
             failures.extend(check(p, "auto"));
         }
+        if gl {
+            failures.extend(check(p, "gl"));
+        }
     }
     assert!(failures.is_empty(), "{}", failures.join("\n"));
-    println!(
-        "{} GPU programs on {}",
-        progs.len(),
-        if gpu { "the CPU fallback and the GPU" } else { "the CPU fallback" }
-    );
+    let mut on = vec!["the CPU fallback"];
+    on.extend(gpu.then_some("the GPU"));
+    on.extend(gl.then_some("OpenGL"));
+    println!("{} GPU programs on {}", progs.len(), on.join(", "));
 }
 
 #[test]

@@ -75,7 +75,14 @@ pub fn to_wgsl(kernel: &Kernel) -> String {
 /// Helper functions used by the generated code (emitted once, when used).
 fn helper_source(name: &str) -> &'static str {
     match name {
-        "slight_mod_i32" => "fn slight_mod_i32(a: i32, b: i32) -> i32 { let r = a % b; if (r != 0 && ((r < 0) != (b < 0))) { return r + b; } return r; }\n",
+        // Integer division and remainder with WGSL's results spelled out: a zero divisor (and
+        // MIN / -1) are defined here, and the remainder is computed from a truncating division,
+        // so back ends whose own `%` or `/` differ there (OpenGL's) give the same results.
+        "slight_div_i32" => "fn slight_div_i32(a: i32, b: i32) -> i32 { if (b == 0 || (a == i32(-2147483647 - 1) && b == -1)) { return a; } return a / b; }\n",
+        "slight_rem_i32" => "fn slight_rem_i32(a: i32, b: i32) -> i32 { if (b == 0 || (a == i32(-2147483647 - 1) && b == -1)) { return 0; } return a - (a / b) * b; }\n",
+        "slight_div_u32" => "fn slight_div_u32(a: u32, b: u32) -> u32 { if (b == 0u) { return a; } return a / b; }\n",
+        "slight_rem_u32" => "fn slight_rem_u32(a: u32, b: u32) -> u32 { if (b == 0u) { return 0u; } return a - (a / b) * b; }\n",
+        "slight_mod_i32" => "fn slight_mod_i32(a: i32, b: i32) -> i32 { let r = slight_rem_i32(a, b); if (r != 0 && ((r < 0) != (b < 0))) { return r + b; } return r; }\n",
         "slight_mod_f32" => "fn slight_mod_f32(a: f32, b: f32) -> f32 { return a - b * floor(a / b); }\n",
         "slight_rem_f32" => "fn slight_rem_f32(a: f32, b: f32) -> f32 { return a - b * trunc(a / b); }\n",
         // Float to integer saturates (WGSL leaves out-of-range conversions to the driver).
@@ -305,13 +312,25 @@ impl Emitter<'_> {
             BinOp::Add => "+",
             BinOp::Sub => "-",
             BinOp::Mul => "*",
-            BinOp::Div => "/",
-            BinOp::Rem if ty == Scalar::F32 => return self.helper("slight_rem_f32", &format!("{a}, {b}")),
-            BinOp::Rem => "%",
+            // (The checker allows arithmetic on numbers only: `Bool` never gets here.)
+            BinOp::Div => match ty {
+                Scalar::F32 | Scalar::Bool => "/",
+                Scalar::I32 => return self.helper("slight_div_i32", &format!("{a}, {b}")),
+                Scalar::U32 => return self.helper("slight_div_u32", &format!("{a}, {b}")),
+            },
+            BinOp::Rem => match ty {
+                Scalar::F32 | Scalar::Bool => return self.helper("slight_rem_f32", &format!("{a}, {b}")),
+                Scalar::I32 => return self.helper("slight_rem_i32", &format!("{a}, {b}")),
+                Scalar::U32 => return self.helper("slight_rem_u32", &format!("{a}, {b}")),
+            },
             BinOp::Mod => match ty {
-                Scalar::F32 => return self.helper("slight_mod_f32", &format!("{a}, {b}")),
-                Scalar::I32 => return self.helper("slight_mod_i32", &format!("{a}, {b}")),
-                _ => "%",
+                Scalar::F32 | Scalar::Bool => return self.helper("slight_mod_f32", &format!("{a}, {b}")),
+                Scalar::I32 => {
+                    self.helpers.insert("slight_rem_i32");
+                    return self.helper("slight_mod_i32", &format!("{a}, {b}"));
+                }
+                // Floored and truncated remainders agree on unsigned integers.
+                Scalar::U32 => return self.helper("slight_rem_u32", &format!("{a}, {b}")),
             },
             BinOp::Lt => "<",
             BinOp::Le => "<=",
