@@ -3,7 +3,7 @@
 //! part through `Vm::spawn`/`send`/`try_receive`/`run`.
 //!
 //! A process spawned with a compiled function runs on its own stack and pauses like a VM
-//! process (`slight-runtime/src/own_stack.rs`); the tests below also cover what is special to
+//! process (`slight-runtime/src/native/own_stack.rs`); the tests below also cover what is special to
 //! it: a compiled server, preemption of a compiled endless loop, kill while it waits, and deep
 //! recursion on its fixed stack.
 

@@ -696,7 +696,7 @@ fn deep_recursion_is_a_catchable_error() {
 /// Calling a function through its quoted name (compat: `('f x)`, `(apply 'f ...)`,
 /// `(list/map 'f ...)`) used to go through `call_non_closure` → `Host::call` → `call_value`, a
 /// nested `Vm::run` on the Rust stack per level not counted against `MAX_FRAMES`: it crashed
-/// with a Rust stack overflow (slight-runtime, vm.rs).
+/// with a Rust stack overflow (slight-runtime, vm/interp.rs).
 #[test]
 fn recursion_through_quoted_function_names() {
     let overflow = "StackOverflow: stack overflow";

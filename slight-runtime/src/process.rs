@@ -86,7 +86,7 @@ pub(crate) struct Process {
     /// The pending future of an async host function this process waits for.
     /// (Boxed, like `own_stack`: rare, and an idle process should stay small.)
     pub future: Option<Box<crate::host_async::PendingFuture>>,
-    /// The suspended stack of a process running compiled code (`own_stack.rs`).
+    /// The suspended stack of a process running compiled code (`native/own_stack.rs`).
     pub own_stack: Option<Box<crate::native::own_stack::ProcessStack>>,
 }
 

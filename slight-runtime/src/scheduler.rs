@@ -232,7 +232,7 @@ impl Vm {
     }
 
     /// Starts a spawned process: `(f args...)` as its outermost call (on the VM's stack, or on
-    /// a process stack of its own: `own_stack.rs`).
+    /// a process stack of its own: `native/own_stack.rs`).
     pub(crate) fn start_call(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
         self.exec.stack.clear();
         self.exec.stack.push(f.clone());

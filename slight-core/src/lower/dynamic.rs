@@ -1,6 +1,6 @@
 //! Lowering of any resolved Core Form to Rust over the runtime's `Value` (the untyped part of
 //! the compiled path). The generated code calls the runtime support library (`slight::__rt`,
-//! `slight-runtime/src/compiled.rs`), which shares the VM's values, globals, builtins and
+//! `slight-runtime/src/native/rt.rs`), which shares the VM's values, globals, builtins and
 //! errors, so a compiled program behaves like the same program on the VM.
 //!
 //! # Shape of the output

@@ -3,7 +3,7 @@
 //!
 //! Every instruction is 8 bytes. Register operands are relative to the running frame's base;
 //! jump offsets are relative to the instruction after the jump. [`Instr`]'s documentation
-//! defines the notation of each instruction's line. `compiler.rs` emits the instructions; the
+//! defines the notation of each instruction's line. `compile.rs` (beside this file) emits the instructions; the
 //! interpreter loop in `vm/interp.rs` runs them (calls, returns and handlers: `vm/call.rs`).
 
 pub mod compile;

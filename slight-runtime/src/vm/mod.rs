@@ -113,14 +113,14 @@ pub struct Vm {
     prelude_fns: Vec<(usize, Rc<Closure>)>,
     /// Unique per VM: compiled modules cache their per-VM state under it.
     id: u32,
-    /// What each compiled module that ran here registered (see `compiled.rs`).
+    /// What each compiled module that ran here registered (see `native/rt.rs`).
     pub(crate) compiled_modules: Vec<(usize, crate::native::rt::ModuleState)>,
     /// A tail call compiled code left for the enclosing call to make (the trampoline).
     pub(crate) pending_tail: Option<(Value, Vec<Value>)>,
     /// Lowest stack address compiled calls may enter at without growing the stack (see
     /// `native::rt::with_stack`); `usize::MAX` until the first compiled call computes it.
     pub(crate) stack_limit: usize,
-    /// Set while a process runs on its own stack (compiled processes; `own_stack.rs`).
+    /// Set while a process runs on its own stack (compiled processes; `native/own_stack.rs`).
     pub(crate) own_stack: Option<crate::native::own_stack::Running>,
     /// Work left in the current process's time slice (see `process::SLICE`).
     pub(crate) budget: u32,
