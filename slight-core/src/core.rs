@@ -316,6 +316,20 @@ impl Expr {
         }
     }
 
+    /// The locals a body defines with an inner `def` among its top forms: a back end gives each a
+    /// home (`nil`, or a cell when boxed) before the body runs, so closures made earlier in the
+    /// body can capture it.
+    pub fn body_defines(&self) -> impl Iterator<Item = (LocalId, Span)> + '_ {
+        let forms = match &self.kind {
+            ExprKind::Seq(items) => items.as_slice(),
+            _ => std::slice::from_ref(self),
+        };
+        forms.iter().filter_map(|f| match f.kind {
+            ExprKind::Define { var: VarRef::Local(id), .. } => Some((id, f.span)),
+            _ => None,
+        })
+    }
+
     /// True if this form (outside nested function bodies) assigns local `id` with `set!`,
     /// `def`, or (conservatively) any `recur` or `eval`.
     pub fn may_assign_local(&self, id: LocalId) -> bool {

@@ -769,21 +769,15 @@ impl<'p> FnLower<'p> {
 
     /// A body: predeclares its local `def`s (so earlier closures can capture them), then the forms.
     fn body_expr(&mut self, e: &Expr) -> Result<Sexp> {
-        let forms: Vec<&Expr> = match &e.kind {
-            ExprKind::Seq(items) => items.iter().collect(),
-            _ => vec![e],
-        };
         let mut pre = Vec::new();
-        for f in forms {
-            if let ExprKind::Define { var: VarRef::Local(id), .. } = f.kind {
-                if self.predeclared.insert(id) {
-                    let init = if self.boxed(id) {
-                        self.p.rtcall(Rt::new_cell, vec![self.p.rt(Rt::Value, &["Nil"])])
-                    } else {
-                        self.p.rt(Rt::Value, &["Nil"])
-                    };
-                    pre.push(assign(self.local(id), init));
-                }
+        for (id, _) in e.body_defines() {
+            if self.predeclared.insert(id) {
+                let init = if self.boxed(id) {
+                    self.p.rtcall(Rt::new_cell, vec![self.p.rt(Rt::Value, &["Nil"])])
+                } else {
+                    self.p.rt(Rt::Value, &["Nil"])
+                };
+                pre.push(assign(self.local(id), init));
             }
         }
         let v = self.expr(e)?;

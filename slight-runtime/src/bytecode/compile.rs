@@ -176,18 +176,12 @@ impl<'a> FnCompiler<'a> {
 
     /// A body: gives predeclared `def`s their homes, then compiles the forms.
     fn body(&mut self, e: &Expr, dst: usize) -> CResult<()> {
-        let forms: Vec<&Expr> = match &e.kind {
-            ExprKind::Seq(items) => items.iter().collect(),
-            _ => vec![e],
-        };
-        for f in forms {
-            if let ExprKind::Define { var: VarRef::Local(id), .. } = f.kind {
-                if self.predeclared.insert(id) {
-                    let (slot, boxed) = self.local_slot(id);
-                    self.emit(Instr::LoadNil { dst: slot }, f.span);
-                    if boxed {
-                        self.emit(Instr::MakeCell { slot }, f.span);
-                    }
+        for (id, span) in e.body_defines() {
+            if self.predeclared.insert(id) {
+                let (slot, boxed) = self.local_slot(id);
+                self.emit(Instr::LoadNil { dst: slot }, span);
+                if boxed {
+                    self.emit(Instr::MakeCell { slot }, span);
                 }
             }
         }
