@@ -235,6 +235,11 @@ pub struct Expr {
     pub span: Span,
     /// Set by the resolver: this expression's value is the function's result.
     pub tail: bool,
+    /// Set by the resolver (once, bottom up): false when this form, outside nested function
+    /// bodies, certainly assigns no local (no `set!` or `def` of a local, no `recur`, no
+    /// `eval`). True, the safe answer, until the resolver has seen the form. The back ends ask
+    /// [`Expr::may_assign_local`], which stops at once where this is false.
+    pub assigns_locals: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -330,9 +335,24 @@ impl Expr {
         })
     }
 
+    /// What the resolver records in [`Expr::assigns_locals`], from this form's own kind and its
+    /// children's flags.
+    pub fn compute_assigns_locals(&self) -> bool {
+        match &self.kind {
+            ExprKind::Set { var: VarRef::Local(_), .. }
+            | ExprKind::Define { var: VarRef::Local(_), .. }
+            | ExprKind::Recur(_)
+            | ExprKind::Eval(..) => true,
+            _ => self.children().into_iter().any(|c| c.assigns_locals),
+        }
+    }
+
     /// True if this form (outside nested function bodies) assigns local `id` with `set!`,
     /// `def`, or (conservatively) any `recur` or `eval`.
     pub fn may_assign_local(&self, id: LocalId) -> bool {
+        if !self.assigns_locals {
+            return false;
+        }
         match &self.kind {
             ExprKind::Set { var: VarRef::Local(l), .. } | ExprKind::Define { var: VarRef::Local(l), .. }
                 if *l == id =>
@@ -345,7 +365,7 @@ impl Expr {
     }
 
     pub fn new(kind: ExprKind, span: Span) -> Self {
-        Expr { kind, span, tail: false }
+        Expr { kind, span, tail: false, assigns_locals: true }
     }
     pub fn nil(span: Span) -> Self {
         Expr::new(ExprKind::Const(Sexp::new(crate::sexp::SexpKind::Nil, span)), span)

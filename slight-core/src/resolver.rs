@@ -261,7 +261,9 @@ impl Resolver<'_> {
     /// (folded arithmetic), so the back ends' recursion on the result stays bounded.
     fn expr(&mut self, e: &mut Expr, ctx: &Ctx) -> Result<()> {
         let _level = enter(e.span)?;
-        self.expr_inner(e, ctx)
+        self.expr_inner(e, ctx)?;
+        e.assigns_locals = e.compute_assigns_locals();
+        Ok(())
     }
 
     // Each kind of expression has its own function so that this dispatcher, which is on the

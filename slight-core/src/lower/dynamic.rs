@@ -1563,7 +1563,7 @@ impl<'p> FnLower<'p> {
                 }
             }
             (Prim::Eq | Prim::Ne | Prim::Lt | Prim::Le | Prim::Gt | Prim::Ge | Prim::Not | Prim::IsEmpty, _) => {
-                let e = Expr { kind: ExprKind::Prim(p, args.to_vec()), span, tail: false };
+                let e = Expr::new(ExprKind::Prim(p, args.to_vec()), span);
                 let c = self.condition(&e)?;
                 self.p.rtcall(Rt::boolean, vec![c])
             }
