@@ -256,8 +256,11 @@ fn includes_share_the_vms_rules() {
         Err(e) => e,
     };
     assert!(e.message.contains("more than 64 nested includes"), "{e}");
+    // At the `(include ...)` that would nest too deeply: in the 65th file, line 1, column 1.
+    assert!(e.file.ends_with("f64.sl") && (e.line, e.col) == (1, 1), "{e}");
     let mut vm = slight_runtime::Vm::new();
     let err = vm.eval_named(&dir.join("f0.sl").display().to_string(), "(include \"f1.sl\")").unwrap_err();
     assert!(err.message.contains("more than 64 nested includes"), "{}", err.message);
+    assert!(err.rendered.contains("f64.sl:1:1"), "{}", err.rendered);
     let _ = std::fs::remove_dir_all(&dir);
 }
