@@ -27,7 +27,9 @@ pub use slight_macros::{include_slight, slight};
 /// GPU compute from Rust: the back end in use, and reading arrays back (blocking or async).
 #[cfg(feature = "gpu")]
 pub use slight_runtime::gpu;
-pub use slight_runtime::{Capabilities, Error, ErrorValue, FromValue, IntoValue, Output, Value, Vm};
+pub use slight_runtime::{
+    Capabilities, Error, ErrorValue, FromValue, InterruptHandle, IntoValue, Limits, Output, Progress, Value, Vm,
+};
 
 /// Evaluates Slight source on a fresh VM and returns the value of the last form.
 pub fn eval(src: &str) -> Result<Value, Error> {

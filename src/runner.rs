@@ -2,7 +2,6 @@
 //! `--echo` (print `=> result` after every top-level form, `!! message` for a failing form, and
 //! keep going). The test harness uses the same functions, so tests exercise exactly what users run.
 
-use slight_runtime::builtins::Host;
 use slight_runtime::{Error, Vm};
 
 /// Outcome of running a program.
@@ -31,11 +30,11 @@ fn run_with(vm: &mut Vm, echo: bool, forms: &mut dyn FnMut(&mut Vm, &mut EachFor
     forms(vm, &mut |vm, result| {
         if echo {
             if !vm.at_line_start() {
-                vm.write_out("\n");
+                vm.write_output("\n");
             }
             match &result {
-                Ok(v) => vm.write_out(&format!("=> {}\n", v.repr())),
-                Err(e) => vm.write_out(&format!("!! {}\n", e.message)),
+                Ok(v) => vm.write_output(&format!("=> {}\n", v.repr())),
+                Err(e) => vm.write_output(&format!("!! {}\n", e.message)),
             }
         }
         match result {
@@ -53,9 +52,9 @@ fn run_with(vm: &mut Vm, echo: bool, forms: &mut dyn FnMut(&mut Vm, &mut EachFor
         if let Err(e) = vm.run_timers() {
             if echo {
                 if !vm.at_line_start() {
-                    vm.write_out("\n");
+                    vm.write_output("\n");
                 }
-                vm.write_out(&format!("!! {}\n", e.message));
+                vm.write_output(&format!("!! {}\n", e.message));
             }
             errors.push(e);
         }

@@ -15,6 +15,10 @@ pub enum ErrorKind {
     Arity,
     /// No stack left to run the front end on (a process stack nearly used up).
     StackOverflow,
+    /// A macro body went past one of the embedder's limits (it cannot be caught).
+    Limit,
+    /// A macro body was interrupted by the embedder (it cannot be caught).
+    Interrupted,
 }
 
 impl ErrorKind {
@@ -26,6 +30,8 @@ impl ErrorKind {
             ErrorKind::Arity => "ArityError",
             ErrorKind::Type => "TypeError",
             ErrorKind::StackOverflow => "StackOverflow",
+            ErrorKind::Limit => "LimitError",
+            ErrorKind::Interrupted => "Interrupted",
         }
     }
 }

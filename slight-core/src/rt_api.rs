@@ -25,15 +25,15 @@ macro_rules! rt_items {
             get_global, set_global, def_global, global_is_fn, holds, prelude_holds, closure,
             new_cell, cell_get, cell_set, konst,
             // Errors, positions and type checks.
-            at, locate, throw, caught, match_fail, destructure, check_type, catch_overflow,
+            at, locate, throw, caught, catchable, match_fail, destructure, check_type, catch_overflow,
             // Operators over values.
             add, sub, mul, div, add_i, sub_i, mul_i, neg, eq, lt, le, gt, ge, lt_i, le_i, gt_i,
             ge_i, cons, head, tail, field, list, append, append_dotted, is_empty, truthy,
             concat_owned,
             // Conversions between typed native code and values.
             int, float, boolean, arg_i64, arg_f64, arg_bool,
-            // Typed native code: overflow and depth hooks.
-            checked, deeper,
+            // Typed native code: overflow, depth and tick hooks.
+            checked, deeper, typed_tick,
             // Specialized versions of untyped functions.
             spec_on, spec_result, spec_tick, spec_checked, spec_reserve, spec_call,
         }

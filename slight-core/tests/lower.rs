@@ -236,8 +236,12 @@ fn signatures_and_a_custom_overflow_hook() {
     assert_eq!(name, "inc");
     assert_eq!(sig, FnSig { params: vec![Type::I64], ret: Type::I64 });
     let hook = Reader::read_all("(path rt checked)", 0).expect("reads").remove(0);
-    let item = lower_typed_fn(&defs[0], &Signatures::new(), &Options { overflow_hook: hook, depth_hook: None })
-        .expect("lowers");
+    let item = lower_typed_fn(
+        &defs[0],
+        &Signatures::new(),
+        &Options { overflow_hook: hook, depth_hook: None, tick_hook: None },
+    )
+    .expect("lowers");
     assert_eq!(
         source(&item, Printer::Pretty).expect("prints"),
         "pub fn inc(n: i64) -> i64 {\n    rt::checked(i64::checked_add(n, 1))\n}\n"

@@ -40,6 +40,9 @@ pub struct ErrorInfo {
     /// The marker a blocking builtin returns to pause its process (`process::pause`); Slight
     /// code cannot make one, whatever type it gives an error.
     pub(crate) pause: bool,
+    /// `try` cannot catch it (a `finally` still runs): a `LimitError`, an `Interrupted` stop,
+    /// a `kill`. Only the runtime makes these (see [`ErrorValue::uncatchable`]).
+    pub(crate) uncatchable: bool,
 }
 
 impl std::ops::Deref for ErrorValue {
@@ -65,6 +68,7 @@ impl ErrorValue {
             trace: Vec::new(),
             payload: Value::Nil,
             pause: false,
+            uncatchable: false,
         }))
     }
 
@@ -77,7 +81,24 @@ impl ErrorValue {
             trace: Vec::new(),
             payload: Value::Nil,
             pause: true,
+            uncatchable: false,
         }))
+    }
+    /// An error `try` cannot catch (its `finally` blocks still run): the script is being
+    /// stopped, not told about a problem it could handle.
+    pub fn uncatchable(etype: &str, message: impl Into<String>) -> Self {
+        let mut e = Self::new(etype, message);
+        e.uncatchable = true;
+        e
+    }
+    /// A `LimitError`: the script went past one of the embedder's [`Limits`](crate::Limits),
+    /// named in the message (`instructions limit (1000) exceeded`). Uncatchable.
+    pub fn limit(name: &str, detail: impl std::fmt::Display) -> Self {
+        Self::uncatchable("LimitError", format!("{name} limit ({detail}) exceeded"))
+    }
+    /// True unless `try` must let it through (see [`ErrorValue::uncatchable`]).
+    pub fn is_catchable(&self) -> bool {
+        !self.uncatchable
     }
     /// A `TypeError`.
     pub fn type_error(message: impl Into<String>) -> Self {
@@ -99,6 +120,7 @@ impl ErrorValue {
     pub fn from_front(e: &SlightError) -> Self {
         let mut v = Self::new(e.kind.type_name(), e.message.clone());
         v.span = Some(e.span);
+        v.uncatchable = matches!(e.kind, slight_core::ErrorKind::Limit | slight_core::ErrorKind::Interrupted);
         v
     }
     /// The same error with another message.

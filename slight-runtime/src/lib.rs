@@ -20,10 +20,11 @@ pub mod gpu;
 #[path = "gpu_off.rs"]
 pub mod gpu;
 pub mod host_async;
+pub mod limits;
 pub mod native;
 pub mod ops;
 pub mod process;
-mod scheduler;
+pub(crate) mod scheduler;
 pub mod value;
 pub mod vm;
 #[cfg(feature = "wgsl")]
@@ -31,6 +32,7 @@ pub mod wgsl;
 
 pub use convert::{FromValue, IntoValue};
 pub use error::{Error, ErrorValue};
+pub use limits::{InterruptHandle, Limits, Progress};
 pub use process::Pid;
 pub use value::Value;
 pub use vm::{Capabilities, Output, Vm};

@@ -79,7 +79,8 @@ pub(crate) struct Process {
     /// Part of this process is on the Rust stack (it blocks in place): only its own loop may
     /// resume it.
     pub pinned: bool,
-    /// An exit signal for a pinned process, raised when its loop resumes.
+    /// An exit signal for a process with frames (pinned, paused, on its own stack), raised
+    /// where it resumes.
     pub exit: Option<Reason>,
     /// The reason of the exit signal being raised (what links and monitors are told).
     pub exiting: Option<Reason>,
@@ -318,7 +319,14 @@ impl Scheduler {
             match self.procs.get_mut(&pid) {
                 // A process with Rust frames (pinned, or suspended on its own stack) ends itself
                 // when resumed, so that its frames unwind.
-                Some(p) if p.pinned || p.own_stack.is_some() || pid == self.current || pid == MAIN_PID => {
+                // So does a process paused in the VM, so that its `finally` blocks run.
+                Some(p)
+                    if p.pinned
+                        || p.own_stack.is_some()
+                        || p.exec.as_ref().is_some_and(|e| !e.frames.is_empty())
+                        || pid == self.current
+                        || pid == MAIN_PID =>
+                {
                     if p.exit.is_none() {
                         p.exit = Some(reason);
                     }

@@ -10,9 +10,8 @@
 //! else. Preemption works the same way: a paused process goes to the back of the run queue, a
 //! pinned one runs one round of the others in place.
 
-use crate::builtins::Host;
 use crate::error::ErrorValue;
-use crate::process::{copy_value, is_pause, pause, Pid, Reason, Start, Wait, MAIN_PID, SLICE};
+use crate::process::{copy_value, is_pause, pause, Pid, Reason, Start, Wait, MAIN_PID};
 use crate::value::Value;
 use crate::vm::{Entered, Vm};
 use std::rc::Rc;
@@ -54,11 +53,7 @@ impl Vm {
         let me = self.state.sched.current;
         self.pin(me, true);
         self.state.sched.wake_due();
-        let round = self.state.sched.run_queue.len();
-        for _ in 0..round {
-            let Some(pid) = self.state.sched.run_queue.pop_front() else { break };
-            self.run_slice(pid);
-        }
+        self.run_queue_round();
         self.pin(me, false);
         self.take_exit_of(me)
     }
@@ -95,6 +90,7 @@ impl Vm {
     fn block_loop(&mut self, me: Pid) -> Result<(), ErrorValue> {
         loop {
             self.take_exit_of(me)?;
+            self.guard.stopped()?;
             self.state.sched.wake_due();
             if self.state.sched.procs.get(&me).is_none_or(|p| p.wait == Wait::Nothing) {
                 return Ok(());
@@ -118,7 +114,7 @@ impl Vm {
             if timer.is_some_and(|t| t <= std::time::Instant::now()) {
                 if let Err(e) = self.fire_due_timer() {
                     let shown = self.to_error(&Rc::new(e));
-                    self.write_err(&format!("timer callback failed:\n{}", shown.rendered));
+                    self.write_diagnostic(&format!("timer callback failed:\n{}", shown.rendered));
                 }
                 continue;
             }
@@ -132,7 +128,7 @@ impl Vm {
                 continue;
             }
             match next {
-                Some(t) => self.state.sched.wait_until(t),
+                Some(t) => self.sleep_until(t)?,
                 None => {
                     if let Some(p) = self.state.sched.procs.get_mut(&me) {
                         p.wait = Wait::Nothing;
@@ -148,6 +144,18 @@ impl Vm {
         }
     }
 
+    /// Waits until `t` (sleeps, or advances the virtual clock); an interrupt or the deadline
+    /// ends the wait early with its error.
+    fn sleep_until(&mut self, t: std::time::Instant) -> Result<(), ErrorValue> {
+        match self.state.sched.clock {
+            crate::process::Clock::Real => self.guard.sleep_until(t),
+            crate::process::Clock::Virtual { .. } => {
+                self.state.sched.wait_until(t);
+                self.guard.stopped()
+            }
+        }
+    }
+
     /// Runs process `pid` for one time slice (or until it pauses or ends).
     fn run_slice(&mut self, pid: Pid) {
         let Some(p) = self.state.sched.procs.get_mut(&pid) else { return };
@@ -159,9 +167,10 @@ impl Vm {
         let own_stack = p.own_stack.take();
         let me = self.state.sched.current;
         let saved = std::mem::replace(&mut self.exec, exec);
+        // The switched-out process's partly used slice is counted; the process gets a new one.
         let saved_budget = self.budget;
         self.state.sched.current = pid;
-        self.budget = SLICE;
+        self.budget = self.guard.switch_slice(saved_budget);
         let r = match start {
             // Compiled code keeps its state on the Rust stack: it gets a stack of its own.
             Some(Start::Call(f @ Value::Compiled(_), args)) => {
@@ -174,11 +183,11 @@ impl Vm {
             Some(Start::Code(src)) => self.start_code(&src),
             None => match own_stack {
                 Some(stack) => self.run_own_stack(pid, stack),
-                None => self.interpret(0),
+                None => self.resume_paused(pid),
             },
         };
         let exec = std::mem::replace(&mut self.exec, saved);
-        self.budget = saved_budget;
+        self.budget = self.guard.switch_slice(self.budget);
         self.state.sched.current = me;
         match r {
             Err(e) if is_pause(&e) => {
@@ -205,12 +214,30 @@ impl Vm {
                 // about crashes through monitors and links instead.
                 if e.etype != "ProcessExit" && matches!(self.output_kind(), crate::vm::Output::Stdout) {
                     let shown = self.to_error(&e);
-                    self.write_err(&format!("process #<pid {pid}> ended with an error:\n{}", shown.rendered));
+                    self.write_diagnostic(&format!("process #<pid {pid}> ended with an error:\n{}", shown.rendered));
                 }
                 let reason = self.state.sched.procs.get_mut(&pid).and_then(|p| p.exiting.take());
                 self.state.sched.end(pid, reason.unwrap_or(Reason::Error(e)));
             }
         }
+    }
+
+    /// Resumes a process paused in the VM. One that was sent an exit signal (`kill`, a
+    /// linked process's error) meanwhile raises it where it paused, so its `finally` blocks
+    /// run on the way out (a `kill` cannot be caught).
+    fn resume_paused(&mut self, pid: Pid) -> Result<Value, Rc<ErrorValue>> {
+        let exit = self.state.sched.procs.get_mut(&pid).and_then(|p| p.exit.take());
+        if let Some(reason) = exit {
+            let e = exit_error(&reason);
+            if let Some(p) = self.state.sched.procs.get_mut(&pid) {
+                p.exiting = Some(reason);
+            }
+            let Some(fi) = self.exec.frames.len().checked_sub(1) else { return Err(Rc::new(e)) };
+            // The frame was saved at the instruction to run again: raise there.
+            let pc = self.exec.frames[fi].pc + 1;
+            self.raise(e, fi, pc, 0)?;
+        }
+        self.interpret(0)
     }
 
     /// Runs a process on its own stack until it suspends (a pause: the stack is kept with the
@@ -294,9 +321,16 @@ impl Vm {
     fn run_for(&mut self, limit: Option<usize>) -> Vec<Pid> {
         let me = self.state.sched.current;
         self.pin(me, true);
+        self.host_enter();
         let mut slices = 0usize;
         loop {
             if limit.is_some_and(|l| slices >= l) {
+                break;
+            }
+            if self.guard.stopped().is_err() {
+                // Stopped (interrupt, deadline): the processes that run meanwhile end with
+                // the stop's error at their next check; the waiting ones are left waiting.
+                self.run_queue_round();
                 break;
             }
             self.state.sched.wake_due();
@@ -314,12 +348,24 @@ impl Vm {
                 continue;
             }
             match deadline {
-                Some(t) if limit.is_none() => self.state.sched.wait_until(t),
+                Some(t) if limit.is_none() => {
+                    let _ = self.sleep_until(t);
+                }
                 _ => break,
             }
         }
+        self.host_leave();
         self.pin(me, false);
         self.blocked()
+    }
+
+    /// Runs every process in the run queue once (after a stop: each ends at its first check).
+    fn run_queue_round(&mut self) {
+        let round = self.state.sched.run_queue.len();
+        for _ in 0..round {
+            let Some(pid) = self.state.sched.run_queue.pop_front() else { break };
+            self.run_slice(pid);
+        }
     }
 
     /// Processes other than the current one that wait with no deadline.
@@ -439,14 +485,15 @@ fn poll_run(vm: &mut Vm, cx: &mut std::task::Context<'_>) -> std::task::Poll<Vec
     std::task::Poll::Pending
 }
 
-fn exit_error(reason: &Reason) -> ErrorValue {
+pub(crate) fn exit_error(reason: &Reason) -> ErrorValue {
     match reason {
         Reason::Error(e) => {
             let mut e = ErrorValue::new("ProcessExit", format!("exit: linked process failed: {}", e.message));
             e.payload = Value::Nil;
             e
         }
-        Reason::Killed => ErrorValue::new("ProcessExit", "killed"),
+        // Erlang's `kill` cannot be trapped: `try` does not catch it (a `finally` still runs).
+        Reason::Killed => ErrorValue::uncatchable("ProcessExit", "killed"),
         Reason::Normal => ErrorValue::new("ProcessExit", "exit: normal"),
     }
 }

@@ -24,7 +24,9 @@ fn typed_function_is_native_and_untyped_uses_values() {
     assert!(out.contains("pub fn twice(\n    vm: &mut ::slight::__rt::Vm"), "{out}");
     assert!(out.contains("::slight::__rt::mul("), "{out}");
     // The typed function also has a dynamic entry that converts and catches overflow.
-    assert!(out.contains("::slight::__rt::catch_overflow(|| fib(__na0))"), "{out}");
+    assert!(out.contains("::slight::__rt::catch_overflow(vm, || fib(__na0))"), "{out}");
+    // It counts its calls against the time slice and the limits.
+    assert!(out.contains("::slight::__rt::typed_tick();"), "{out}");
 }
 
 #[test]

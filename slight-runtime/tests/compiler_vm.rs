@@ -275,15 +275,18 @@ fn captured_and_assigned_variables_live_in_cells() {
 fn try_match_eval_and_defmacro_instructions() {
     let mut vm = Vm::new();
     let p = compile(&mut vm, "(try (f) (catch e (g e)) (finally (h)))");
-    let push = position(&p.code, |i| matches!(i, Instr::TryPush { .. }));
-    let handler = target(&p.code, push);
-    assert!(p.code[push..handler].iter().any(|i| matches!(i, Instr::TryPop)), "the body pops its handler");
-    // The handler guards the catch body with a second handler so that `finally` still runs.
-    assert!(matches!(p.code[handler], Instr::TryPush { .. }));
-    assert!(p.code[handler..].iter().any(|i| matches!(i, Instr::Throw { .. })), "re-raise after finally");
-    // `finally` is compiled on each of the three paths (normal, after catch, after a catch error).
+    // Two nested handlers: the outer `finally` one (it also gets errors `try` cannot catch)
+    // around the inner `catch` one, whose handler body the outer one still guards.
+    let outer = position(&p.code, |i| matches!(i, Instr::TryPush { finally: true, .. }));
+    let inner = position(&p.code, |i| matches!(i, Instr::TryPush { finally: false, .. }));
+    assert!(outer < inner);
+    let (catch, finally) = (target(&p.code, inner), target(&p.code, outer));
+    assert!(p.code[inner..catch].iter().any(|i| matches!(i, Instr::TryPop)), "the body pops its handler");
+    assert!(catch < finally, "the catch body runs under the finally handler");
+    assert!(p.code[finally..].iter().any(|i| matches!(i, Instr::Throw { .. })), "re-raise after finally");
+    // `finally` is compiled on each of the two paths (completed, raised).
     let h = global_index(&vm, "h");
-    assert_eq!(count(&p.code, |i| matches!(i, Instr::CallGlobal { index, .. } if *index == h)), 3);
+    assert_eq!(count(&p.code, |i| matches!(i, Instr::CallGlobal { index, .. } if *index == h)), 2);
 
     let p = compile(&mut vm, "(match v ((a . r) r) ((list 1 b) b) (_ 0))");
     assert_eq!(count(&p.code, |i| matches!(i, Instr::TestList { len: 1, exact: false, .. })), 1);
@@ -472,7 +475,7 @@ fn samples() -> Vec<Instr> {
         Return { src: 0 },
         Closure { dst: 0, proto: 0 },
         CheckType { reg: 0, ty: t },
-        TryPush { err: 0, offset: 0 },
+        TryPush { err: 0, finally: false, offset: 0 },
         TryPop,
         Throw { src: 0 },
         MatchFail { src: 0 },
@@ -677,7 +680,7 @@ fn every_jump_must_land_inside_the_code() {
     // The widest offsets do not wrap around.
     for offset in [i32::MAX, i32::MIN] {
         assert!(proto(N, vec![Instr::Jump { offset }, Instr::Return { src: 0 }]).verify().is_err());
-        let push = Instr::TryPush { err: 0, offset };
+        let push = Instr::TryPush { err: 0, finally: false, offset };
         assert!(proto(N, vec![push, Instr::Return { src: 0 }]).verify().is_err());
     }
     // A narrow jump's offset that does not fit is refused when patching.

@@ -47,6 +47,7 @@ pub fn typed_functions(exprs: &[&Expr], rt: &[String]) -> (Signatures, Vec<(Stri
     let lower_opts = Options {
         overflow_hook: rt_path(rt, Rt::checked, &[], Span::default()),
         depth_hook: Some(rt_path(rt, Rt::deeper, &[], Span::default())),
+        tick_hook: Some(rt_path(rt, Rt::typed_tick, &[], Span::default())),
     };
     let mut sigs = Signatures::new();
     for e in exprs.iter().copied() {

@@ -509,7 +509,12 @@ impl ProgramLowering {
         let site = self.site(span, name);
         let caught = try_(self.rtcall(
             Rt::at,
-            vec![self.rtcall(Rt::catch_overflow, vec![closure]), sym("vm"), self.module_ref(), lit_u(site as usize)],
+            vec![
+                self.rtcall(Rt::catch_overflow, vec![sym("vm"), closure]),
+                sym("vm"),
+                self.module_ref(),
+                lit_u(site as usize),
+            ],
         ));
         let wrap = match sig.ret {
             Type::I64 => Rt::int,
@@ -1636,11 +1641,15 @@ impl<'p> FnLower<'p> {
                     l(vec![sym("__nerr"), sym("__nerr")]),
                 ]),
             ]);
+            // A limit, an interrupt or a `kill` is not caught (`rt::catchable`): it goes on to
+            // the `finally` and past it.
+            let catchable = self.p.rtcall(Rt::catchable, vec![l(vec![sym("ref"), sym(&e)])]);
             let m = l(vec![
                 sym("match"),
                 sym(&t),
                 l(vec![l(vec![sym("variant"), sym("Ok"), sym("__nv")]), call(sym("Ok"), vec![sym("__nv")])]),
-                l(vec![l(vec![sym("variant"), sym("Err"), sym(&e)]), on_err]),
+                l(vec![l(vec![sym("variant"), sym("Err"), sym(&e)]), catchable, on_err]),
+                l(vec![l(vec![sym("variant"), sym("Err"), sym(&e)]), call(sym("Err"), vec![sym(&e)])]),
             ]);
             stmts.push(l(vec![sym("let"), sym(&t), kw("ty"), res_ty.clone(), m]));
         }

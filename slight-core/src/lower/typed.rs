@@ -88,12 +88,19 @@ pub struct Options {
     /// The expression path of the depth hook `fn(impl FnOnce() -> T) -> T`, or `None` for no
     /// depth checks (see "Deep recursion" in the module comment).
     pub depth_hook: Option<Sexp>,
+    /// The expression path of the tick hook `fn()`, called once per call and per loop round
+    /// (the time slice and the embedder's limits), or `None` for no ticks.
+    pub tick_hook: Option<Sexp>,
 }
 
 impl Default for Options {
     fn default() -> Self {
         let rt = ["slight".to_string(), "__rt".to_string()];
-        Options { overflow_hook: super::rt_path(&rt, Rt::checked, &[], Span::default()), depth_hook: None }
+        Options {
+            overflow_hook: super::rt_path(&rt, Rt::checked, &[], Span::default()),
+            depth_hook: None,
+            tick_hook: None,
+        }
     }
 }
 
@@ -208,15 +215,17 @@ fn lower_typed_items(def: &Expr, sigs: &Signatures, opts: &Options) -> Result<Ve
     }
     let span = def.span;
     let s = |t: &str| Sexp::sym(t, span);
+    let tick: Vec<Sexp> = lw.tick(span).into_iter().collect();
     let body = if lw.self_tail {
         let label: Vec<Sexp> = if lw.tail_label { vec![kw(":label", span), s("tail")] } else { vec![] };
         let ret = list(vec![s("return"), body], span);
-        let lp = list([vec![s("loop")], label, vec![ret]].concat(), span);
+        let lp = list([vec![s("loop")], label, tick, vec![ret]].concat(), span);
         list(vec![s("block"), lp], span)
     } else if body.head_sym() == Some("block") {
-        body
+        let items = body.as_list().map_or(&[][..], |items| &items[1..]);
+        list([vec![s("block")], tick, items.to_vec()].concat(), span)
     } else {
-        list(vec![s("block"), body], span)
+        list([vec![s("block")], tick, vec![body]].concat(), span)
     };
     let params: Vec<Sexp> = params
         .iter()
@@ -381,7 +390,7 @@ pub fn lower_speculative(def: &Expr, sigs: &Signatures, spec: &Speculation) -> R
     if lambda.rest.is_some() || lambda.params.len() != sig.params.len() {
         return unsupported(format!("the parameters of {name}"), span);
     }
-    let opts = Options { overflow_hook: spec.path(Rt::spec_checked, span), depth_hook: None };
+    let opts = Options { overflow_hook: spec.path(Rt::spec_checked, span), depth_hook: None, tick_hook: None };
     let mut lw = Lower {
         fn_name: name,
         sigs,
@@ -518,6 +527,12 @@ impl Lower<'_> {
         }
     }
 
+    /// `(call TICK_HOOK)`: a call or loop round counts against the time slice (typed code
+    /// with a tick hook; specialized code ticks through `Speculation::tick`).
+    fn tick(&self, span: Span) -> Option<Sexp> {
+        self.opts.tick_hook.as_ref().map(|hook| list(vec![self.sym("call", span), hook.clone()], span))
+    }
+
     fn sym(&self, t: &str, span: Span) -> Sexp {
         Sexp::sym(t, span)
     }
@@ -586,7 +601,7 @@ impl Lower<'_> {
                 let (bs, bt) = result?;
                 let brk = list(vec![self.sym("break", span), bs], span);
                 let mut lp = vec![self.sym("loop", span)];
-                lp.extend(self.spec.map(|s| s.tick(span)));
+                lp.extend(self.spec.map(|s| s.tick(span)).or_else(|| self.tick(span)));
                 lp.push(brk);
                 out.push(list(lp, span));
                 Ok((list(out, span), bt))

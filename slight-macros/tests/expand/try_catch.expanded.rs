@@ -48,7 +48,7 @@ fn __n_d1(
         }();
         let __nt1: ::slight::__rt::Res = match __nt1 {
             Ok(__nv) => Ok(__nv),
-            Err(__nt3) => {
+            Err(__nt3) if ::slight::__rt::catchable(&__nt3) => {
                 let __nb: ::slight::__rt::Res = || -> ::slight::__rt::Res {
                     e__1 = ::slight::__rt::caught(__nt3);
                     Ok(::slight::__rt::Value::Nil)
@@ -70,6 +70,7 @@ fn __n_d1(
                     __nerr => __nerr,
                 }
             }
+            Err(__nt3) => Err(__nt3),
         };
         let _ = {
             let __nt5 = ::slight::__rt::konst(vm, &__n_MODULE, 0);

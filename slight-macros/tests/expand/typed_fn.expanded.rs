@@ -18,6 +18,7 @@ fn __nk_square(n: i64, __nb: u32) -> i64 {
     if __nb == 0 {
         return ::slight::__rt::deeper(|| __nk_square(n, 64u32));
     }
+    ::slight::__rt::typed_tick();
     ::slight::__rt::checked(i64::checked_mul(n, n))
 }
 #[allow(
@@ -46,7 +47,7 @@ fn __n_fn1(
     Ok(
         ::slight::__rt::int(
             ::slight::__rt::at(
-                ::slight::__rt::catch_overflow(|| square(__na0)),
+                ::slight::__rt::catch_overflow(vm, || square(__na0)),
                 vm,
                 &__n_MODULE,
                 1,

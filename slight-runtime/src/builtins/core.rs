@@ -230,7 +230,13 @@ pub const TABLE: &[BuiltinDef] = &[
         "list/append",
         0,
         None,
-        |_, a| ops::append(a),
+        |h, a| {
+            let len = a
+                .iter()
+                .try_fold(0usize, |n, l| n.checked_add(if matches!(l, Value::List(_)) { l.list_len() } else { 0 }));
+            super::check_collection(h, "list/append", len)?;
+            ops::append(a)
+        },
         "concatenation of lists",
         "(list/append list...)",
         "(list/append (list 1) (list 2 3)) => (1 2 3)",
@@ -389,13 +395,13 @@ pub fn join_print(a: &[Value]) -> String {
 fn b_print(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let mut s = join_print(a);
     s.push('\n');
-    h.write_out(&s);
+    h.write_out(&s)?;
     Ok(Value::Nil)
 }
 fn b_warn(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let mut s = join_print(a);
     s.push('\n');
-    h.write_err(&s);
+    h.write_err(&s)?;
     Ok(Value::Nil)
 }
 fn b_gensym(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
@@ -473,7 +479,7 @@ fn b_check_list(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
 /// Most elements `list/range` builds (a list of this many integers takes about 2 GB).
 pub const MAX_RANGE: u64 = 50_000_000;
 
-fn b_range(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_range(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let ints: Vec<i64> = a
         .iter()
         .enumerate()
@@ -506,12 +512,16 @@ fn b_range(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     if count > MAX_RANGE as u128 {
         return Err(ErrorValue::new("Error", format!("list/range: too many elements ({count}; at most {MAX_RANGE})")));
     }
+    super::check_collection(h, "list/range", Some(count as usize))?;
     let out: Vec<Value> = (0..count as i128).map(|k| Value::Int((start as i128 + k * step as i128) as i64)).collect();
     Ok(Value::list_from(out))
 }
-fn b_concat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_concat(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let len = a.iter().try_fold(0usize, |n, v| n.checked_add(ops::print_len(v)));
+    super::check_string(h, "string/concat", len)?;
     let mut s = String::new();
     ops::concat_into(&mut s, a);
+    super::check_string(h, "string/concat", Some(s.len()))?;
     Ok(Value::str(s))
 }
 fn b_strlen(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {

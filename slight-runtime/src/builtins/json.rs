@@ -81,11 +81,13 @@ fn from_json(j: Json) -> Value {
     }
 }
 
-fn b_stringify(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_stringify(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let json = to_json(&a[0], 0)?;
     let pretty = a.get(1).is_some_and(Value::is_truthy);
     let text = if pretty { serde_json::to_string_pretty(&json) } else { serde_json::to_string(&json) };
-    text.map(Value::str).map_err(|e| ErrorValue::user(format!("json/stringify: {e}")))
+    let text = text.map_err(|e| ErrorValue::user(format!("json/stringify: {e}")))?;
+    super::check_string(h, "json/stringify", Some(text.len()))?;
+    Ok(Value::str(text))
 }
 
 fn unsupported(what: &str) -> ErrorValue {

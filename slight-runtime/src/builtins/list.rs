@@ -101,7 +101,7 @@ fn b_includes(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     Ok(Value::Bool(list.list_iter().any(|x| x.equals(&a[1]))))
 }
 
-fn b_flatten(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_flatten(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let list = expect_list("list/flatten", 1, &a[0])?;
     let mut out = Vec::new();
     // A stack of cursors into the lists being walked: nesting costs heap, not Rust stack.
@@ -118,7 +118,13 @@ fn b_flatten(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
                 *top = cell.tail.clone();
                 match &cell.head {
                     Value::List(inner) => stack.push(inner.clone()),
-                    x => out.push(x.clone()),
+                    x => {
+                        // A list that shares sublists can flatten to far more than it holds.
+                        if out.len() % 4096 == 4095 {
+                            super::check_collection(h, "list/flatten", Some(out.len()))?;
+                        }
+                        out.push(x.clone())
+                    }
                 }
             }
         }

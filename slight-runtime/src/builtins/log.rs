@@ -79,7 +79,7 @@ fn log(h: &mut dyn Host, level: u8, a: &[Value]) -> Result<Value, ErrorValue> {
         line.push_str(&join_print(a));
     }
     line.push('\n');
-    h.write_out(&line);
+    h.write_out(&line)?;
     Ok(Value::Nil)
 }
 

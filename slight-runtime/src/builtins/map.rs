@@ -263,7 +263,14 @@ fn b_clear(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     Ok(a[0].clone())
 }
 
-fn b_merge(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_merge(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let mut len = Some(0usize);
+    for v in a {
+        if let Value::Map(m) = v {
+            len = len.and_then(|n| n.checked_add(m.borrow().len()));
+        }
+    }
+    super::check_collection(h, "map/merge", len)?;
     let mut out = MapObj::new();
     for pos in 1..=a.len() {
         let m = arg_map("map/merge", a, pos)?;

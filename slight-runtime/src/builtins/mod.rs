@@ -45,16 +45,55 @@ use crate::value::Value;
 use std::path::PathBuf;
 use std::sync::LazyLock;
 
+/// Longest string a builtin makes, whatever the limits (bytes): past it a builtin raises a
+/// catchable `Error`; below it the `string_len` limit, if set, raises a `LimitError`.
+pub const MAX_STRING_BYTES: usize = 100_000_000;
+/// Most elements a builtin puts in one list or map, whatever the limits.
+pub const MAX_COLLECTION: usize = 100_000_000;
+
+/// Checks a string of `len` bytes (`None`: more than `usize` holds) that builtin `name` is
+/// about to make, before it allocates it.
+pub(crate) fn check_string(h: &dyn Host, name: &str, len: Option<usize>) -> Result<(), ErrorValue> {
+    let len = len.unwrap_or(usize::MAX);
+    if let Some(max) = h.limits().string_len {
+        if len > max {
+            return Err(ErrorValue::limit("string_len", format!("{max} bytes")));
+        }
+    }
+    if len > MAX_STRING_BYTES {
+        return Err(ErrorValue::user(format!("{name}: the result would be longer than {MAX_STRING_BYTES} bytes")));
+    }
+    Ok(())
+}
+
+/// Checks a list or map of `len` elements (`None`: more than `usize` holds) that builtin
+/// `name` is about to make.
+pub(crate) fn check_collection(h: &dyn Host, name: &str, len: Option<usize>) -> Result<(), ErrorValue> {
+    let len = len.unwrap_or(usize::MAX);
+    if let Some(max) = h.limits().collection_len {
+        if len > max {
+            return Err(ErrorValue::limit("collection_len", format!("{max} elements")));
+        }
+    }
+    if len > MAX_COLLECTION {
+        return Err(ErrorValue::user(format!("{name}: too many elements ({len}; at most {MAX_COLLECTION})")));
+    }
+    Ok(())
+}
+
 /// What a builtin may ask of whoever runs it (the VM, or compiled code's runtime).
 pub trait Host {
-    /// Writes program output (to stdout, or to the embedder's capture buffer).
-    fn write_out(&mut self, text: &str);
-    /// Writes diagnostics (`warn`).
-    fn write_err(&mut self, text: &str);
+    /// Writes program output (to stdout, or to the embedder's capture buffer); a `LimitError`
+    /// past the `output` limit (nothing is written then).
+    fn write_out(&mut self, text: &str) -> Result<(), ErrorValue>;
+    /// Writes diagnostics (`warn`), counted like output.
+    fn write_err(&mut self, text: &str) -> Result<(), ErrorValue>;
     /// Calls a Slight function value.
     fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue>;
     /// Per-VM builtin state: capabilities, fs root, log settings, counters.
     fn state(&mut self) -> &mut BuiltinState;
+    /// The embedder's limits (sizes are checked against them before a builtin allocates).
+    fn limits(&self) -> &crate::Limits;
     /// Where the builtin was called from, if known (for errors raised later, e.g. by timers).
     fn call_site(&self) -> Option<slight_core::Span> {
         None

@@ -197,7 +197,7 @@ fn b_kill(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
         return Ok(Value::Bool(false));
     }
     if pid == sched.current() {
-        return Err(ErrorValue::new("ProcessExit", "killed"));
+        return Err(crate::scheduler::exit_error(&Reason::Killed));
     }
     sched.end(pid, Reason::Killed);
     Ok(Value::Bool(true))

@@ -3,12 +3,9 @@
 //! index counts Unicode characters (scalar values), not UTF-16 units or bytes, and that
 //! out-of-range accesses and bad counts are errors rather than `""`, `NaN` or a `RangeError`.
 
-use super::{arg_int, arg_str, def, expect_list, BuiltinDef, Host};
+use super::{arg_int, arg_str, check_collection, check_string, def, expect_list, BuiltinDef, Host};
 use crate::error::ErrorValue;
 use crate::value::Value;
-
-/// The longest string (in bytes) that `repeat`, `pad-start`, `pad-end` and `replace-all` build.
-const MAX_RESULT_BYTES: usize = 100_000_000;
 
 pub const TABLE: &[BuiltinDef] = &[
     def(
@@ -275,10 +272,6 @@ fn clamp(i: i64, len: usize) -> usize {
     }
 }
 
-fn too_long(name: &str) -> ErrorValue {
-    err(format!("{name}: the result would be longer than {MAX_RESULT_BYTES} bytes"))
-}
-
 fn b_substring(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     const NAME: &str = "string/substring";
     let s = arg_str(NAME, a, 1)?;
@@ -347,7 +340,7 @@ fn b_replace(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     Ok(Value::str(s.replacen(pattern, replacement, 1)))
 }
 
-fn b_replace_all(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_replace_all(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     const NAME: &str = "string/replace-all";
     let s = arg_str(NAME, a, 1)?;
     let pattern = arg_str(NAME, a, 2)?;
@@ -355,17 +348,17 @@ fn b_replace_all(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     if replacement.len() > pattern.len() {
         let count = if pattern.is_empty() { char_len(s) + 1 } else { s.matches(pattern).count() };
         let grown = count.checked_mul(replacement.len() - pattern.len());
-        if grown.and_then(|g| g.checked_add(s.len())).is_none_or(|n| n > MAX_RESULT_BYTES) {
-            return Err(too_long(NAME));
-        }
+        check_string(h, NAME, grown.and_then(|g| g.checked_add(s.len())))?;
     }
     Ok(Value::str(s.replace(pattern, replacement)))
 }
 
-fn b_split(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_split(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     const NAME: &str = "string/split";
     let s = arg_str(NAME, a, 1)?;
     let sep = arg_str(NAME, a, 2)?;
+    let count = if sep.is_empty() { char_len(s) } else { s.matches(sep).count() + 1 };
+    check_collection(h, NAME, Some(count))?;
     let pieces: Vec<Value> = if sep.is_empty() {
         s.chars().map(|c| Value::str(c.to_string())).collect()
     } else {
@@ -374,10 +367,17 @@ fn b_split(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     Ok(Value::list_from(pieces))
 }
 
-fn b_join(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_join(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     const NAME: &str = "string/join";
     let list = expect_list(NAME, 1, &a[0])?;
     let sep = if a.len() > 1 { arg_str(NAME, a, 2)? } else { "," };
+    // The strings' and separators' bytes first (other values are counted as they print).
+    let mut len = Some(0usize);
+    for (i, v) in list.list_iter().enumerate() {
+        let sep_len = if i > 0 { sep.len() } else { 0 };
+        len = len.and_then(|n| n.checked_add(sep_len + crate::ops::print_len(&v)));
+    }
+    check_string(h, NAME, len)?;
     let mut out = String::new();
     for (i, v) in list.list_iter().enumerate() {
         if i > 0 {
@@ -387,6 +387,7 @@ fn b_join(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
             Value::Str(x) => out.push_str(x),
             other => out.push_str(&other.to_print_string()),
         }
+        check_string(h, NAME, Some(out.len()))?;
     }
     Ok(Value::str(out))
 }
@@ -468,7 +469,7 @@ fn b_from_char_code(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> 
     Ok(Value::str(out))
 }
 
-fn b_repeat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_repeat(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     const NAME: &str = "string/repeat";
     let s = arg_str(NAME, a, 1)?;
     let count = arg_int(NAME, a, 2)?;
@@ -478,14 +479,13 @@ fn b_repeat(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     if s.is_empty() {
         return Ok(Value::str(""));
     }
-    match usize::try_from(count).ok().filter(|&n| n.checked_mul(s.len()).is_some_and(|b| b <= MAX_RESULT_BYTES)) {
-        Some(n) => Ok(Value::str(s.repeat(n))),
-        None => Err(too_long(NAME)),
-    }
+    let n = usize::try_from(count).ok();
+    check_string(h, NAME, n.and_then(|n| n.checked_mul(s.len())))?;
+    Ok(Value::str(s.repeat(n.unwrap_or(0))))
 }
 
 /// The padding that brings `s` to `width` characters with copies of `fill`, the last one cut.
-fn padding(name: &str, a: &[Value]) -> Result<(String, String), ErrorValue> {
+fn padding(h: &dyn Host, name: &str, a: &[Value]) -> Result<(String, String), ErrorValue> {
     let s = arg_str(name, a, 1)?;
     let width = arg_int(name, a, 2)?;
     let fill = if a.len() > 2 { arg_str(name, a, 3)? } else { " " };
@@ -499,25 +499,23 @@ fn padding(name: &str, a: &[Value]) -> Result<(String, String), ErrorValue> {
     let (copies, rest) = (needed / fill_chars, needed % fill_chars);
     let tail = &fill[..byte_at(fill, rest)];
     let bytes = copies.checked_mul(fill.len()).and_then(|b| b.checked_add(tail.len() + s.len()));
-    if bytes.is_none_or(|b| b > MAX_RESULT_BYTES) {
-        return Err(too_long(name));
-    }
+    check_string(h, name, bytes)?;
     let mut pad = fill.repeat(copies);
     pad.push_str(tail);
     Ok((s.to_string(), pad))
 }
 
-fn b_pad_start(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let (s, pad) = padding("string/pad-start", a)?;
+fn b_pad_start(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let (s, pad) = padding(h, "string/pad-start", a)?;
     Ok(Value::str(pad + &s))
 }
 
-fn b_pad_end(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let (s, pad) = padding("string/pad-end", a)?;
+fn b_pad_end(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    let (s, pad) = padding(h, "string/pad-end", a)?;
     Ok(Value::str(s + &pad))
 }
 
-fn b_format(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+fn b_format(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     const NAME: &str = "string/format";
     let fmt = arg_str(NAME, a, 1)?;
     let args = &a[1..];
@@ -534,6 +532,7 @@ fn b_format(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
                         Value::Str(x) => out.push_str(x),
                         other => out.push_str(&other.to_print_string()),
                     }
+                    check_string(h, NAME, Some(out.len()))?;
                 }
                 used += 1;
             }

@@ -614,6 +614,9 @@ impl<'a> FnCompiler<'a> {
         Ok(())
     }
 
+    /// `(try body (catch e handler) (finally f))` as two nested handlers: the `finally` one
+    /// outside (it runs `f` and re-raises, for every error, even one `try` cannot catch), the
+    /// `catch` one inside (it binds `e` and runs `handler`, for catchable errors only).
     fn try_form(
         &mut self,
         body: &Expr,
@@ -623,45 +626,35 @@ impl<'a> FnCompiler<'a> {
         span: Span,
     ) -> CResult<()> {
         let scratch = self.alloc()?;
-        let err = match catch {
-            Some((b, _)) => self.local_slot(b.local).0,
-            None => self.alloc()? as Reg,
+        let outer = match finally {
+            Some(_) => {
+                let err = self.alloc()? as Reg;
+                Some((err, self.emit(Instr::TryPush { err, finally: true, offset: 0 }, span)))
+            }
+            None => None,
         };
-        let push = self.emit(Instr::TryPush { err, offset: 0 }, span);
-        self.body(body, dst)?;
-        self.emit(Instr::TryPop, span);
-        if let Some(f) = finally {
-            self.body(f, scratch)?;
-        }
-        let mut to_end = vec![self.emit(Instr::Jump { offset: 0 }, span)];
-        self.patch(push)?;
         match catch {
             Some((b, handler)) => {
-                let mut inner = None;
-                let err2 = self.alloc()? as Reg;
-                if finally.is_some() {
-                    inner = Some(self.emit(Instr::TryPush { err: err2, offset: 0 }, span));
-                }
+                let err = self.local_slot(b.local).0;
+                let push = self.emit(Instr::TryPush { err, finally: false, offset: 0 }, span);
+                self.body(body, dst)?;
+                self.emit(Instr::TryPop, span);
+                let over = self.emit(Instr::Jump { offset: 0 }, span);
+                self.patch(push)?;
                 self.bind(b, err, b.span);
                 self.body(handler, dst)?;
-                if let (Some(inner), Some(f)) = (inner, finally) {
-                    self.emit(Instr::TryPop, span);
-                    self.body(f, scratch)?;
-                    to_end.push(self.emit(Instr::Jump { offset: 0 }, span));
-                    self.patch(inner)?;
-                    self.body(f, scratch)?;
-                    self.emit(Instr::Throw { src: err2 }, span);
-                }
+                self.patch(over)?;
             }
-            None => {
-                if let Some(f) = finally {
-                    self.body(f, scratch)?;
-                }
-                self.emit(Instr::Throw { src: err }, span);
-            }
+            None => self.body(body, dst)?,
         }
-        for j in to_end {
-            self.patch(j)?;
+        if let (Some((err, push)), Some(f)) = (outer, finally) {
+            self.emit(Instr::TryPop, span);
+            self.body(f, scratch)?;
+            let over = self.emit(Instr::Jump { offset: 0 }, span);
+            self.patch(push)?;
+            self.body(f, scratch)?;
+            self.emit(Instr::Throw { src: err }, span);
+            self.patch(over)?;
         }
         Ok(())
     }

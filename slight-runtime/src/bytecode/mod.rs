@@ -175,9 +175,9 @@ pub enum Instr {
     Closure { dst: Reg, proto: u32 },
     /// raise a `TypeError` unless `*R[reg]` has type `ty` (typed bindings, parameters and results)
     CheckType { reg: Reg, ty: Type },
-    /// push handler `(this frame, err, target := pc + offset)`; an error it catches (it is the innermost)
-    /// drops the frames above this one, then `R[err] := error; pc := target`
-    TryPush { err: Reg, offset: i32 },
+    /// push handler `(this frame, err, target := pc + offset)`; an error it catches (it is the innermost,
+    /// and the error is catchable or the handler is a `finally`) drops the frames above, `R[err] := error; pc := target`
+    TryPush { err: Reg, finally: bool, offset: i32 },
     /// pop the innermost handler (its `try` body completed, or the `catch` body of a `try` with `finally`)
     TryPop,
     /// raise `R[src]`: an error (re-raised as is if it has a position), a string as an `Error` with

@@ -375,6 +375,8 @@ pub fn concat_owned(vm: &mut Vm, m: &'static Module, i: u32, first: Value, rest:
     };
     let consts = &m.state(vm).consts;
     let extra: usize = rest.iter().map(|p| ops::print_len(p.value(consts))).sum();
+    crate::builtins::check_string(vm, "string/concat", s.len().checked_add(extra))?;
+    let consts = &m.state(vm).consts;
     if let Some(buf) = Rc::get_mut(&mut s) {
         buf.reserve(extra);
         for p in rest {
@@ -501,7 +503,7 @@ fn enter_counted<T, E>(
     f: impl FnOnce(&mut Vm) -> Result<T, E>,
 ) -> Result<T, E> {
     vm.budget = vm.budget.wrapping_sub(1);
-    if vm.exec.native_depth + vm.frame_count() >= MAX_FRAMES || vm.budget == 0 {
+    if vm.exec.native_depth + vm.frame_count() >= vm.max_frames || vm.budget == 0 {
         slow(vm)?;
     }
     vm.exec.native_depth += 1;
@@ -518,9 +520,9 @@ fn stack_overflow() -> Res {
 #[cold]
 #[inline(never)]
 fn enter_slow(vm: &mut Vm) -> Result<(), ErrorValue> {
-    if vm.exec.native_depth + vm.frame_count() >= MAX_FRAMES {
+    if vm.exec.native_depth + vm.frame_count() >= vm.max_frames {
         vm.budget += 1;
-        return stack_overflow().map(|_| ());
+        return Err(vm.too_deep());
     }
     slice_over(vm)
 }
@@ -540,7 +542,7 @@ pub fn tick(vm: &mut Vm) -> Result<(), ErrorValue> {
 #[cold]
 #[inline(never)]
 fn slice_over(vm: &mut Vm) -> Result<(), ErrorValue> {
-    vm.budget = crate::process::SLICE;
+    vm.slice_end()?;
     if !vm.state.sched.others_runnable() {
         return Ok(());
     }
@@ -610,7 +612,7 @@ pub fn spec_tick(vm: &mut Vm) -> SpecRes<()> {
 /// stack overflow the VM would (one frame to spare).
 #[inline(always)]
 pub fn spec_reserve(vm: &mut Vm, frames: usize) -> SpecRes<()> {
-    if vm.exec.native_depth + vm.frame_count() + frames >= MAX_FRAMES {
+    if vm.exec.native_depth + vm.frame_count() + frames >= vm.max_frames {
         return Err(Bail::Rerun);
     }
     Ok(())
@@ -626,7 +628,7 @@ pub fn spec_call<T>(vm: &mut Vm, f: impl FnOnce(&mut Vm) -> SpecRes<T>) -> SpecR
 #[cold]
 #[inline(never)]
 fn spec_enter_slow(vm: &mut Vm) -> SpecRes<()> {
-    if vm.exec.native_depth + vm.frame_count() >= MAX_FRAMES {
+    if vm.exec.native_depth + vm.frame_count() >= vm.max_frames {
         vm.budget += 1;
         return Err(Bail::Rerun);
     }
@@ -927,6 +929,11 @@ pub fn caught(e: ErrorValue) -> Value {
     Value::Error(Rc::new(e))
 }
 
+/// True if `try` may catch `e` (a limit, interrupt or `kill` passes through to the `finally`).
+pub fn catchable(e: &ErrorValue) -> bool {
+    e.is_catchable()
+}
+
 /// A `match` with no matching clause.
 pub fn match_fail(v: &Value) -> ErrorValue {
     ErrorValue::new("MatchError", format!("No match for value: {}", v.repr()))
@@ -1011,9 +1018,18 @@ pub fn overflow() -> ! {
 /// The unwind payload of [`deeper`] past the frame limit.
 struct TooDeep;
 
+/// The unwind payload of [`typed_tick`] when the embedder's limits stop the script (the error
+/// stays in the VM: a stop is sticky, see `limits.rs`).
+struct Stopped;
+
 thread_local! {
     /// Depth-budget refills of typed native code on this thread (see [`deeper`]).
     static TYPED_DEPTH: std::cell::Cell<usize> = const { std::cell::Cell::new(0) };
+    /// Ticks left in the time slice of the typed code running on this thread ([`typed_tick`]).
+    static TYPED_TICKS: std::cell::Cell<u32> = const { std::cell::Cell::new(crate::process::SLICE) };
+    /// The VM whose typed code runs on this thread, set by [`catch_overflow`] for the time of
+    /// the call; null otherwise (typed functions called straight from Rust).
+    static TYPED_VM: std::cell::Cell<*mut Vm> = const { std::cell::Cell::new(std::ptr::null_mut()) };
 }
 
 /// Typed native code that has used up its depth budget continues here: the depth is counted
@@ -1032,7 +1048,10 @@ pub fn deeper<T>(f: impl FnOnce() -> T) -> T {
         d.get()
     });
     let _level = Level;
-    if depth * slight_core::TYPED_DEPTH_BUDGET as usize >= MAX_FRAMES {
+    let vm = TYPED_VM.with(|v| v.get());
+    // SAFETY: see `typed_slice_end`; only a field is read.
+    let max_frames = if vm.is_null() { MAX_FRAMES } else { unsafe { (*vm).max_frames } };
+    if depth * slight_core::TYPED_DEPTH_BUDGET as usize >= max_frames {
         std::panic::resume_unwind(Box::new(TooDeep));
     }
     if let Some(limit) = crate::native::own_stack::own_stack_limit() {
@@ -1048,13 +1067,56 @@ pub fn deeper<T>(f: impl FnOnce() -> T) -> T {
     std::panic::resume_unwind(Box::new(TooDeep))
 }
 
-/// Runs typed native code, turning [`overflow`] and too deep recursion into the VM's
-/// `integer overflow` and `stack overflow` errors. Any other panic keeps unwinding (it is a bug).
-pub fn catch_overflow<T>(f: impl FnOnce() -> T) -> Result<T, ErrorValue> {
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+/// One unit of work of typed native code (a call or a loop round), counted against the time
+/// slice like [`tick`]; at the end of a slice the embedder's limits are checked, and a stop
+/// unwinds to [`catch_overflow`].
+#[inline(always)]
+pub fn typed_tick() {
+    let left = TYPED_TICKS.with(|t| {
+        let left = t.get().wrapping_sub(1);
+        t.set(left);
+        left
+    });
+    if left == 0 {
+        typed_slice_end();
+    }
+}
+
+#[cold]
+#[inline(never)]
+fn typed_slice_end() {
+    let vm = TYPED_VM.with(|v| v.get());
+    if vm.is_null() {
+        TYPED_TICKS.with(|t| t.set(crate::process::SLICE));
+        return;
+    }
+    // SAFETY: `TYPED_VM` is non-null only inside `catch_overflow`, which set it from the
+    // `&mut Vm` it was given and holds that borrow, unused, until `f` returns or unwinds and it
+    // resets the pointer. Typed code never reaches the VM otherwise (it has no `Vm` parameter),
+    // so this is the only access during that time.
+    let vm = unsafe { &mut *vm };
+    let r = vm.slice_end();
+    TYPED_TICKS.with(|t| t.set(vm.budget));
+    if r.is_err() {
+        std::panic::resume_unwind(Box::new(Stopped));
+    }
+}
+
+/// Runs typed native code for `vm`, turning [`overflow`], too deep recursion and a stop of the
+/// embedder's limits into the VM's errors. Any other panic keeps unwinding (it is a bug).
+pub fn catch_overflow<T>(vm: &mut Vm, f: impl FnOnce() -> T) -> Result<T, ErrorValue> {
+    let outer_vm = TYPED_VM.with(|v| v.replace(vm as *mut Vm));
+    let outer_ticks = TYPED_TICKS.with(|t| t.replace(vm.budget.max(1)));
+    let r = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    TYPED_VM.with(|v| v.set(outer_vm));
+    vm.budget = TYPED_TICKS.with(|t| t.replace(outer_ticks)).max(1);
+    match r {
         Ok(v) => Ok(v),
         Err(payload) if payload.is::<Overflow>() => Err(ops::overflow()),
-        Err(payload) if payload.is::<TooDeep>() => Err(ErrorValue::new("StackOverflow", "stack overflow")),
+        Err(payload) if payload.is::<TooDeep>() => Err(vm.too_deep()),
+        Err(payload) if payload.is::<Stopped>() => {
+            Err(vm.guard.stopped().err().unwrap_or_else(|| crate::limits::interrupted("interrupted")))
+        }
         Err(payload) => std::panic::resume_unwind(payload),
     }
 }
@@ -1240,9 +1302,10 @@ mod tests {
 
     #[test]
     fn overflow_unwinds_to_the_dynamic_boundary_as_an_error() {
-        let e = catch_overflow(|| checked(i64::MAX.checked_add(1))).unwrap_err();
+        let mut vm = Vm::new();
+        let e = catch_overflow(&mut vm, || checked(i64::MAX.checked_add(1))).unwrap_err();
         assert_eq!(e.message, "integer overflow");
-        assert_eq!(catch_overflow(|| checked(Some(5))).unwrap(), 5);
+        assert_eq!(catch_overflow(&mut vm, || checked(Some(5))).unwrap(), 5);
     }
 
     #[test]

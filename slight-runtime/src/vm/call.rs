@@ -3,7 +3,7 @@
 //! calls, proper tail calls that reuse the frame, raising an error at an instruction and
 //! unwinding to the innermost `try` handler, and the arity errors both paths share.
 
-use super::{Entered, Frame, Vm, MAX_FRAMES, MAX_STACK};
+use super::{Entered, Frame, Vm, MAX_STACK};
 use crate::builtins::{self, Host, BUILTINS};
 use crate::bytecode::compile::compile_toplevel;
 use crate::bytecode::Proto;
@@ -18,6 +18,13 @@ use std::rc::Rc;
 impl Vm {
     /// Calls a function value with arguments, from Rust.
     pub fn call_value(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
+        self.host_enter();
+        let result = self.call_entered(f, args);
+        self.host_leave();
+        result
+    }
+
+    fn call_entered(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
         let result = match f {
             Value::Func(_) => {
                 // Place the call just above the live registers of the current frame (the
@@ -32,7 +39,7 @@ impl Vm {
                 let entry = self.exec.frames.len();
                 if let Value::Func(c) = f {
                     let p = &c.proto;
-                    if !p.variadic && p.nparams as usize == args.len() && entry < MAX_FRAMES {
+                    if !p.variadic && p.nparams as usize == args.len() && entry < self.max_frames {
                         let need = fpos + 1 + p.nregs as usize + 1;
                         if self.exec.stack.len() < need {
                             self.exec.stack.resize(need, Value::Nil);
@@ -121,7 +128,10 @@ impl Vm {
         let nparams = proto.nparams as usize;
         let nb = fpos + 1;
         let need = nb + proto.nregs as usize + 1;
-        if self.exec.frames.len() >= MAX_FRAMES || need > MAX_STACK {
+        if self.exec.frames.len() >= self.max_frames {
+            return Err(self.too_deep());
+        }
+        if need > MAX_STACK {
             return Err(ErrorValue::new("StackOverflow", "stack overflow"));
         }
         if self.exec.stack.len() < need {
@@ -236,7 +246,7 @@ impl Vm {
     /// instead saves the frame at that call (it runs again when the process resumes).
     #[cold]
     #[inline(never)]
-    pub(super) fn raise(&mut self, e: ErrorValue, fi: usize, pc: usize, entry: usize) -> Result<(), Rc<ErrorValue>> {
+    pub(crate) fn raise(&mut self, e: ErrorValue, fi: usize, pc: usize, entry: usize) -> Result<(), Rc<ErrorValue>> {
         if crate::process::is_pause(&e) {
             self.exec.frames[fi].pc = pc - 1;
             return Err(self.pause_marker.clone());
@@ -266,7 +276,7 @@ impl Vm {
                 break;
             }
             let h = self.exec.handlers.pop().expect("handler");
-            if h.frame >= self.exec.frames.len() {
+            if h.frame >= self.exec.frames.len() || !(h.finally || e.is_catchable()) {
                 continue;
             }
             self.exec.frames.truncate(h.frame + 1);

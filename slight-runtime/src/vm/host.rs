@@ -7,32 +7,21 @@ use crate::convert::{sexp_to_value, value_to_sexp};
 use crate::error::ErrorValue;
 use crate::value::Value;
 use slight_core::expander::MacroHost;
-use slight_core::{Sexp, SlightError, Span};
+use slight_core::{ErrorKind, Sexp, SlightError, Span};
 use std::io::Write;
 use std::rc::Rc;
 
 impl Host for Vm {
-    fn write_out(&mut self, text: &str) {
-        if text.is_empty() {
-            return;
-        }
-        self.at_line_start = text.ends_with('\n');
-        match &self.output {
-            Output::Stdout => {
-                let _ = std::io::stdout().lock().write_all(text.as_bytes());
-            }
-            Output::Buffer(b) => b.borrow_mut().push_str(text),
-        }
+    fn write_out(&mut self, text: &str) -> Result<(), ErrorValue> {
+        self.guard.output(text.len())?;
+        self.write_output(text);
+        Ok(())
     }
 
-    fn write_err(&mut self, text: &str) {
-        match &self.output {
-            Output::Stdout => {
-                let _ = std::io::stdout().flush();
-                let _ = std::io::stderr().write_all(text.as_bytes());
-            }
-            Output::Buffer(b) => b.borrow_mut().push_str(text),
-        }
+    fn write_err(&mut self, text: &str) -> Result<(), ErrorValue> {
+        self.guard.output(text.len())?;
+        self.write_diagnostic(text);
+        Ok(())
     }
 
     fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue> {
@@ -44,6 +33,10 @@ impl Host for Vm {
 
     fn state(&mut self) -> &mut BuiltinState {
         &mut self.state
+    }
+
+    fn limits(&self) -> &crate::Limits {
+        &self.guard.limits
     }
 
     fn wait(&mut self) -> Result<(), ErrorValue> {
@@ -71,6 +64,35 @@ impl Host for Vm {
     }
 }
 
+impl Vm {
+    /// Writes program output (to stdout, or to the capture buffer) for the host: not counted
+    /// against the `output` limit (a script's output goes through [`Host::write_out`]).
+    pub fn write_output(&mut self, text: &str) {
+        if text.is_empty() {
+            return;
+        }
+        self.at_line_start = text.ends_with('\n');
+        match &self.output {
+            Output::Stdout => {
+                let _ = std::io::stdout().lock().write_all(text.as_bytes());
+            }
+            Output::Buffer(b) => b.borrow_mut().push_str(text),
+        }
+    }
+
+    /// Writes a diagnostic (a crash report, a failed timer) to stderr, or to the capture
+    /// buffer; not counted against the `output` limit.
+    pub fn write_diagnostic(&mut self, text: &str) {
+        match &self.output {
+            Output::Stdout => {
+                let _ = std::io::stdout().flush();
+                let _ = std::io::stderr().write_all(text.as_bytes());
+            }
+            Output::Buffer(b) => b.borrow_mut().push_str(text),
+        }
+    }
+}
+
 impl MacroHost for Vm {
     fn is_macro(&self, name: &str) -> bool {
         self.macros.contains_key(name)
@@ -92,6 +114,11 @@ impl MacroHost for Vm {
         let args: Vec<Value> = args.iter().map(sexp_to_value).collect();
         match self.call_value(&f, &args) {
             Ok(v) => value_to_sexp(&v, span).map_err(|m| SlightError::syntax(format!("macro {name}: {m}"), span)),
+            // A stop (limit, interrupt) stays what it is: the embedder's, not a syntax error.
+            Err(e) if !e.is_catchable() => {
+                let kind = if e.etype == "Interrupted" { ErrorKind::Interrupted } else { ErrorKind::Limit };
+                Err(SlightError::new(kind, e.message.clone(), span))
+            }
             Err(e) => Err(SlightError::syntax(format!("error expanding macro {name}: {}", e.message), span)),
         }
     }

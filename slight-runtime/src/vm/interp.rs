@@ -3,7 +3,7 @@
 //! on `bytecode::Instr`). Registers are read without bounds checks: see the SAFETY comments.
 
 use super::call::{check_builtin_arity, push_frame, undefined};
-use super::{Entered, Handler, Vm, MAX_FRAMES};
+use super::{Entered, Handler, Vm};
 use crate::builtins::{Host, BUILTINS};
 use crate::bytecode::compile::type_mismatch;
 use crate::bytecode::{CaptureSrc, Instr, Proto};
@@ -24,9 +24,6 @@ impl Vm {
     }
 
     fn run_frames(&mut self, entry: usize) -> Result<Value, Rc<ErrorValue>> {
-        // The time slice is counted in a local (a register), not in the VM: each loop (and
-        // nested loop) counts its own work; the count is approximate by design.
-        let mut budget: u32 = self.budget;
         'frame: loop {
             let fi = self.exec.frames.len() - 1;
             // SAFETY: frame `fi` owns an `Rc` of this closure. Every path that pops or replaces
@@ -110,7 +107,7 @@ impl Vm {
                     let p = &c.proto;
                     if !p.variadic
                         && p.nparams as usize == $argc as usize
-                        && self.exec.frames.len() < MAX_FRAMES
+                        && self.exec.frames.len() < self.max_frames
                         && $fpos + p.nregs as usize + 2 <= self.exec.stack.len()
                     {
                         let c = c.clone();
@@ -180,11 +177,16 @@ impl Vm {
             }
             // One unit of work (a call or a backward jump). When the time slice is used up and
             // another process could run, this one yields: see `Vm::preempt`.
+            // The count lives in the VM (`Vm::budget`), shared with compiled code and with the
+            // loops builtin callbacks run in, so work inside a callback counts too. At the end
+            // of a slice the limits are checked (`Vm::slice_end`; a stop is raised here).
             macro_rules! tick {
                 () => {
-                    budget -= 1;
-                    if budget == 0 {
-                        budget = crate::process::SLICE;
+                    self.budget = self.budget.wrapping_sub(1);
+                    if self.budget == 0 {
+                        if let Err(e) = self.slice_end() {
+                            fail!(e);
+                        }
                         if self.slice_over(fi, pc)? {
                             continue 'frame;
                         }
@@ -522,9 +524,9 @@ impl Vm {
                             fail!(ErrorValue::type_error(msg));
                         }
                     }
-                    Instr::TryPush { err, offset } => {
+                    Instr::TryPush { err, finally, offset } => {
                         let target = (pc as isize + offset as isize) as usize;
-                        self.exec.handlers.push(Handler { frame: fi, pc: target, err: base + err as usize });
+                        self.exec.handlers.push(Handler { frame: fi, pc: target, err: base + err as usize, finally });
                     }
                     Instr::TryPop => {
                         self.exec.handlers.pop();

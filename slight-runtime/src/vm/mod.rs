@@ -56,7 +56,7 @@ pub enum Output {
 
 pub(crate) struct Frame {
     closure: Rc<Closure>,
-    pc: usize,
+    pub(crate) pc: usize,
     base: usize,
     /// Absolute register receiving the result.
     ret: usize,
@@ -67,6 +67,8 @@ pub(crate) struct Handler {
     frame: usize,
     pc: usize,
     err: usize,
+    /// A `finally` handler: it also gets the errors `try` cannot catch.
+    finally: bool,
 }
 
 pub(crate) enum Entered {
@@ -129,6 +131,10 @@ pub struct Vm {
     pub(crate) spec_off: u32,
     /// The pause marker (`process::pause`), made once: pausing a process allocates nothing.
     pub(crate) pause_marker: Rc<ErrorValue>,
+    /// The embedder's limits and their accounting (`limits.rs`).
+    pub(crate) guard: crate::limits::Guard,
+    /// Deepest call nesting: [`MAX_FRAMES`], or the `call_depth` limit when lower.
+    pub(crate) max_frames: usize,
 }
 
 /// Source of [`Vm`] ids.
@@ -152,9 +158,14 @@ impl Vm {
         Vm::with_capabilities(Capabilities::ALL)
     }
 
-    /// A sandboxed VM: no `fs`, `sys` or `include`.
+    /// A sandboxed VM: no `fs`, `sys` or `include`, and the finite [`Limits::sandboxed`]
+    /// (memory, output, call depth, string and collection sizes).
+    ///
+    /// [`Limits::sandboxed`]: crate::Limits::sandboxed
     pub fn sandboxed() -> Vm {
-        Vm::with_capabilities(Capabilities::NONE)
+        let mut vm = Vm::with_capabilities(Capabilities::NONE);
+        vm.set_limits(crate::Limits::sandboxed());
+        vm
     }
 
     /// A VM with exactly these capabilities.
@@ -180,6 +191,8 @@ impl Vm {
             budget: crate::process::SLICE,
             spec_off: 0,
             pause_marker: Rc::new(crate::process::pause()),
+            guard: crate::limits::Guard::new(),
+            max_frames: MAX_FRAMES,
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
@@ -393,6 +406,7 @@ impl Vm {
     /// Stops early when `each` returns false; a read error always stops (the rest of the text
     /// cannot be trusted).
     pub fn eval_each(&mut self, name: &str, src: &str, each: &mut dyn FnMut(&mut Vm, Result<Value, Error>) -> bool) {
+        self.host_enter();
         let file = self.sources.add(name, src);
         let text = self.sources.get(file).expect("just added").text.clone();
         run_text(self, &text, file, &mut |vm, event| {
@@ -408,6 +422,7 @@ impl Vm {
             each(vm, result)
         });
         self.flush();
+        self.host_leave();
     }
 
     /// Runs a top-level `(include target)` written in source `from`: every form of the file in
@@ -440,12 +455,15 @@ impl Vm {
     /// each is due, until none is left (an interval runs until it is cleared). Stops at the
     /// first error a callback raises. Called after a program's top-level forms have finished.
     pub fn run_timers(&mut self) -> Result<(), Error> {
+        self.host_enter();
+        let r = self.run_timers_entered();
+        self.host_leave();
+        r
+    }
+
+    fn run_timers_entered(&mut self) -> Result<(), Error> {
         while let Some(due) = self.next_timer_due() {
-            let now = std::time::Instant::now();
-            if due > now {
-                std::thread::sleep(due - now);
-            }
-            if let Err(e) = self.fire_due_timer() {
+            if let Err(e) = self.guard.sleep_until(due).and_then(|()| self.fire_due_timer()) {
                 return Err(self.to_error(&Rc::new(e)));
             }
         }
