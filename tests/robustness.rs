@@ -762,6 +762,28 @@ fn comparing_deeply_nested_data() {
     check_all(&[(&format!("{d} {d2} (== deep deep2)"), "ok true"), (&format!("{d} {d2} (!= deep deep2)"), "ok false")]);
 }
 
+/// Maps (and objects) nested 100,000 deep, built in a loop, used to overflow the Rust stack
+/// when freed, copied into a message, or compared (slight-runtime, value.rs and process.rs).
+#[test]
+fn deeply_nested_maps_and_objects() {
+    let maps = "(def deep (loop ((i 0) (m (map/create))) (if (< i 100000) (recur (+ i 1) (map/create :m m)) m)))";
+    let maps2 = maps.replace("(def deep", "(def deep2");
+    let objects = "(defclass Box (inner))                    (def deep (loop ((i 0) (b nil)) (if (< i 100000) (recur (+ i 1) (new Box b)) b)))";
+    check_all(&[
+        (&format!("{maps} 1"), "ok 1"),
+        (&format!("{maps} (def deep nil) 1"), "ok 1"),
+        (&format!("{maps} {maps2} (== deep deep2)"), "ok true"),
+        (&format!("{maps} (def m (map/create)) (map/set! m deep 1) (map/get m deep)"), "ok 1"),
+        (&format!("{maps} (send (self) deep) (== (receive (x x)) deep)"), "ok true"),
+        (&format!("{maps} (def p (spawn (fun (d) (map/size d)) deep)) 1"), "ok 1"),
+        (&format!("{maps} (string/length (string/concat deep)) 1"), "ok 1"),
+        (&format!("{maps} (print deep) 1"), "ok 1"),
+        (&format!("{objects} 1"), "ok 1"),
+        (&format!("{objects} (send (self) deep) (receive (x 1))"), "ok 1"),
+        (&format!("{objects} (def deep nil) 2"), "ok 2"),
+    ]);
+}
+
 /// BUG (slight-runtime, convert.rs `value_to_sexp`): converting a run-time value to code (for
 /// `eval` and macro expansions) recurses per level; ~700 levels overflow. It should reject
 /// data nested deeper than `slight_core::reader::MAX_NESTING` (the expander then rejects deep

@@ -48,7 +48,9 @@ pub(crate) fn expand_resolve<F: Front>(front: &mut F, form: &Sexp) -> Result<(Ex
     Ok((expr, info))
 }
 
-/// What [`run_text`] meets in a text, in order.
+/// What [`run_text`] meets in a text, in order. (The VM uses the resolved form only; the
+/// compiled-path driver, feature `codegen`, also keeps the read form.)
+#[cfg_attr(not(feature = "codegen"), allow(dead_code))]
 pub(crate) enum Event<'a> {
     /// A form, expanded and resolved (or the error doing so).
     Form(&'a Sexp, Result<(Expr, FnInfo), SlightError>),
@@ -93,6 +95,7 @@ pub(crate) struct Includes {
 }
 
 /// A file an include opened: its path as shown in messages, and its text.
+#[cfg_attr(not(feature = "codegen"), allow(dead_code))]
 pub(crate) struct Opened {
     pub shown: String,
     pub path: PathBuf,
@@ -101,6 +104,7 @@ pub(crate) struct Opened {
 
 impl Includes {
     /// Includes searched in `paths` (after the including file's directory).
+    #[cfg_attr(not(feature = "codegen"), allow(dead_code))]
     pub fn new(paths: Vec<PathBuf>) -> Includes {
         Includes { paths, stack: Vec::new() }
     }

@@ -251,13 +251,15 @@ impl Scheduler {
     }
 
     /// Whether process `pid` exists (has not ended).
+    /// (A process sent an exit signal is no longer alive, though it may still have `finally`
+    /// blocks to run when it is next scheduled.)
     pub fn is_alive(&self, pid: Pid) -> bool {
-        self.procs.contains_key(&pid)
+        self.procs.get(&pid).is_some_and(|p| p.exit.is_none())
     }
 
     /// Live pids, ascending.
     pub fn pids(&self) -> Vec<Pid> {
-        let mut v: Vec<Pid> = self.procs.keys().copied().collect();
+        let mut v: Vec<Pid> = self.procs.iter().filter(|(_, p)| p.exit.is_none()).map(|(&pid, _)| pid).collect();
         v.sort_unstable();
         v
     }
@@ -467,91 +469,185 @@ impl Scheduler {
     }
 }
 
-/// A copy of `v` that shares nothing mutable with it (see the module comment).
+/// A copy of `v` that shares nothing mutable with it (see the module comment). Iterative:
+/// any depth of nesting copies without Rust recursion; each distinct container is copied once
+/// (shared parts stay shared in the copy, cycles through maps, objects and cells are kept).
 pub fn copy_value(v: &Value) -> Value {
-    if !needs_copy(v, 0) {
+    if !needs_copy(v) {
         return v.clone();
     }
-    let mut seen: HashMap<usize, Value> = HashMap::new();
-    copy_inner(v, &mut seen, 0)
+    Copier::default().copy(v)
 }
 
-/// Deepest structure copied; deeper parts are shared (they are data the copy cannot reach
-/// without recursing further than the Rust stack allows).
-const COPY_DEPTH: usize = 10_000;
+/// Nodes looked at before [`needs_copy`] gives up and says yes.
+const NEEDS_COPY_BUDGET: usize = 4096;
 
-fn needs_copy(v: &Value, depth: usize) -> bool {
-    if depth > 64 {
-        return true;
+/// True if `v` reaches something mutable (a map, an object, a cell); immutable data is shared.
+/// Looks at most [`NEEDS_COPY_BUDGET`] nodes (beyond that it answers yes).
+fn needs_copy(v: &Value) -> bool {
+    let mut work: Vec<Value> = vec![v.clone()];
+    let mut seen = 0usize;
+    while let Some(x) = work.pop() {
+        seen += 1;
+        if seen > NEEDS_COPY_BUDGET {
+            return true;
+        }
+        match &x {
+            Value::Map(_) | Value::Object(_) | Value::Cell(_) => return true,
+            Value::Func(c) => work.extend(c.captures.iter().cloned()),
+            Value::Compiled(c) => work.extend(c.env.iter().cloned()),
+            Value::List(_) => work.extend(x.list_iter().filter(|e| !is_flat(e))),
+            Value::Error(e) => work.push(e.payload.clone()),
+            _ => {}
+        }
     }
+    false
+}
+
+/// Values with nothing inside to copy.
+fn is_flat(v: &Value) -> bool {
+    !matches!(
+        v,
+        Value::Map(_)
+            | Value::Object(_)
+            | Value::Cell(_)
+            | Value::Func(_)
+            | Value::Compiled(_)
+            | Value::List(Some(_))
+            | Value::Error(_)
+    )
+}
+
+/// The address that identifies a container (for sharing and cycles).
+fn address(v: &Value) -> usize {
     match v {
-        Value::Map(_) | Value::Object(_) | Value::Cell(_) => true,
-        Value::Func(c) => c.captures.iter().any(|x| needs_copy(x, depth + 1)),
-        Value::Compiled(c) => c.env.iter().any(|x| needs_copy(x, depth + 1)),
-        Value::List(_) => v.list_iter().any(|x| needs_copy(&x, depth + 1)),
-        Value::Error(e) => needs_copy(&e.payload, depth + 1),
-        _ => false,
-    }
-}
-
-fn copy_inner(v: &Value, seen: &mut HashMap<usize, Value>, depth: usize) -> Value {
-    if depth > COPY_DEPTH || !needs_copy(v, depth) {
-        return v.clone();
-    }
-    let key = match v {
         Value::Map(m) => Rc::as_ptr(m) as *const u8 as usize,
         Value::Object(o) => Rc::as_ptr(o) as *const u8 as usize,
         Value::Cell(c) => Rc::as_ptr(c) as *const u8 as usize,
+        Value::Func(c) => Rc::as_ptr(c) as *const u8 as usize,
+        Value::Compiled(c) => Rc::as_ptr(c) as *const u8 as usize,
+        Value::List(Some(l)) => Rc::as_ptr(l) as *const u8 as usize,
+        Value::Error(e) => Rc::as_ptr(e) as *const u8 as usize,
         _ => 0,
-    };
-    if key != 0 {
-        if let Some(done) = seen.get(&key) {
-            return done.clone();
-        }
     }
-    match v {
-        Value::Map(m) => {
-            let copy = Rc::new(RefCell::new(crate::value::MapObj::default()));
-            seen.insert(key, Value::Map(copy.clone()));
-            let entries: Vec<(crate::value::Key, Value)> =
-                m.borrow().iter().map(|(k, x)| (k.clone(), x.clone())).collect();
-            for (k, x) in entries {
-                let k = crate::value::Key(copy_inner(&k.0, seen, depth + 1));
-                let x = copy_inner(&x, seen, depth + 1);
-                copy.borrow_mut().insert(k, x);
+}
+
+/// What to do when a container's children have been copied (they are the top `n` results).
+enum Step {
+    Visit(Value),
+    /// Fill a mutable container's empty copy (made at the first visit, for cycles).
+    Fill {
+        original: Value,
+        copy: Value,
+        n: usize,
+    },
+    /// Build an immutable container from its copied children.
+    Build {
+        original: Value,
+        n: usize,
+    },
+}
+
+/// The state of one [`copy_value`]: a work stack and a stack of results, no recursion.
+#[derive(Default)]
+struct Copier {
+    work: Vec<Step>,
+    results: Vec<Value>,
+    /// Copies made, by the original's address.
+    seen: HashMap<usize, Value>,
+}
+
+impl Copier {
+    fn copy(mut self, v: &Value) -> Value {
+        self.work.push(Step::Visit(v.clone()));
+        while let Some(step) = self.work.pop() {
+            match step {
+                Step::Visit(v) => self.visit(v),
+                Step::Fill { original, copy, n } => {
+                    let children = self.results.split_off(self.results.len() - n);
+                    fill(&original, &copy, children);
+                }
+                Step::Build { original, n } => {
+                    let children = self.results.split_off(self.results.len() - n);
+                    let copy = build(&original, children);
+                    self.seen.insert(address(&original), copy.clone());
+                    self.results.push(copy);
+                }
             }
-            Value::Map(copy)
         }
-        Value::Object(o) => {
-            let slots: Vec<Value> = o.slots.borrow().clone();
-            let copy = Rc::new(Object { class: o.class.clone(), slots: RefCell::new(slots.clone()) });
-            seen.insert(key, Value::Object(copy.clone()));
-            let copied: Vec<Value> = slots.iter().map(|x| copy_inner(x, seen, depth + 1)).collect();
-            *copy.slots.borrow_mut() = copied;
-            Value::Object(copy)
+        self.results.pop().unwrap_or_default()
+    }
+
+    fn visit(&mut self, v: Value) {
+        if is_flat(&v) {
+            self.results.push(v);
+            return;
         }
-        Value::Cell(c) => {
-            let copy = Rc::new(RefCell::new(Value::Nil));
-            seen.insert(key, Value::Cell(copy.clone()));
-            let inner = c.borrow().clone();
-            *copy.borrow_mut() = copy_inner(&inner, seen, depth + 1);
-            Value::Cell(copy)
+        if let Some(done) = self.seen.get(&address(&v)) {
+            self.results.push(done.clone());
+            return;
         }
-        Value::Func(c) => {
-            let captures: Box<[Value]> = c.captures.iter().map(|x| copy_inner(x, seen, depth + 1)).collect();
-            Value::Func(Rc::new(Closure { proto: c.proto.clone(), captures }))
+        let children = children(&v);
+        let n = children.len();
+        match &v {
+            Value::Map(_) | Value::Object(_) | Value::Cell(_) => {
+                let copy = empty_copy(&v);
+                self.seen.insert(address(&v), copy.clone());
+                self.results.push(copy.clone());
+                self.work.push(Step::Fill { original: v, copy, n });
+            }
+            _ => self.work.push(Step::Build { original: v, n }),
         }
-        Value::Compiled(c) => {
-            let env: Vec<Value> = c.env.iter().map(|x| copy_inner(x, seen, depth + 1)).collect();
-            crate::native::rt::closure(c.info, env)
+        self.work.extend(children.into_iter().rev().map(Step::Visit));
+    }
+}
+
+/// The values inside a container, in order (a map's as key, value, key, value, ...).
+fn children(v: &Value) -> Vec<Value> {
+    match v {
+        Value::Map(m) => m.borrow().iter().flat_map(|(k, x)| [k.0.clone(), x.clone()]).collect(),
+        Value::Object(o) => o.slots.borrow().clone(),
+        Value::Cell(c) => vec![c.borrow().clone()],
+        Value::Func(c) => c.captures.to_vec(),
+        Value::Compiled(c) => c.env.to_vec(),
+        Value::List(_) => v.list_iter().collect(),
+        Value::Error(e) => vec![e.payload.clone()],
+        _ => Vec::new(),
+    }
+}
+
+/// A fresh, empty mutable container of the same kind as `v`.
+fn empty_copy(v: &Value) -> Value {
+    match v {
+        Value::Map(_) => Value::Map(Rc::new(RefCell::new(crate::value::MapObj::default()))),
+        Value::Object(o) => Value::Object(Rc::new(Object { class: o.class.clone(), slots: RefCell::new(Vec::new()) })),
+        _ => Value::Cell(Rc::new(RefCell::new(Value::Nil))),
+    }
+}
+
+fn fill(original: &Value, copy: &Value, children: Vec<Value>) {
+    match (original, copy) {
+        (Value::Map(_), Value::Map(m)) => {
+            let mut m = m.borrow_mut();
+            let mut it = children.into_iter();
+            while let (Some(k), Some(x)) = (it.next(), it.next()) {
+                m.insert(crate::value::Key(k), x);
+            }
         }
-        Value::List(_) => {
-            let items: Vec<Value> = v.list_iter().map(|x| copy_inner(&x, seen, depth + 1)).collect();
-            Value::list_from(items)
-        }
+        (Value::Object(_), Value::Object(o)) => *o.slots.borrow_mut() = children,
+        (_, Value::Cell(c)) => *c.borrow_mut() = children.into_iter().next().unwrap_or_default(),
+        _ => {}
+    }
+}
+
+fn build(original: &Value, children: Vec<Value>) -> Value {
+    match original {
+        Value::Func(c) => Value::Func(Rc::new(Closure { proto: c.proto.clone(), captures: children.into() })),
+        Value::Compiled(c) => crate::native::rt::closure(c.info, children),
+        Value::List(_) => Value::list_from(children),
         Value::Error(e) => {
             let mut e2 = (**e).clone();
-            e2.payload = copy_inner(&e.payload, seen, depth + 1);
+            e2.payload = children.into_iter().next().unwrap_or_default();
             Value::Error(Rc::new(e2))
         }
         other => other.clone(),

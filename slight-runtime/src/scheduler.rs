@@ -385,7 +385,7 @@ impl Vm {
 
     /// Number of live processes (the main process included).
     pub fn process_count(&self) -> usize {
-        self.state.sched.procs.len()
+        self.state.sched.procs.values().filter(|p| p.exit.is_none()).count()
     }
 
     /// Uses a virtual clock: waiting never sleeps, time jumps to the next deadline instead
@@ -485,15 +485,15 @@ fn poll_run(vm: &mut Vm, cx: &mut std::task::Context<'_>) -> std::task::Poll<Vec
     std::task::Poll::Pending
 }
 
+/// The error an exit signal raises in the process it ends. As in Erlang, a signal is not an
+/// exception: `try` does not catch it (its `finally` blocks run); a process that wants to
+/// outlive its links traps exits (`trap-exit`) and gets a message instead.
 pub(crate) fn exit_error(reason: &Reason) -> ErrorValue {
     match reason {
         Reason::Error(e) => {
-            let mut e = ErrorValue::new("ProcessExit", format!("exit: linked process failed: {}", e.message));
-            e.payload = Value::Nil;
-            e
+            ErrorValue::uncatchable("ProcessExit", format!("exit: linked process failed: {}", e.message))
         }
-        // Erlang's `kill` cannot be trapped: `try` does not catch it (a `finally` still runs).
         Reason::Killed => ErrorValue::uncatchable("ProcessExit", "killed"),
-        Reason::Normal => ErrorValue::new("ProcessExit", "exit: normal"),
+        Reason::Normal => ErrorValue::uncatchable("ProcessExit", "exit: normal"),
     }
 }

@@ -135,10 +135,20 @@ impl Drop for Cons {
     }
 }
 
-/// Values whose drop could recurse (lists, closures, cells); everything else drops flat.
+/// Values whose drop could recurse (lists, closures, cells, maps, objects, errors);
+/// everything else drops flat.
 #[inline(always)]
 fn may_nest(v: &Value) -> bool {
-    matches!(v, Value::List(Some(_)) | Value::Func(_) | Value::Compiled(_) | Value::Cell(_))
+    matches!(
+        v,
+        Value::List(Some(_))
+            | Value::Func(_)
+            | Value::Compiled(_)
+            | Value::Cell(_)
+            | Value::Map(_)
+            | Value::Object(_)
+            | Value::Error(_)
+    )
 }
 
 /// Takes a value apart for iterative dropping: if it is the last reference to a list, closure
@@ -163,6 +173,21 @@ fn dismantle_into(v: Value, work: &mut Vec<Value>) {
                 work.push(std::mem::take(c.get_mut()));
             }
         }
+        Value::Map(mut rc) => {
+            if let Some(m) = Rc::get_mut(&mut rc) {
+                work.extend(m.get_mut().0.drain(..).flat_map(|(k, v)| [k.0, v]));
+            }
+        }
+        Value::Object(mut rc) => {
+            if let Some(o) = Rc::get_mut(&mut rc) {
+                work.append(o.slots.get_mut());
+            }
+        }
+        Value::Error(mut rc) => {
+            if let Some(e) = Rc::get_mut(&mut rc) {
+                work.push(std::mem::take(&mut e.payload));
+            }
+        }
         _ => {}
     }
 }
@@ -179,13 +204,7 @@ impl Drop for Closure {
 /// True if dropping these captured values could recurse: one of them is the last reference to
 /// a closure, list or cell. Otherwise a plain drop only decrements counts.
 pub(crate) fn captures_could_recurse(captures: &[Value]) -> bool {
-    captures.iter().any(|v| match v {
-        Value::Func(rc) => Rc::strong_count(rc) == 1,
-        Value::Compiled(rc) => Rc::strong_count(rc) == 1,
-        Value::List(Some(rc)) => Rc::strong_count(rc) == 1,
-        Value::Cell(rc) => Rc::strong_count(rc) == 1,
-        _ => false,
-    })
+    captures.iter().any(could_recurse)
 }
 
 /// Drops values whose structure may be deep (closure chains, long lists) without recursion.
@@ -274,7 +293,67 @@ pub struct NativeFn {
 }
 
 /// Map contents: insertion-ordered, keys compared structurally.
-pub type MapObj = IndexMap<Key, Value>;
+#[derive(Clone, Default)]
+pub struct MapObj(IndexMap<Key, Value>);
+
+impl MapObj {
+    /// An empty map.
+    pub fn new() -> MapObj {
+        MapObj::default()
+    }
+}
+
+impl std::ops::Deref for MapObj {
+    type Target = IndexMap<Key, Value>;
+    fn deref(&self) -> &IndexMap<Key, Value> {
+        &self.0
+    }
+}
+
+impl std::ops::DerefMut for MapObj {
+    fn deref_mut(&mut self) -> &mut IndexMap<Key, Value> {
+        &mut self.0
+    }
+}
+
+impl FromIterator<(Key, Value)> for MapObj {
+    fn from_iter<I: IntoIterator<Item = (Key, Value)>>(iter: I) -> MapObj {
+        MapObj(iter.into_iter().collect())
+    }
+}
+
+impl Drop for MapObj {
+    // Maps nested in maps (or holding lists, closures, objects) are freed without recursion,
+    // however deep: the entries go to `drop_iteratively`.
+    fn drop(&mut self) {
+        if self.0.iter().any(|(k, v)| could_recurse(&k.0) || could_recurse(v)) {
+            drop_iteratively(self.0.drain(..).flat_map(|(k, v)| [k.0, v]).collect());
+        }
+    }
+}
+
+impl Drop for Object {
+    // Objects holding objects (a linked structure of instances) are freed without recursion.
+    fn drop(&mut self) {
+        if self.slots.get_mut().iter().any(could_recurse) {
+            drop_iteratively(std::mem::take(self.slots.get_mut()));
+        }
+    }
+}
+
+/// True if dropping `v` could recurse: it is the last reference to a container.
+fn could_recurse(v: &Value) -> bool {
+    match v {
+        Value::Func(rc) => Rc::strong_count(rc) == 1,
+        Value::Compiled(rc) => Rc::strong_count(rc) == 1,
+        Value::List(Some(rc)) => Rc::strong_count(rc) == 1,
+        Value::Cell(rc) => Rc::strong_count(rc) == 1,
+        Value::Map(rc) => Rc::strong_count(rc) == 1,
+        Value::Object(rc) => Rc::strong_count(rc) == 1,
+        Value::Error(rc) => Rc::strong_count(rc) == 1,
+        _ => false,
+    }
+}
 
 /// A map key: a value hashed and compared structurally (`1` and `1.0` are the same key).
 #[derive(Clone)]

@@ -517,11 +517,17 @@ fn b_range(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     Ok(Value::list_from(out))
 }
 fn b_concat(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    // Strings and integers are measured before anything is allocated; other values (rare
+    // here) only once printed.
     let len = a.iter().try_fold(0usize, |n, v| n.checked_add(ops::print_len(v)));
     super::check_string(h, "string/concat", len)?;
-    let mut s = String::new();
-    ops::concat_into(&mut s, a);
-    super::check_string(h, "string/concat", Some(s.len()))?;
+    let mut s = String::with_capacity(len.unwrap_or(0));
+    for v in a {
+        ops::push_print(&mut s, v);
+    }
+    if !a.iter().all(|v| matches!(v, Value::Str(_) | Value::Int(_))) {
+        super::check_string(h, "string/concat", Some(s.len()))?;
+    }
     Ok(Value::str(s))
 }
 fn b_strlen(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
