@@ -129,12 +129,12 @@ fn real_main() -> ExitCode {
             let outcome = run_source(&mut vm, &file.display().to_string(), &src, echo);
             vm.flush();
             let mut status = if outcome.errors.is_empty() { ExitCode::SUCCESS } else { ExitCode::FAILURE };
-            for e in &outcome.errors {
-                // `(sys/exit n)` raises an `Exit` error that ends the program with status n.
-                match exit_code(e) {
-                    Some(code) => status = ExitCode::from(code),
-                    None => eprint!("{}", e.rendered),
-                }
+            for e in outcome.errors.iter().filter(|e| e.kind != "Exit") {
+                eprint!("{}", e.rendered);
+            }
+            // `(sys/exit n)`, in any process, ends the program with status n.
+            if let Some(code) = vm.exit_requested() {
+                status = ExitCode::from(code.rem_euclid(256) as u8);
             }
             if !outcome.blocked.is_empty() {
                 let pids: Vec<String> = outcome.blocked.iter().map(|p| format!("#<pid {p}>")).collect();
@@ -194,15 +194,6 @@ fn disasm(name: &str, src: &str) -> ExitCode {
         }
     }
     ExitCode::SUCCESS
-}
-
-/// The status of an uncaught `(sys/exit n)` (its error message is `exit n`).
-fn exit_code(e: &slight::Error) -> Option<u8> {
-    if e.kind != "Exit" {
-        return None;
-    }
-    let code: i64 = e.message.strip_prefix("exit ")?.trim().parse().ok()?;
-    Some(code.rem_euclid(256) as u8)
 }
 
 /// The `defkernel` forms in `form`, outermost first.

@@ -31,8 +31,14 @@ pub fn run() -> ExitCode {
     if let Some(h) = &history {
         let _ = editor.load_history(h);
     }
-    println!("Slight {} — Ctrl-D to exit", env!("CARGO_PKG_VERSION"));
+    println!("Slight {} — Ctrl-C stops an evaluation, Ctrl-D exits", env!("CARGO_PKG_VERSION"));
     let mut vm = Vm::new();
+    // Ctrl-C while an evaluation runs (the terminal is not in raw mode then) interrupts it:
+    // the session and its definitions stay. At the prompt, rustyline reads Ctrl-C as a key.
+    let handle = vm.interrupt_handle();
+    if let Err(e) = ctrlc::set_handler(move || handle.interrupt()) {
+        eprintln!("warning: Ctrl-C cannot interrupt evaluations: {e}");
+    }
     let mut buffer = String::new();
     let mut count = 0;
     loop {
@@ -57,14 +63,22 @@ pub fn run() -> ExitCode {
                     }
                     match result {
                         Ok(v) => println!("=> {}", v.repr()),
+                        Err(e) if e.kind == "Exit" => {}
                         Err(e) => eprint!("{}", e.rendered),
                     }
-                    true
+                    vm.exit_requested().is_none()
                 });
                 // Processes keep running between inputs: give the runnable ones their turn
                 // (without waiting for ones that sleep or wait for messages).
                 vm.run_slices(100_000);
                 vm.flush();
+                if let Some(code) = vm.exit_requested() {
+                    // `(sys/exit n)` leaves the REPL with status n.
+                    if let Some(h) = &history {
+                        let _ = editor.save_history(h);
+                    }
+                    return ExitCode::from(code.rem_euclid(256) as u8);
+                }
             }
             Err(ReadlineError::Interrupted) => {
                 buffer.clear();

@@ -41,13 +41,20 @@ fn run_with(vm: &mut Vm, echo: bool, forms: &mut dyn FnMut(&mut Vm, &mut EachFor
             Ok(_) => true,
             Err(e) => {
                 errors.push(e);
-                echo
+                // `(sys/exit n)` ends the program at once, even when echoing.
+                echo && vm.exit_requested().is_none()
             }
         }
     });
+    if vm.exit_requested().is_some() {
+        return RunOutcome { errors, blocked: Vec::new() };
+    }
     // Then the processes it spawned, until each has ended or waits forever, and the timer
     // callbacks it registered (unless it already failed).
     let blocked = vm.run();
+    if vm.exit_requested().is_some() {
+        return RunOutcome { errors, blocked: Vec::new() };
+    }
     if echo || errors.is_empty() {
         if let Err(e) = vm.run_timers() {
             if echo {

@@ -123,6 +123,8 @@ pub(crate) struct Guard {
     /// Set once a stop is found; every later check gives it again until the entry ends.
     stopped: Option<ErrorValue>,
     progress: Option<ProgressFn>,
+    /// The status `sys/exit` asked for: every process stops, until the embedder clears it.
+    pub exit: Option<i32>,
 }
 
 impl Guard {
@@ -138,6 +140,7 @@ impl Guard {
             output: 0,
             stopped: None,
             progress: None,
+            exit: None,
         }
     }
 
@@ -198,6 +201,9 @@ impl Guard {
 
     /// The stop checks of a slice end: interrupt, deadline, instructions, progress callback.
     pub fn check(&mut self, memory: usize) -> Result<(), ErrorValue> {
+        if let Some(code) = self.exit {
+            return Err(exit_error(code));
+        }
         if let Some(e) = &self.stopped {
             return Err(e.clone());
         }
@@ -211,6 +217,9 @@ impl Guard {
     /// The stop a host entry has already hit, if any (a blocked process checks it while it
     /// waits).
     pub fn stopped(&mut self) -> Result<(), ErrorValue> {
+        if let Some(code) = self.exit {
+            return Err(exit_error(code));
+        }
         if self.shared.flag.load(Ordering::Relaxed) && self.stopped.is_none() {
             self.shared.flag.store(false, Ordering::SeqCst);
             self.stopped = Some(interrupted("interrupted"));
@@ -276,6 +285,12 @@ impl Guard {
     }
 }
 
+/// The error `(sys/exit code)` raises: uncatchable, so the program ends at once (its
+/// `finally` blocks run), in whatever process it was called.
+pub(crate) fn exit_error(code: i32) -> ErrorValue {
+    ErrorValue::uncatchable("Exit", format!("exit {code}"))
+}
+
 /// An `Interrupted` error (uncatchable).
 pub(crate) fn interrupted(message: &str) -> ErrorValue {
     ErrorValue::uncatchable("Interrupted", message)
@@ -303,6 +318,18 @@ impl crate::Vm {
     /// false the script stops with an `Interrupted` error. `f` must not call back into the VM.
     pub fn on_progress(&mut self, f: impl FnMut(&Progress) -> bool + 'static) {
         self.guard.set_progress(Some(Box::new(f)));
+    }
+
+    /// The status a script asked to exit with (`sys/exit`), if it did. Until
+    /// [`clear_exit`](Self::clear_exit), everything the VM runs stops at once with the same
+    /// `Exit` error.
+    pub fn exit_requested(&self) -> Option<i32> {
+        self.guard.exit
+    }
+
+    /// Forgets a `sys/exit` request, so the VM runs code again.
+    pub fn clear_exit(&mut self) {
+        self.guard.exit = None;
     }
 
     /// Removes the progress callback.

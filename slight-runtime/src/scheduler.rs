@@ -212,7 +212,9 @@ impl Vm {
             Err(e) => {
                 // A crash report on stderr, like Erlang's. Embedders capturing output learn
                 // about crashes through monitors and links instead.
-                if e.etype != "ProcessExit" && matches!(self.output_kind(), crate::vm::Output::Stdout) {
+                if !matches!(e.etype.as_str(), "ProcessExit" | "Exit")
+                    && matches!(self.output_kind(), crate::vm::Output::Stdout)
+                {
                     let shown = self.to_error(&e);
                     self.write_diagnostic(&format!("process #<pid {pid}> ended with an error:\n{}", shown.rendered));
                 }

@@ -94,6 +94,8 @@ pub trait Host {
     fn state(&mut self) -> &mut BuiltinState;
     /// The embedder's limits (sizes are checked against them before a builtin allocates).
     fn limits(&self) -> &crate::Limits;
+    /// Records `sys/exit`'s status: every process stops (see `Vm::exit_requested`).
+    fn request_exit(&mut self, code: i32);
     /// Where the builtin was called from, if known (for errors raised later, e.g. by timers).
     fn call_site(&self) -> Option<slight_core::Span> {
         None

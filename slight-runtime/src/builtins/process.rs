@@ -137,20 +137,34 @@ fn pid_arg(name: &str, a: &[Value], pos: usize) -> Result<Pid, ErrorValue> {
     }
 }
 
-fn spawn_with(h: &mut dyn Host, a: &[Value]) -> Pid {
+/// Starts a process. What can be checked at the `spawn` (the function's type, a VM
+/// function's arity) is an error there, at the caller's position, not in the new process.
+fn spawn_with(h: &mut dyn Host, name: &str, a: &[Value]) -> Result<Pid, ErrorValue> {
     let start = match &a[0] {
         Value::Str(code) => Start::Code(code.to_string()),
-        f => Start::Call(copy_value(f), a[1..].iter().map(copy_value).collect()),
+        Value::Func(c) if !c.proto.variadic && c.proto.nparams as usize != a.len() - 1 => {
+            return Err(crate::vm::arity_error(c.proto.name.as_deref(), c.proto.nparams as usize, false, a.len() - 1));
+        }
+        Value::Compiled(c) if !c.info.variadic && c.info.nparams as usize != a.len() - 1 => {
+            return Err(crate::vm::arity_error(c.info.name, c.info.nparams as usize, false, a.len() - 1));
+        }
+        f @ (Value::Func(_)
+        | Value::Builtin(_)
+        | Value::Native(_)
+        | Value::Compiled(_)
+        | Value::Sym(_)
+        | Value::Object(_)) => Start::Call(copy_value(f), a[1..].iter().map(copy_value).collect()),
+        other => return wrong_type(name, 1, "function", other),
     };
-    h.state().sched.spawn(start)
+    Ok(h.state().sched.spawn(start))
 }
 
 fn b_spawn(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    Ok(Value::Pid(spawn_with(h, a)))
+    Ok(Value::Pid(spawn_with(h, "spawn", a)?))
 }
 
 fn b_spawn_link(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let pid = spawn_with(h, a);
+    let pid = spawn_with(h, "spawn-link", a)?;
     link(h, pid);
     Ok(Value::Pid(pid))
 }
@@ -277,6 +291,13 @@ fn b_register(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let sched = &mut h.state().sched;
     if !sched.is_alive(pid) {
         return Err(ErrorValue::new("Error", format!("Cannot register process {pid}: process does not exist")));
+    }
+    // A name held by a live process stays its own: no one can take over its messages.
+    if let Some(&holder) = sched.registry.get(&key).filter(|&&q| q != pid && sched.is_alive(q)) {
+        return Err(ErrorValue::new(
+            "Error",
+            format!("Cannot register process {pid} as {key}: the name is taken by process {holder}"),
+        ));
     }
     sched.registry.insert(key, pid);
     Ok(Value::Bool(true))

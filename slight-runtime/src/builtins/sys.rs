@@ -2,9 +2,10 @@
 //! facts, and `sys/exit`. All of them need the `sys` capability (`capability denied: sys`,
 //! type `CapabilityError`).
 //!
-//! `sys/exit` does not end the process: the VM may be embedded, so it raises an error of type
-//! `Exit` whose message is `exit CODE`; whoever runs the VM (the CLI, an embedder) decides what
-//! to do with it. A `try` in the program can catch it like any other error.
+//! `sys/exit` does not end the OS process: the VM may be embedded. It records the status
+//! (`Vm::exit_requested`) and raises an error of type `Exit` (message `exit CODE`) that `try`
+//! cannot catch (`finally` blocks run); every other process stops at its next check too.
+//! Whoever runs the VM (the CLI, an embedder) decides what to do: the CLI exits with CODE.
 //!
 //! `sys/args` reads the process's arguments (`std::env::args`) and returns those after the
 //! first one ending in `.sl` (the script, as in `slight run prog.sl a b`), or `()` when there is
@@ -40,9 +41,9 @@ pub const TABLE: &[BuiltinDef] = &[
         0,
         Some(1),
         b_exit,
-        "Raises an error of type Exit with message `exit CODE` (default 0), which the CLI turns into the process's exit status; it does not stop the process itself. The code must be an integer in the 32-bit range.",
+        "Ends the program at once with status CODE (default 0, an integer in the 32-bit range): raises an Exit error (message `exit CODE`) that try cannot catch (finally blocks run), in whatever process it is called, and every other process stops too. The CLI exits with CODE; an embedder reads it with Vm::exit_requested.",
         "(sys/exit [code])",
-        "(try (sys/exit 3) (catch e (list (error/type e) (error/message e)))) => (\"Exit\" \"exit 3\")",
+        "(try (sys/exit 1.5) (catch e (error/type e))) => \"TypeError\"",
     ),
     def(
         "sys/args",
@@ -147,10 +148,11 @@ fn b_env(h: &mut dyn Host, a: &[Value], builtin: &str) -> Result<Value, ErrorVal
 fn b_exit(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     check_capability(h)?;
     let code = if a.is_empty() { 0 } else { arg_int("sys/exit", a, 1)? };
-    if i32::try_from(code).is_err() {
+    let Ok(code) = i32::try_from(code) else {
         return Err(ErrorValue::new("Error", format!("sys/exit: code {code} is outside the 32-bit range")));
-    }
-    Err(ErrorValue::new("Exit", format!("exit {code}")))
+    };
+    h.request_exit(code);
+    Err(crate::limits::exit_error(code))
 }
 
 fn b_args(h: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {

@@ -39,6 +39,10 @@ impl Host for Vm {
         &self.guard.limits
     }
 
+    fn request_exit(&mut self, code: i32) {
+        self.guard.exit = Some(code);
+    }
+
     fn wait(&mut self) -> Result<(), ErrorValue> {
         if self.on_own_stack() {
             return self.wait_on_own_stack();

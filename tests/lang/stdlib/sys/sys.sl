@@ -17,11 +17,7 @@
 (sys/env)
 (sys/env "a" "b" "c")
 
-; exit raises an Exit error that the embedder (the CLI) turns into the exit status
-(try (sys/exit 3) (catch e (list (error/type e) (error/message e))))
-(try (sys/exit) (catch e (error/message e)))
-(try (sys/exit -1) (catch e (error/message e)))
-(try (sys/exit 2147483647) (catch e (error/message e)))
+; exit ends the program (exit.sl, exit-from-process.sl); wrong codes are ordinary errors
 (sys/exit 2147483648)
 (sys/exit -2147483649)
 (sys/exit 1.5)
