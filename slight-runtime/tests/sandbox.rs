@@ -86,8 +86,21 @@ const SYS_CALLS: &[&str] = &[
     "(sys/env 42)",
 ];
 
+const GPU_CALLS: &[&str] = &[
+    "(gpu/array (list 1 2) :i32)",
+    "(gpu/buffer 4)",
+    "(gpu/write nil (list 1))",
+    "(gpu/read nil)",
+    "(gpu/to-list nil)",
+    "(gpu/shader \"x\")",
+    "(gpu/pipeline nil \"main\")",
+    "(gpu/dispatch nil (list) 1)",
+    "(gpu/run nil 1)",
+    "(gpu/info)",
+];
+
 #[test]
-fn a_sandboxed_vm_denies_fs_and_sys() {
+fn a_sandboxed_vm_denies_fs_sys_and_gpu() {
     let mut vm = Vm::sandboxed();
     let _out = vm.capture_output();
     for call in FS_CALLS {
@@ -96,6 +109,14 @@ fn a_sandboxed_vm_denies_fs_and_sys() {
     for call in SYS_CALLS {
         assert_eq!(fails(&mut vm, call), ("CapabilityError".into(), "capability denied: sys".into()), "{call}");
     }
+    for call in GPU_CALLS {
+        assert_eq!(fails(&mut vm, call), ("CapabilityError".into(), "capability denied: gpu".into()), "{call}");
+    }
+    // Compiling a kernel needs no device.
+    assert_eq!(
+        ok(&mut vm, "(do (defkernel one ((xs (array f32))) (set-at! xs 0 1.0)) (type/of (gpu/wgsl one)))"),
+        "\"STRING\""
+    );
     // The denial is an ordinary error: a program can catch it.
     assert_eq!(
         ok(&mut vm, "(try (fs/read \"x\") (catch e (list (error/type e) (error/message e))))"),
@@ -109,14 +130,14 @@ fn a_sandboxed_vm_denies_fs_and_sys() {
 fn capabilities_are_granted_separately() {
     let dir = TempDir::new("caps");
     let mut vm = Vm::sandboxed();
-    vm.set_capabilities(Capabilities { fs: true, sys: false, include: false });
-    assert_eq!(vm.capabilities(), Capabilities { fs: true, sys: false, include: false });
+    vm.set_capabilities(Capabilities { fs: true, sys: false, include: false, gpu: false });
+    assert_eq!(vm.capabilities(), Capabilities { fs: true, sys: false, include: false, gpu: false });
     let file = dir.path().join("a.txt");
     assert_eq!(ok(&mut vm, &format!("(fs/write {} \"hello\")", lit(&file))), "true");
     assert_eq!(ok(&mut vm, &format!("(fs/read {})", lit(&file))), "\"hello\"");
     assert_eq!(fails(&mut vm, "(sys/cwd)"), ("CapabilityError".into(), "capability denied: sys".into()));
 
-    vm.set_capabilities(Capabilities { fs: false, sys: true, include: false });
+    vm.set_capabilities(Capabilities { fs: false, sys: true, include: false, gpu: false });
     assert_eq!(fails(&mut vm, &format!("(fs/read {})", lit(&file))).1, "capability denied: fs");
     assert_eq!(ok(&mut vm, "(type/of (sys/cwd))"), "\"STRING\"");
 

@@ -201,13 +201,23 @@ mod imp {
         })
     }
 
-    pub(super) fn b_array(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    fn check_capability(h: &mut dyn Host) -> Result<(), ErrorValue> {
+        if h.state().capabilities.gpu {
+            Ok(())
+        } else {
+            Err(ErrorValue::new("CapabilityError", "capability denied: gpu"))
+        }
+    }
+
+    pub(super) fn b_array(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let t = elem_arg("gpu/array", a, 2)?;
         let w = words("gpu/array", t, &a[0], 1)?;
         Buffer::new(t, w).map(|b| wrap(GpuObject::Buffer(b))).map_err(|e| gpu_error("gpu/array", e))
     }
 
-    pub(super) fn b_buffer(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    pub(super) fn b_buffer(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let t = elem_arg("gpu/buffer", a, 2)?;
         let buffer = match &a[0] {
             Value::Int(n) if *n > 0 => Buffer::zeroed(t, *n as usize),
@@ -217,7 +227,8 @@ mod imp {
         buffer.map(|b| wrap(GpuObject::Buffer(b))).map_err(|e| gpu_error("gpu/buffer", e))
     }
 
-    pub(super) fn b_write(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    pub(super) fn b_write(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let b = buffer_arg("gpu/write", a, 1)?;
         let w = words("gpu/write", b.elem, &a[1], 2)?;
         b.write(&w).map_err(|e| gpu_error("gpu/write", e))?;
@@ -226,10 +237,12 @@ mod imp {
 
     /// Reads a buffer back; while the GPU copies, the other processes run.
     pub(super) fn b_to_list(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         b_read(h, a)
     }
 
     pub(super) fn b_read(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let b = buffer_arg("gpu/read", a, 1)?;
         let words = read_words(h, "gpu/read", b)?;
         Ok(Value::list_from(b.to_values(&words)))
@@ -255,12 +268,14 @@ mod imp {
         }
     }
 
-    pub(super) fn b_shader(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    pub(super) fn b_shader(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let src = arg_str("gpu/shader", a, 1)?;
         Shader::new(src).map(|s| wrap(GpuObject::Shader(Box::new(s)))).map_err(|e| gpu_error("gpu/shader", e))
     }
 
-    pub(super) fn b_pipeline(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    pub(super) fn b_pipeline(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let shader = gpu_arg("gpu/pipeline", a, 1, ("shader", "shader"), |o| match o {
             GpuObject::Shader(s) => Some(s),
             _ => None,
@@ -269,7 +284,8 @@ mod imp {
         shader.pipeline(entry).map(|p| wrap(GpuObject::Pipeline(p))).map_err(|e| gpu_error("gpu/pipeline", e))
     }
 
-    pub(super) fn b_dispatch(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    pub(super) fn b_dispatch(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let name = "gpu/dispatch";
         let pipeline = gpu_arg(name, a, 1, ("pipeline", "pipeline"), |o| match o {
             GpuObject::Pipeline(p) => Some(p),
@@ -300,7 +316,8 @@ mod imp {
         Ok(Value::Nil)
     }
 
-    pub(super) fn b_run(_: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+    pub(super) fn b_run(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let name = "gpu/run";
         let kernel = kernel_arg(name, a, "kernel (made by defkernel)")?;
         let rest = &a[1..];
@@ -328,7 +345,8 @@ mod imp {
         Ok(Value::Nil)
     }
 
-    pub(super) fn b_info(_: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {
+    pub(super) fn b_info(h: &mut dyn Host, _: &[Value]) -> Result<Value, ErrorValue> {
+        check_capability(h)?;
         let info = gpu::info();
         let mut map = crate::value::MapObj::default();
         let mut put = |k: &str, v: &str| {

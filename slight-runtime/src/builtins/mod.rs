@@ -167,13 +167,17 @@ pub struct Capabilities {
     pub sys: bool,
     /// May run `(include ...)` to load another source file.
     pub include: bool,
+    /// May use the GPU (or its CPU fallback): the `gpu/` builtins that make arrays, buffers,
+    /// shaders and pipelines, dispatch, read back, or describe the device. (`defkernel` and
+    /// `gpu/wgsl` only compile, and need nothing.)
+    pub gpu: bool,
 }
 
 impl Capabilities {
     /// Every capability granted (what `Vm::new` uses).
-    pub const ALL: Capabilities = Capabilities { fs: true, sys: true, include: true };
+    pub const ALL: Capabilities = Capabilities { fs: true, sys: true, include: true, gpu: true };
     /// No capability granted (what `Vm::sandboxed` uses).
-    pub const NONE: Capabilities = Capabilities { fs: false, sys: false, include: false };
+    pub const NONE: Capabilities = Capabilities { fs: false, sys: false, include: false, gpu: false };
 }
 
 /// Per-VM state that builtins read and change (through [`Host::state`]).
