@@ -46,7 +46,9 @@ fn dependency_tree_has_no_optional_crates() {
     ] {
         assert!(!crates.contains(&banned), "{banned} is in the minimal build: {crates:?}");
     }
-    assert!(crates.len() <= 20, "{} crates in the minimal build: {crates:?}", crates.len());
+    // 30 today: the VM's own 4, serde_json, indexmap, codespan-reporting and their few
+    // dependencies, and cap-std's 13 (the fs root's directory handles; no C build).
+    assert!(crates.len() <= 32, "{} crates in the minimal build: {crates:?}", crates.len());
 }
 
 #[test]

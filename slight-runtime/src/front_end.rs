@@ -6,9 +6,11 @@
 //!
 //! Includes ([`Includes`]) resolve in this order: the including file's directory, then the
 //! include paths (`-I` on the CLI, `Vm::add_include_path`, the driver's options), then the
-//! current directory. A VM confined to an fs root only includes files inside it; a file that
-//! is already being included is a circular-include error naming the chain; at most
-//! [`MAX_INCLUDE_DEPTH`] includes nest. (The `include` capability is the VM's own check.)
+//! current directory. Only `.sl` files are included, and only from those directories (the fs
+//! root instead of the current directory when the VM has one), whatever other capabilities
+//! the VM has; a file that is already being included is a circular-include error naming the
+//! chain; at most [`MAX_INCLUDE_DEPTH`] includes nest. (The `include` capability is the VM's
+//! own check.)
 
 use crate::native::own_stack::front_end_room;
 use slight_core::core::FnInfo;
@@ -138,17 +140,15 @@ impl Includes {
     /// one, not already being included, not nested too deeply, and read. [`Includes::close`]
     /// must follow once its forms are done.
     pub fn open(&mut self, target: &str, from: &str, root: Option<&Path>) -> Result<Opened, String> {
+        // Only Slight source is included: whatever else a script names (`/etc/passwd`) is
+        // never read, so its contents cannot come back in an error message.
+        if Path::new(target).extension().is_none_or(|e| e != "sl") {
+            return Err(format!("include: {target:?} is not Slight source (only .sl files are included)"));
+        }
         let path = self.resolve(target, from)?;
         let canonical = path.canonicalize().unwrap_or_else(|_| path.clone());
-        if let Some(root) = root {
-            let root = root.canonicalize().unwrap_or_else(|_| root.to_path_buf());
-            if !canonical.starts_with(&root) {
-                return Err(format!(
-                    "capability denied: include: {} is outside the root {}",
-                    canonical.display(),
-                    root.display()
-                ));
-            }
+        if !self.allowed(from, root).iter().any(|dir| canonical.starts_with(dir)) {
+            return Err(format!("capability denied: include: {target:?} is outside the include directories"));
         }
         if let Some(pos) = self.stack.iter().position(|(p, _)| *p == canonical) {
             let mut chain: Vec<String> = self.stack[pos..].iter().map(|(_, shown)| shown.clone()).collect();
@@ -163,6 +163,23 @@ impl Includes {
         let shown = path.display().to_string();
         self.stack.push((canonical, shown.clone()));
         Ok(Opened { shown, path, text })
+    }
+
+    /// The directories an include may come from: the including file's, the include paths, and
+    /// the fs root when there is one, else the current directory. Other capabilities (`fs`)
+    /// do not widen it.
+    fn allowed(&self, from: &str, root: Option<&Path>) -> Vec<PathBuf> {
+        let mut dirs: Vec<PathBuf> = self.paths.clone();
+        if !from.starts_with('<') {
+            if let Some(dir) = Path::new(from).parent() {
+                dirs.push(if dir.as_os_str().is_empty() { PathBuf::from(".") } else { dir.to_path_buf() });
+            }
+        }
+        match root {
+            Some(root) => dirs.push(root.to_path_buf()),
+            None => dirs.push(PathBuf::from(".")),
+        }
+        dirs.iter().filter_map(|d| d.canonicalize().ok()).collect()
     }
 
     /// Closes the innermost open include.

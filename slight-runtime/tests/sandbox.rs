@@ -203,41 +203,59 @@ fn an_fs_root_confines_every_path() {
         lit(&canon_root.join("sub/y"))
     );
 
-    let denied =
-        |p: &Path| format!("capability denied: fs: path {} escapes the root {}", p.display(), canon_root.display());
-    let secret = canon_outside.join("secret.txt");
-    let cases: Vec<(String, PathBuf)> = vec![
+    // Every escape is refused, and the message shows only the path as given: never where a
+    // link leads, nor the resolved root.
+    let cases: Vec<String> = vec![
         // `..` out of the root.
-        (format!("(fs/read {})", lit(&root.join("../outside/secret.txt"))), secret.clone()),
-        (format!("(fs/read {})", lit(&root.join("sub/../../outside/secret.txt"))), secret.clone()),
+        format!("(fs/read {})", lit(&root.join("../outside/secret.txt"))),
+        format!("(fs/read {})", lit(&root.join("sub/../../outside/secret.txt"))),
+        "(fs/read \"../outside/secret.txt\")".into(),
         // An absolute path elsewhere.
-        (format!("(fs/read {})", lit(&outside.join("secret.txt"))), secret.clone()),
-        (format!("(fs/exists? {})", lit(&outside.join("secret.txt"))), secret.clone()),
+        format!("(fs/read {})", lit(&outside.join("secret.txt"))),
+        format!("(fs/exists? {})", lit(&outside.join("secret.txt"))),
         // A sibling whose name starts with the root's name.
-        (format!("(fs/read {})", lit(&evil.join("f.txt"))), std::fs::canonicalize(evil.join("f.txt")).unwrap()),
+        format!("(fs/read {})", lit(&evil.join("f.txt"))),
         // Symbolic links inside the root that point outside.
-        (format!("(fs/read {})", lit(&root.join("link/secret.txt"))), secret.clone()),
-        (format!("(fs/read {})", lit(&root.join("filelink"))), secret.clone()),
-        (format!("(fs/stat {})", lit(&root.join("filelink"))), secret.clone()),
-        (format!("(fs/readdir {})", lit(&root.join("link"))), canon_outside.clone()),
-        (format!("(fs/read {})", lit(&root.join("uplink/outside/secret.txt"))), secret.clone()),
-        (format!("(fs/write {} \"x\")", lit(&root.join("dangling"))), canon_outside.join("new.txt")),
-        (format!("(fs/append {} \"x\")", lit(&root.join("link/new.txt"))), canon_outside.join("new.txt")),
-        (format!("(fs/mkdir! {})", lit(&root.join("link/newdir"))), canon_outside.join("newdir")),
-        (format!("(fs/delete! {})", lit(&root.join("link/secret.txt"))), secret.clone()),
-        (format!("(fs/resolve {})", lit(&root.join("link"))), canon_outside.clone()),
-        (format!("(fs/copy! {} {inside})", lit(&root.join("filelink"))), secret.clone()),
-        (format!("(fs/copy! {inside} {})", lit(&root.join("dangling"))), canon_outside.join("new.txt")),
-        (format!("(fs/move! {inside} {})", lit(&root.join("link/moved.txt"))), canon_outside.join("moved.txt")),
-        (format!("(write-file! {} \"x\")", lit(&root.join("link/new.txt"))), canon_outside.join("new.txt")),
+        format!("(fs/read {})", lit(&root.join("link/secret.txt"))),
+        "(fs/read \"link/secret.txt\")".into(),
+        format!("(fs/read {})", lit(&root.join("filelink"))),
+        format!("(fs/stat {})", lit(&root.join("filelink"))),
+        format!("(fs/readdir {})", lit(&root.join("link"))),
+        format!("(fs/read {})", lit(&root.join("uplink/outside/secret.txt"))),
+        format!("(fs/write {} \"x\")", lit(&root.join("dangling"))),
+        format!("(fs/append {} \"x\")", lit(&root.join("link/new.txt"))),
+        format!("(fs/mkdir! {})", lit(&root.join("link/newdir"))),
+        format!("(fs/delete! {})", lit(&root.join("link/secret.txt"))),
+        format!("(fs/resolve {})", lit(&root.join("link"))),
+        format!("(fs/copy! {} {inside})", lit(&root.join("filelink"))),
+        format!("(fs/copy! {inside} {})", lit(&root.join("dangling"))),
+        format!("(fs/move! {inside} {})", lit(&root.join("link/moved.txt"))),
+        format!("(write-file! {} \"x\")", lit(&root.join("link/new.txt"))),
     ];
-    for (src, escaped) in &cases {
-        assert_eq!(fails(&mut vm, src), ("CapabilityError".into(), denied(escaped)), "{src}");
+    let outside_text = canon_outside.display().to_string();
+    for src in &cases {
+        let (kind, message) = fails(&mut vm, src);
+        assert_eq!(kind, "CapabilityError", "{src}: {message}");
+        assert!(
+            message.starts_with("capability denied: fs: ") && message.ends_with("is outside the fs root"),
+            "{src}: {message}"
+        );
+        if !src.contains("outside") {
+            assert!(!message.contains(&outside_text), "{src} reveals where a link leads: {message}");
+        }
     }
-    // A relative path is relative to the current directory (not the root), so here it escapes.
-    let (kind, message) = fails(&mut vm, "(fs/read \"relative.txt\")");
+    // A relative path is relative to the root.
+    assert_eq!(ok(&mut vm, "(fs/write \"relative.txt\" \"r\")"), "true");
+    assert_eq!(std::fs::read_to_string(root.join("relative.txt")).unwrap(), "r");
+    assert_eq!(ok(&mut vm, "(fs/read \"sub/../inside.txt\")"), "\"in\"");
+    // The root itself cannot be deleted or moved, however it is named.
+    for src in ["(fs/delete! \".\")", "(fs/delete! \"sub/..\")", "(fs/move! \".\" \"x\")"] {
+        let (kind, message) = fails(&mut vm, src);
+        assert_eq!(kind, "CapabilityError", "{src}: {message}");
+    }
+    let (kind, _) = fails(&mut vm, &format!("(fs/delete! {})", lit(&canon_root)));
     assert_eq!(kind, "CapabilityError");
-    assert!(message.starts_with("capability denied: fs: path "), "{message}");
+    assert!(root.join("inside.txt").exists());
 
     // Nothing outside was touched.
     assert_eq!(std::fs::read_to_string(outside.join("secret.txt")).unwrap(), "secret");
@@ -261,13 +279,93 @@ fn an_fs_root_confines_every_path() {
 fn a_loop_of_links_is_an_io_error_not_a_hang() {
     use std::os::unix::fs::symlink;
     let base = TempDir::new("loop");
-    symlink(base.path().join("b"), base.path().join("a")).unwrap();
-    symlink(base.path().join("a"), base.path().join("b")).unwrap();
+    // Relative links (under an fs root, a link to an absolute path is always refused).
+    symlink("b", base.path().join("a")).unwrap();
+    symlink("a", base.path().join("b")).unwrap();
     let mut vm = Vm::new();
     vm.set_fs_root(Some(base.path().to_path_buf()));
     let a = lit(&base.path().join("a"));
     let (kind, message) = fails(&mut vm, &format!("(fs/read {a})"));
     assert_eq!(kind, "IOError");
-    assert!(message.ends_with("too many levels of symbolic links"), "{message}");
+    assert!(message.contains("symbolic links"), "{message}");
     assert_eq!(ok(&mut vm, &format!("(fs/exists? {a})")), "false");
+}
+
+/// The race the directory handle closes: another thread keeps swapping a directory inside the
+/// root for a symbolic link to a directory outside it while the script reads a file through
+/// it. Checking the path and then opening it by name read the outside file now and then
+/// (147 times in 300,000 reads); opening beneath the handle never does.
+#[cfg(unix)]
+#[test]
+fn swapping_a_directory_for_a_link_during_reads_never_escapes() {
+    let base = TempDir::new("race");
+    let root = base.path().join("root");
+    let outside = base.path().join("outside");
+    std::fs::create_dir_all(root.join("d")).unwrap();
+    std::fs::create_dir_all(&outside).unwrap();
+    std::fs::write(root.join("d/f"), "inside").unwrap();
+    std::fs::write(outside.join("f"), "secret").unwrap();
+    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let swapper = {
+        let (root, outside, stop) = (root.clone(), outside.clone(), stop.clone());
+        std::thread::spawn(move || {
+            let mut swaps = 0u64;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                let _ = std::fs::rename(root.join("d"), root.join("d-away"));
+                let _ = std::os::unix::fs::symlink(&outside, root.join("d"));
+                let _ = std::fs::remove_file(root.join("d"));
+                let _ = std::fs::rename(root.join("d-away"), root.join("d"));
+                swaps += 1;
+            }
+            swaps
+        })
+    };
+    let mut vm = Vm::new();
+    vm.set_fs_root(Some(root.clone()));
+    let file = lit(&root.join("d/f"));
+    let leaked = ok(
+        &mut vm,
+        &format!(
+            "(loop ((i 0) (leaked 0)) \
+               (if (< i 100000) \
+                   (recur (+ i 1) (if (== (try (fs/read {file}) (catch e \"\")) \"secret\") (+ leaked 1) leaked)) \
+                   leaked))"
+        ),
+    );
+    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    let swaps = swapper.join().unwrap();
+    assert!(swaps > 100, "the swapper ran ({swaps} swaps)");
+    assert_eq!(leaked, "0", "reads that escaped the root");
+}
+
+/// `include` reads only Slight source from the include directories, whatever other
+/// capabilities the VM has: a script cannot read `/etc/passwd` back through an error message.
+#[test]
+fn include_is_confined_to_the_include_directories() {
+    let base = TempDir::new("include");
+    let lib = base.path().join("lib");
+    let elsewhere = base.path().join("elsewhere");
+    std::fs::create_dir_all(&lib).unwrap();
+    std::fs::create_dir_all(&elsewhere).unwrap();
+    std::fs::write(lib.join("ok.sl"), "(def from-lib 1)").unwrap();
+    std::fs::write(elsewhere.join("other.sl"), "(def from-elsewhere 1)").unwrap();
+    std::fs::write(lib.join("data.txt"), "root:x:0:0:root:/root:/bin/bash").unwrap();
+
+    let mut vm = Vm::new();
+    vm.add_include_path(&lib);
+    assert_eq!(ok(&mut vm, "(include \"ok.sl\") from-lib"), "1");
+    for target in ["/etc/passwd", "data.txt", &lib.join("data.txt").display().to_string()] {
+        let (kind, message) = fails(&mut vm, &format!("(include {target:?})"));
+        assert_eq!(kind, "IncludeError", "{target}: {message}");
+        assert!(message.contains("not Slight source") && !message.contains("root:x"), "{target}: {message}");
+    }
+    let (kind, message) = fails(&mut vm, &format!("(include {})", lit(&elsewhere.join("other.sl"))));
+    assert_eq!(
+        (kind.as_str(), message.contains("outside the include directories")),
+        ("IncludeError", true),
+        "{message}"
+    );
+    // With an fs root, the root is allowed too (instead of the current directory).
+    vm.set_fs_root(Some(elsewhere.clone()));
+    assert_eq!(ok(&mut vm, &format!("(include {}) from-elsewhere", lit(&elsewhere.join("other.sl")))), "1");
 }

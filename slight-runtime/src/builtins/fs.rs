@@ -1,14 +1,13 @@
 //! `fs/` builtins: reading, writing and managing files and directories.
 //!
 //! Every builtin first checks the `fs` capability (`capability denied: fs`, type
-//! `CapabilityError`). When the VM has an fs root ([`super::BuiltinState::fs_root`]), every path
-//! is first resolved — joined to the current directory when relative, `.` and `..` applied, and
-//! every symbolic link that exists along the way followed, the way the OS would — and must lie
-//! inside the (equally resolved) root, else `capability denied: fs: path /x escapes the root /r`.
-//! The operation then uses the resolved path. (Another process changing links between the
-//! check and the operation is not defended against.) `fs/delete!` and `fs/move!` act on a link
-//! itself, not its target, so only the link's directory must be inside. Without a root, paths go
-//! to the OS as given (relative to the current directory).
+//! `CapabilityError`). Without an fs root, paths go to the OS as given (relative to the current
+//! directory). With one ([`super::BuiltinState::fs_root`]), every operation goes through a
+//! directory handle of the root (cap-std, [`Target`]): relative paths are relative to the root,
+//! an absolute path must name a place inside it, and `..` or a symbolic link that would leave
+//! it is refused when the file is opened — there is no separate check that a concurrent change
+//! could race. The root itself cannot be deleted or moved. Errors show only the path as the
+//! script gave it, never where a link leads.
 //!
 //! I/O failures are `IOError`s naming the builtin as called, the path as given and the OS's
 //! reason (without Rust's `(os error N)` suffix):
@@ -20,6 +19,7 @@ use crate::value::Value;
 use std::ffi::OsString;
 use std::io::Write;
 use std::path::{Component, Path, PathBuf};
+use std::rc::Rc;
 
 pub const TABLE: &[BuiltinDef] = &[
     def(
@@ -194,10 +194,9 @@ fn io_error(name: &str, verb: &str, path: &str, e: &std::io::Error) -> ErrorValu
 
 /// Resolves `path` like the OS would: relative to the current directory, `.` skipped, `..`
 /// going up, and every symbolic link that exists along the way replaced by its target. Unlike
-/// `canonicalize`, the path need not exist (the missing tail is kept as written). With
-/// `follow_last` false, a link in the last component is kept as is (for operations on the link
-/// itself, such as deleting or renaming it).
-fn resolve_path(path: &Path, follow_last: bool) -> std::io::Result<PathBuf> {
+/// `canonicalize`, the path need not exist (the missing tail is kept as written). Used by
+/// `fs/resolve` without an fs root.
+fn resolve_path(path: &Path) -> std::io::Result<PathBuf> {
     let absolute = if path.is_absolute() { path.to_path_buf() } else { std::env::current_dir()?.join(path) };
     let mut current = PathBuf::new();
     // Components still to apply, last one first (so `pop` yields the next one).
@@ -213,9 +212,6 @@ fn resolve_path(path: &Path, follow_last: bool) -> std::io::Result<PathBuf> {
             continue;
         }
         current.push(&part);
-        if !follow_last && pending.is_empty() {
-            break;
-        }
         let Ok(meta) = std::fs::symlink_metadata(&current) else {
             continue;
         };
@@ -250,184 +246,400 @@ fn split_into(path: &Path, current: &mut PathBuf, pending: &mut Vec<OsString>) {
     pending.extend(rest.into_iter().rev());
 }
 
-/// The path an fs builtin works on: checked against the root when there is one.
-fn confined(h: &mut dyn Host, name: &str, verb: &str, path: &str, follow_last: bool) -> Result<PathBuf, ErrorValue> {
-    if path.is_empty() {
-        return Err(ErrorValue::new("IOError", format!("{name}: cannot {verb} \"\": empty path")));
+/// An opened fs root: the directory handle every confined operation goes through, and the
+/// root's path as the host gave it and as it resolves (to accept absolute paths inside it).
+#[derive(Debug)]
+pub struct RootDir {
+    dir: cap_std::fs::Dir,
+    given: PathBuf,
+    canonical: PathBuf,
+}
+
+/// Where an fs builtin acts: anywhere (no fs root: the path goes to the OS as given), or
+/// relative to the root's directory handle. cap-std opens every component beneath the handle
+/// and refuses `..` and symbolic links that would leave it *at open time*, so swapping a
+/// directory for a link between a check and the use cannot escape (there is no separate check).
+pub(crate) enum Target {
+    Ambient(PathBuf),
+    Rooted { root: Rc<RootDir>, rel: PathBuf },
+}
+
+impl Target {
+    /// The path relative to the root (`.` for the root itself).
+    fn rel(rel: &Path) -> &Path {
+        if rel.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            rel
+        }
     }
-    let Some(root) = h.state().fs_root.clone() else {
-        return Ok(PathBuf::from(path));
-    };
-    let root = resolve_path(&root, true).map_err(|e| {
-        ErrorValue::new("IOError", format!("{name}: cannot resolve the fs root {}: {}", root.display(), reason(&e)))
-    })?;
-    let resolved = resolve_path(Path::new(path), follow_last).map_err(|e| io_error(name, verb, path, &e))?;
-    if resolved.starts_with(&root) {
-        Ok(resolved)
-    } else {
-        Err(ErrorValue::new(
-            "CapabilityError",
-            format!("capability denied: fs: path {} escapes the root {}", resolved.display(), root.display()),
-        ))
+
+    /// Creates (or truncates) a file for writing (`image/write-png`).
+    #[cfg_attr(not(feature = "image"), allow(dead_code))]
+    pub(crate) fn create(&self) -> std::io::Result<std::fs::File> {
+        match self {
+            Target::Ambient(p) => std::fs::File::create(p),
+            Target::Rooted { root, rel } => root.dir.create(Target::rel(rel)).map(|f| f.into_std()),
+        }
+    }
+
+    fn read_to_string(&self) -> std::io::Result<String> {
+        match self {
+            Target::Ambient(p) => std::fs::read_to_string(p),
+            Target::Rooted { root, rel } => root.dir.read_to_string(Target::rel(rel)),
+        }
+    }
+
+    fn write(&self, content: &str) -> std::io::Result<()> {
+        match self {
+            Target::Ambient(p) => std::fs::write(p, content),
+            Target::Rooted { root, rel } => root.dir.write(Target::rel(rel), content),
+        }
+    }
+
+    fn append(&self, content: &str) -> std::io::Result<()> {
+        let mut file = match self {
+            Target::Ambient(p) => std::fs::OpenOptions::new().append(true).create(true).open(p)?,
+            Target::Rooted { root, rel } => {
+                let mut options = cap_std::fs::OpenOptions::new();
+                options.append(true).create(true);
+                root.dir.open_with(Target::rel(rel), &options)?.into_std()
+            }
+        };
+        file.write_all(content.as_bytes())
+    }
+
+    /// Following links: size, kind, modification time (seconds since the epoch).
+    fn stat(&self) -> std::io::Result<(u64, bool, bool, Option<std::time::SystemTime>)> {
+        match self {
+            Target::Ambient(p) => std::fs::metadata(p).map(|m| (m.len(), m.is_dir(), m.is_file(), m.modified().ok())),
+            Target::Rooted { root, rel } => root
+                .dir
+                .metadata(Target::rel(rel))
+                .map(|m| (m.len(), m.is_dir(), m.is_file(), m.modified().ok().map(|t| t.into_std()))),
+        }
+    }
+
+    /// Whether the path itself (not a link's target) is a directory.
+    fn is_dir_no_follow(&self) -> std::io::Result<bool> {
+        match self {
+            Target::Ambient(p) => std::fs::symlink_metadata(p).map(|m| m.is_dir()),
+            Target::Rooted { root, rel } => root.dir.symlink_metadata(Target::rel(rel)).map(|m| m.is_dir()),
+        }
+    }
+
+    fn delete(&self) -> std::io::Result<()> {
+        let dir = self.is_dir_no_follow()?;
+        match (self, dir) {
+            (Target::Ambient(p), true) => std::fs::remove_dir_all(p),
+            (Target::Ambient(p), false) => std::fs::remove_file(p),
+            (Target::Rooted { root, rel }, true) => root.dir.remove_dir_all(Target::rel(rel)),
+            (Target::Rooted { root, rel }, false) => root.dir.remove_file(Target::rel(rel)),
+        }
+    }
+
+    fn mkdir(&self) -> std::io::Result<()> {
+        match self {
+            Target::Ambient(p) => std::fs::create_dir_all(p),
+            Target::Rooted { root, rel } => root.dir.create_dir_all(Target::rel(rel)),
+        }
+    }
+
+    fn read_dir(&self) -> std::io::Result<Vec<String>> {
+        let mut names = Vec::new();
+        match self {
+            Target::Ambient(p) => {
+                for entry in std::fs::read_dir(p)? {
+                    names.push(entry?.file_name().to_string_lossy().into_owned());
+                }
+            }
+            Target::Rooted { root, rel } => {
+                for entry in root.dir.read_dir(Target::rel(rel))? {
+                    names.push(entry?.file_name().to_string_lossy().into_owned());
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    /// The file's identity (device and inode on Unix), to refuse copying a file onto itself.
+    fn identity(&self) -> Option<(u64, u64)> {
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::MetadataExt;
+            match self {
+                Target::Ambient(p) => std::fs::metadata(p).ok().map(|m| (m.dev(), m.ino())),
+                Target::Rooted { root, rel } => {
+                    use cap_std::fs::MetadataExt as _;
+                    root.dir.metadata(Target::rel(rel)).ok().map(|m| (m.dev(), m.ino()))
+                }
+            }
+        }
+        #[cfg(not(unix))]
+        {
+            None
+        }
+    }
+
+    fn copy_to(&self, to: &Target) -> std::io::Result<u64> {
+        match (self, to) {
+            (Target::Ambient(a), Target::Ambient(b)) => std::fs::copy(a, b),
+            (Target::Rooted { root, rel }, Target::Rooted { rel: to, .. }) => {
+                root.dir.copy(Target::rel(rel), &root.dir, Target::rel(to))
+            }
+            _ => Err(std::io::Error::other("mixed targets")),
+        }
+    }
+
+    fn rename_to(&self, to: &Target) -> std::io::Result<()> {
+        match (self, to) {
+            (Target::Ambient(a), Target::Ambient(b)) => match std::fs::rename(a, b) {
+                Err(e)
+                    if e.kind() == std::io::ErrorKind::CrossesDevices
+                        && std::fs::metadata(a).is_ok_and(|m| m.is_file()) =>
+                {
+                    std::fs::copy(a, b).and_then(|_| std::fs::remove_file(a))
+                }
+                other => other,
+            },
+            (Target::Rooted { root, rel }, Target::Rooted { rel: to, .. }) => {
+                root.dir.rename(Target::rel(rel), &root.dir, Target::rel(to))
+            }
+            _ => Err(std::io::Error::other("mixed targets")),
+        }
+    }
+
+    /// True for the fs root itself (as far as the path's text says: `.`, `a/..`), which may not
+    /// be deleted or renamed.
+    fn is_root(&self) -> bool {
+        let Target::Rooted { rel, .. } = self else { return false };
+        lexical(rel).is_none_or(|p| p.as_os_str().is_empty())
     }
 }
 
-/// Capability check, then argument `pos` as a confined path.
+/// `rel` with `.` dropped and `..` applied to the text (no links followed); `None` if it climbs
+/// above its start.
+fn lexical(rel: &Path) -> Option<PathBuf> {
+    let mut out = PathBuf::new();
+    for c in rel.components() {
+        match c {
+            Component::Normal(n) => out.push(n),
+            Component::ParentDir => {
+                if !out.pop() {
+                    return None;
+                }
+            }
+            Component::CurDir => {}
+            Component::RootDir | Component::Prefix(_) => return None,
+        }
+    }
+    Some(out)
+}
+
+/// The fs root's handle, opened on first use (and again if the host changes the root).
+fn root_dir(h: &mut dyn Host, name: &str) -> Result<Option<Rc<RootDir>>, ErrorValue> {
+    let state = h.state();
+    let Some(root) = state.fs_root.clone() else { return Ok(None) };
+    if let Some(open) = state.fs_root_dir.as_ref().filter(|d| d.given == root) {
+        return Ok(Some(open.clone()));
+    }
+    let opened = cap_std::fs::Dir::open_ambient_dir(&root, cap_std::ambient_authority())
+        .and_then(|dir| Ok(RootDir { canonical: std::fs::canonicalize(&root)?, dir, given: root.clone() }))
+        .map_err(|e| ErrorValue::new("IOError", format!("{name}: the fs root cannot be opened: {}", reason(&e))))?;
+    let opened = Rc::new(opened);
+    state.fs_root_dir = Some(opened.clone());
+    Ok(Some(opened))
+}
+
+fn escapes(name: &str, given: &str) -> ErrorValue {
+    ErrorValue::new("CapabilityError", format!("capability denied: fs: {name}: \"{given}\" is outside the fs root"))
+}
+
+/// True for cap-std's refusal of a path that would leave the root.
+fn is_escape(e: &std::io::Error) -> bool {
+    e.to_string().contains("outside of the filesystem")
+}
+
+/// The error of a failed operation on `given`: an escape is a `CapabilityError`, anything else
+/// an `IOError`. Only the path as the script gave it is shown, never where links lead.
+fn fs_error(name: &str, verb: &str, given: &str, e: &std::io::Error) -> ErrorValue {
+    if is_escape(e) {
+        escapes(name, given)
+    } else {
+        io_error(name, verb, given, e)
+    }
+}
+
+/// Where an fs builtin acts for the path `given`: with an fs root, relative to it (an absolute
+/// path must name a place inside the root; it is made relative to it).
+fn target(h: &mut dyn Host, name: &str, verb: &str, given: &str) -> Result<Target, ErrorValue> {
+    if given.is_empty() {
+        return Err(ErrorValue::new("IOError", format!("{name}: cannot {verb} \"\": empty path")));
+    }
+    let Some(root) = root_dir(h, name)? else {
+        return Ok(Target::Ambient(PathBuf::from(given)));
+    };
+    let path = Path::new(given);
+    let rel = if path.is_absolute() {
+        match path.strip_prefix(&root.given).or_else(|_| path.strip_prefix(&root.canonical)) {
+            Ok(rel) => rel.to_path_buf(),
+            Err(_) => return Err(escapes(name, given)),
+        }
+    } else {
+        path.to_path_buf()
+    };
+    Ok(Target::Rooted { root, rel })
+}
+
+/// Capability check, then argument `pos` as the path given and where it acts.
 pub(crate) fn path_arg(
     h: &mut dyn Host,
     name: &str,
     verb: &str,
     args: &[Value],
     pos: usize,
-    follow_last: bool,
-) -> Result<(String, PathBuf), ErrorValue> {
+) -> Result<(String, Target), ErrorValue> {
     check_capability(h)?;
     let given = arg_str(name, args, pos)?.to_string();
-    let path = confined(h, name, verb, &given, follow_last)?;
-    Ok((given, path))
+    let target = target(h, name, verb, &given)?;
+    Ok((given, target))
 }
 
 // ---- the builtins ----
 
 fn b_read(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (given, path) = path_arg(h, name, "read", a, 1, true)?;
-    std::fs::read_to_string(&path).map(Value::str).map_err(|e| io_error(name, "read", &given, &e))
+    let (given, t) = path_arg(h, name, "read", a, 1)?;
+    t.read_to_string().map(Value::str).map_err(|e| fs_error(name, "read", &given, &e))
 }
 
 fn b_write(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (given, path) = path_arg(h, name, "write", a, 1, true)?;
+    let (given, t) = path_arg(h, name, "write", a, 1)?;
     let content = arg_str(name, a, 2)?;
-    std::fs::write(&path, content).map_err(|e| io_error(name, "write", &given, &e))?;
+    t.write(content).map_err(|e| fs_error(name, "write", &given, &e))?;
     Ok(Value::Bool(true))
 }
 
 fn b_append(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (given, path) = path_arg(h, name, "append to", a, 1, true)?;
+    let (given, t) = path_arg(h, name, "append to", a, 1)?;
     let content = arg_str(name, a, 2)?;
-    std::fs::OpenOptions::new()
-        .append(true)
-        .create(true)
-        .open(&path)
-        .and_then(|mut f| f.write_all(content.as_bytes()))
-        .map_err(|e| io_error(name, "append to", &given, &e))?;
+    t.append(content).map_err(|e| fs_error(name, "append to", &given, &e))?;
     Ok(Value::Bool(true))
 }
 
 fn b_exists(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    // A path that cannot be resolved (an empty path, a loop of links) does not exist; an
-    // escape from the root is still denied.
-    match path_arg(h, name, "check", a, 1, true) {
-        Ok((_, path)) => Ok(Value::Bool(std::fs::metadata(&path).is_ok())),
-        Err(e) if e.etype == "IOError" => Ok(Value::Bool(false)),
-        Err(e) => Err(e),
+    // A path that cannot be looked at (empty, a loop of links) does not exist; an escape from
+    // the root is still denied.
+    let (given, t) = match path_arg(h, name, "check", a, 1) {
+        Ok(x) => x,
+        Err(e) if e.etype == "IOError" => return Ok(Value::Bool(false)),
+        Err(e) => return Err(e),
+    };
+    match t.stat() {
+        Ok(_) => Ok(Value::Bool(true)),
+        Err(e) if is_escape(&e) => Err(escapes(name, &given)),
+        Err(_) => Ok(Value::Bool(false)),
     }
 }
 
 fn b_delete(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (given, path) = path_arg(h, name, "delete", a, 1, false)?;
-    let result = std::fs::symlink_metadata(&path).and_then(|m| {
-        if m.is_dir() {
-            std::fs::remove_dir_all(&path)
-        } else {
-            std::fs::remove_file(&path)
-        }
-    });
-    result.map_err(|e| io_error(name, "delete", &given, &e))?;
+    let (given, t) = path_arg(h, name, "delete", a, 1)?;
+    if t.is_root() {
+        return Err(ErrorValue::new(
+            "CapabilityError",
+            format!("capability denied: fs: {name}: {given:?} is the fs root"),
+        ));
+    }
+    t.delete().map_err(|e| fs_error(name, "delete", &given, &e))?;
     Ok(Value::Bool(true))
 }
 
 fn b_resolve(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (given, _) = path_arg(h, name, "resolve", a, 1, true)?;
-    let resolved = resolve_path(Path::new(&given), true).map_err(|e| io_error(name, "resolve", &given, &e))?;
+    let (given, t) = path_arg(h, name, "resolve", a, 1)?;
+    let resolved = match &t {
+        Target::Ambient(p) => resolve_path(p).map_err(|e| io_error(name, "resolve", &given, &e))?,
+        // Inside a root: the root's path and the path beneath it, links resolved by the handle
+        // (a path that does not exist yet is kept as written).
+        Target::Rooted { root, rel } => match root.dir.canonicalize(Target::rel(rel)) {
+            Ok(inner) => root.canonical.join(inner),
+            Err(e) if is_escape(&e) => return Err(escapes(name, &given)),
+            Err(_) => match lexical(rel) {
+                Some(inner) => root.canonical.join(inner),
+                None => return Err(escapes(name, &given)),
+            },
+        },
+    };
     Ok(Value::str(resolved.to_string_lossy().into_owned()))
 }
 
 fn b_mkdir(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (given, path) = path_arg(h, name, "create directory", a, 1, true)?;
-    std::fs::create_dir_all(&path).map_err(|e| io_error(name, "create directory", &given, &e))?;
+    let (given, t) = path_arg(h, name, "create directory", a, 1)?;
+    t.mkdir().map_err(|e| fs_error(name, "create directory", &given, &e))?;
     Ok(Value::Bool(true))
 }
 
 fn b_readdir(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (given, path) = path_arg(h, name, "read directory", a, 1, true)?;
-    let err = |e: std::io::Error| io_error(name, "read directory", &given, &e);
-    let mut names = Vec::new();
-    for entry in std::fs::read_dir(&path).map_err(err)? {
-        names.push(entry.map_err(err)?.file_name().to_string_lossy().into_owned());
-    }
-    names.sort();
+    let (given, t) = path_arg(h, name, "read directory", a, 1)?;
+    let names = t.read_dir().map_err(|e| fs_error(name, "read directory", &given, &e))?;
     Ok(Value::list_from(names.into_iter().map(Value::str).collect::<Vec<_>>()))
 }
 
 fn b_stat(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (given, path) = path_arg(h, name, "stat", a, 1, true)?;
-    let meta = std::fs::metadata(&path).map_err(|e| io_error(name, "stat", &given, &e))?;
-    let modified = meta
-        .modified()
-        .ok()
+    let (given, t) = path_arg(h, name, "stat", a, 1)?;
+    let (len, is_dir, is_file, modified) = t.stat().map_err(|e| fs_error(name, "stat", &given, &e))?;
+    let modified = modified
         .map(|t| match t.duration_since(std::time::UNIX_EPOCH) {
             Ok(d) => d.as_secs_f64(),
             Err(before) => -before.duration().as_secs_f64(),
         })
         .map_or(Value::Nil, Value::Float);
     // Sizes beyond i64 cannot occur on real file systems; saturate rather than wrap.
-    let size = i64::try_from(meta.len()).unwrap_or(i64::MAX);
+    let size = i64::try_from(len).unwrap_or(i64::MAX);
     Ok(Value::map_from(vec![
         (Value::keyword("size"), Value::Int(size)),
-        (Value::keyword("dir?"), Value::Bool(meta.is_dir())),
-        (Value::keyword("file?"), Value::Bool(meta.is_file())),
+        (Value::keyword("dir?"), Value::Bool(is_dir)),
+        (Value::keyword("file?"), Value::Bool(is_file)),
         (Value::keyword("modified"), modified),
     ]))
 }
 
 fn b_copy(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (from_given, from) = path_arg(h, name, "copy", a, 1, true)?;
-    let (to_given, to) = path_arg(h, name, "copy to", a, 2, true)?;
-    let result = match std::fs::metadata(&from) {
-        Ok(m) if m.is_dir() => Err(std::io::Error::other("Is a directory (only files are copied)")),
-        // Copying a file onto itself would truncate it.
-        Ok(_) if same_file(&from, &to) => Err(std::io::Error::other("source and destination are the same file")),
-        _ => std::fs::copy(&from, &to),
+    let (from_given, from) = path_arg(h, name, "copy", a, 1)?;
+    let (to_given, to) = path_arg(h, name, "copy to", a, 2)?;
+    let failed = |e: std::io::Error| {
+        if is_escape(&e) {
+            escapes(name, &format!("{from_given}\" or \"{to_given}"))
+        } else {
+            ErrorValue::new("IOError", format!("{name}: cannot copy {from_given:?} to {to_given:?}: {}", reason(&e)))
+        }
     };
-    result.map_err(|e| {
-        ErrorValue::new("IOError", format!("{name}: cannot copy {from_given:?} to {to_given:?}: {}", reason(&e)))
-    })?;
+    match from.stat() {
+        Ok((_, true, _, _)) => return Err(failed(std::io::Error::other("Is a directory (only files are copied)"))),
+        // Copying a file onto itself would truncate it.
+        Ok(_) if from.identity().is_some() && from.identity() == to.identity() => {
+            return Err(failed(std::io::Error::other("source and destination are the same file")))
+        }
+        _ => {}
+    }
+    from.copy_to(&to).map_err(failed)?;
     Ok(Value::Bool(true))
 }
 
-/// Whether both paths name the same existing file (through links, hard links included on Unix).
-fn same_file(a: &Path, b: &Path) -> bool {
-    #[cfg(unix)]
-    {
-        use std::os::unix::fs::MetadataExt;
-        match (std::fs::metadata(a), std::fs::metadata(b)) {
-            (Ok(x), Ok(y)) => x.dev() == y.dev() && x.ino() == y.ino(),
-            _ => false,
-        }
-    }
-    #[cfg(not(unix))]
-    {
-        match (std::fs::canonicalize(a), std::fs::canonicalize(b)) {
-            (Ok(x), Ok(y)) => x == y,
-            _ => false,
-        }
-    }
-}
-
 fn b_move(h: &mut dyn Host, a: &[Value], name: &str) -> Result<Value, ErrorValue> {
-    let (from_given, from) = path_arg(h, name, "move", a, 1, false)?;
-    let (to_given, to) = path_arg(h, name, "move to", a, 2, false)?;
-    let result = match std::fs::rename(&from, &to) {
-        Err(e)
-            if e.kind() == std::io::ErrorKind::CrossesDevices
-                && std::fs::metadata(&from).is_ok_and(|m| m.is_file()) =>
-        {
-            std::fs::copy(&from, &to).and_then(|_| std::fs::remove_file(&from))
+    let (from_given, from) = path_arg(h, name, "move", a, 1)?;
+    let (to_given, to) = path_arg(h, name, "move to", a, 2)?;
+    if from.is_root() || to.is_root() {
+        return Err(ErrorValue::new(
+            "CapabilityError",
+            format!("capability denied: fs: {name}: the fs root cannot be moved"),
+        ));
+    }
+    from.rename_to(&to).map_err(|e| {
+        if is_escape(&e) {
+            escapes(name, &format!("{from_given}\" or \"{to_given}"))
+        } else {
+            ErrorValue::new("IOError", format!("{name}: cannot move {from_given:?} to {to_given:?}: {}", reason(&e)))
         }
-        other => other,
-    };
-    result.map_err(|e| {
-        ErrorValue::new("IOError", format!("{name}: cannot move {from_given:?} to {to_given:?}: {}", reason(&e)))
     })?;
     Ok(Value::Bool(true))
 }

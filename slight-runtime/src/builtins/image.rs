@@ -142,14 +142,16 @@ mod imp {
     }
 
     pub(super) fn b_write_png(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-        let (given, path) = path_arg(h, NAME, "write", a, 1, true)?;
+        let (given, target) = path_arg(h, NAME, "write", a, 1)?;
         let width = side(a, 2, "width")?;
         let height = side(a, 3, "height")?;
         let count = usize::try_from(width as u64 * height as u64)
             .map_err(|_| error(format!("a {width}x{height} image is too large")))?;
         let rgb = rgb_bytes(h, &a[3], count, width)?;
         let png = encode(width, height, &rgb).map_err(|e| error(format!("cannot encode the image: {e}")))?;
-        std::fs::write(&path, png)
+        target
+            .create()
+            .and_then(|mut f| std::io::Write::write_all(&mut f, &png))
             .map_err(|e| ErrorValue::new("IOError", format!("{NAME}: cannot write {given:?}: {}", reason(&e))))?;
         Ok(Value::Nil)
     }

@@ -187,6 +187,8 @@ pub struct BuiltinState {
     pub capabilities: Capabilities,
     /// When set, `fs/*` may only touch paths inside this directory.
     pub fs_root: Option<PathBuf>,
+    /// The fs root's directory handle, opened on first use (`fs.rs`).
+    pub(crate) fs_root_dir: Option<std::rc::Rc<fs::RootDir>>,
     /// Whether `log/*` prints at all (`log/enable`, `log/disable`); on by default.
     pub log_enabled: bool,
     /// Lowest level printed by `log/*`: 0 debug, 1 info, 2 warn, 3 error.
@@ -223,6 +225,7 @@ impl BuiltinState {
         BuiltinState {
             capabilities,
             fs_root: None,
+            fs_root_dir: None,
             log_enabled: true,
             log_level: 1,
             gensym_counter: 0,
