@@ -36,3 +36,6 @@
 (json/parse "\"a\\u0000b\"")
 (json/parse "\"héllo 😀\"")
 (json/parse "{\"clé\": \"ü\"}")
+; floats parse to the nearest double (found by fuzzing: the fast path was off by one ulp)
+(== (json/parse "818E81") 8.18e83)
+(== (json/parse (json/stringify (json/parse "818E81"))) 8.18e83)

@@ -1,0 +1,25 @@
+//! Compile and run any text on a sandboxed VM under tight limits (spawned processes and timers
+//! included): the host only ever sees `Ok` or a Slight error, and the VM stays usable.
+#![no_main]
+use libfuzzer_sys::fuzz_target;
+use slight_runtime::{Limits, Value, Vm};
+
+fuzz_target!(|data: &[u8]| {
+    let Ok(text) = std::str::from_utf8(data) else { return };
+    let mut vm = Vm::sandboxed();
+    vm.set_limits(Limits {
+        instructions: Some(200_000),
+        call_depth: Some(300),
+        string_len: Some(1 << 16),
+        collection_len: Some(10_000),
+        output: Some(1 << 16),
+        deadline: Some(std::time::Duration::from_secs(2)),
+        ..Limits::sandboxed()
+    });
+    vm.use_virtual_clock();
+    let _out = vm.capture_output();
+    let _ = vm.eval(text);
+    let _ = vm.run_slices(50);
+    // Whatever happened, the VM still evaluates.
+    assert_eq!(vm.eval("(+ 1 2)").ok(), Some(Value::Int(3)), "the VM is unusable after: {text:?}");
+});
