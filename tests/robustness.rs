@@ -784,6 +784,30 @@ fn deeply_nested_maps_and_objects() {
     ]);
 }
 
+/// Data that shares parts unfolds exponentially: a list holding the same sublist twice, 40
+/// levels deep, is 2^40 elements when printed, flattened, converted to JSON or to code. Each
+/// of these used to exhaust memory (the host aborts); equality took exponential time.
+#[test]
+fn data_that_shares_parts_does_not_unfold() {
+    let dag = "(def d (loop ((l (list 1)) (n 0)) (if (< n 40) (recur (list l l) (+ n 1)) l)))";
+    let dag2 = dag.replace("(def d", "(def d2");
+    check_all(&[
+        (&format!("{dag} (string/length (string/concat d))"), "LimitError: string_len limit (16777216 bytes) exceeded"),
+        (&format!("{dag} (print d)"), "LimitError: output limit (16777216 bytes) exceeded"),
+        (&format!("{dag} {dag2} (== d d2)"), "ok true"),
+        (&format!("{dag} (json/stringify d)"), "Error: json/stringify: more than 10000000 values"),
+        (&format!("{dag} (list/flatten d)"), "LimitError: collection_len limit (4000000 elements) exceeded"),
+        (&format!("{dag} (eval (list 'quote d))"), "SyntaxError: code too large (limit 1000000 nodes)"),
+        (&format!("{dag} (send (self) d) (== (receive (x x)) d)"), "ok true"),
+        (&format!("{dag} (def m (map/create :d d)) (send (self) (list m m)) (receive (x 1))"), "ok 1"),
+        // A macro that doubles its expansion 24 times.
+        (
+            "(defmacro m (x n) (if (> n 0) `(m (,x ,x) ,(- n 1)) `(quote ,x))) (m 1 24)",
+            "SyntaxError: macro m: code too large (limit 1000000 nodes)",
+        ),
+    ]);
+}
+
 /// BUG (slight-runtime, convert.rs `value_to_sexp`): converting a run-time value to code (for
 /// `eval` and macro expansions) recurses per level; ~700 levels overflow. It should reject
 /// data nested deeper than `slight_core::reader::MAX_NESTING` (the expander then rejects deep

@@ -31,13 +31,21 @@ pub fn sexp_to_value(s: &Sexp) -> Value {
 /// A value as code (a macro's expansion). Every node gets `span`, the macro call's position.
 /// Data nested deeper than the reader allows is an error (the expander would refuse it too).
 pub fn value_to_sexp(v: &Value, span: Span) -> Result<Sexp, String> {
-    to_sexp(v, span, 0)
+    to_sexp(v, span, 0, &mut MAX_CODE_NODES.clone())
 }
 
-fn to_sexp(v: &Value, span: Span, depth: usize) -> Result<Sexp, String> {
+/// Most nodes a value converted to code may have: data that shares parts (a macro that doubles
+/// its argument 24 times) would otherwise unfold into gigabytes of code.
+pub const MAX_CODE_NODES: usize = 1_000_000;
+
+fn to_sexp(v: &Value, span: Span, depth: usize, budget: &mut usize) -> Result<Sexp, String> {
     if depth > slight_core::reader::MAX_NESTING {
         return Err(format!("code nested too deeply (limit {} levels)", slight_core::reader::MAX_NESTING));
     }
+    if *budget == 0 {
+        return Err(format!("code too large (limit {MAX_CODE_NODES} nodes)"));
+    }
+    *budget -= 1;
     let kind = match v {
         Value::Nil => SexpKind::Nil,
         Value::Bool(b) => SexpKind::Bool(*b),
@@ -47,7 +55,8 @@ fn to_sexp(v: &Value, span: Span, depth: usize) -> Result<Sexp, String> {
         Value::Sym(s) => SexpKind::Sym(s.to_string()),
         Value::Keyword(k) => SexpKind::Keyword(k.to_string()),
         Value::List(_) => {
-            let mut items = v.list_iter().map(|x| to_sexp(&x, span, depth + 1)).collect::<Result<Vec<_>, _>>()?;
+            let mut items =
+                v.list_iter().map(|x| to_sexp(&x, span, depth + 1, budget)).collect::<Result<Vec<_>, _>>()?;
             let n = items.len();
             if n >= 2 && items[n - 2].is_sym(".") {
                 let rest = items.pop().expect("tail");
@@ -57,7 +66,7 @@ fn to_sexp(v: &Value, span: Span, depth: usize) -> Result<Sexp, String> {
                 SexpKind::List(items)
             }
         }
-        Value::Cell(c) => return to_sexp(&c.borrow(), span, depth + 1),
+        Value::Cell(c) => return to_sexp(&c.borrow(), span, depth + 1, budget),
         other => return Err(format!("a macro expansion cannot contain {}", other.repr())),
     };
     Ok(Sexp::new(kind, span))

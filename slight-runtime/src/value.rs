@@ -526,20 +526,27 @@ impl Value {
     /// The `print`/`say` form: strings raw.
     pub fn to_print_string(&self) -> String {
         let mut s = String::new();
-        let _ = write_value(&mut s, self, false, 0);
+        let _ = write_value(&mut s, self, false, 0, crate::builtins::MAX_STRING_BYTES);
         s
     }
 
     /// Appends the `print`/`say` form to `out` (what [`to_print_string`](Self::to_print_string)
     /// returns, without the intermediate `String`).
     pub fn write_print(&self, out: &mut String) {
-        let _ = write_value(out, self, false, 0);
+        let _ = write_value(out, self, false, 0, crate::builtins::MAX_STRING_BYTES);
+    }
+
+    /// Appends the `print` form to `out` unless that would make `out` longer than `cap` bytes:
+    /// false then (`out` holds a cut-off prefix). Builtins use it to stop printing data that
+    /// unfolds to more than their limits allow before it is all built.
+    pub(crate) fn write_print_within(&self, out: &mut String, cap: usize) -> bool {
+        write_value(out, self, false, 0, cap).is_ok() && out.len() <= cap
     }
 
     /// The REPL form: strings quoted with escapes.
     pub fn repr(&self) -> String {
         let mut s = String::new();
-        let _ = write_value(&mut s, self, true, 0);
+        let _ = write_value(&mut s, self, true, 0, crate::builtins::MAX_STRING_BYTES);
         s
     }
 }
@@ -564,6 +571,9 @@ impl Iterator for ListIter<'_> {
 fn deep_equal(a: &Value, b: &Value) -> bool {
     let mut work: Vec<(Value, Value)> = vec![(a.clone(), b.clone())];
     let mut maps_seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
+    // Pairs of lists already compared (or being compared): data that shares sublists compares
+    // in time proportional to its distinct parts, not to its size unfolded.
+    let mut lists_seen: std::collections::HashSet<(usize, usize)> = std::collections::HashSet::new();
     while let Some((x, y)) = work.pop() {
         match (&x, &y) {
             (Value::List(p), Value::List(q)) => {
@@ -571,7 +581,7 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
                     return false;
                 }
                 if let (Some(p), Some(q)) = (p, q) {
-                    if Rc::ptr_eq(p, q) {
+                    if Rc::ptr_eq(p, q) || !lists_seen.insert((Rc::as_ptr(p) as usize, Rc::as_ptr(q) as usize)) {
                         continue;
                     }
                 }
@@ -602,7 +612,8 @@ fn deep_equal(a: &Value, b: &Value) -> bool {
     true
 }
 
-/// Nesting deeper than this prints as `...` (printing recurses on nesting).
+/// Nesting deeper than this prints as `...` (printing recurses on nesting). Text longer than
+/// `builtins::MAX_STRING_BYTES` is cut off with `...` too.
 pub const PRINT_DEPTH_LIMIT: usize = 1_000;
 
 /// `#<fun name/arity>` with `N+` for variadic functions.
@@ -614,9 +625,15 @@ pub fn function_label(name: &str, arity: usize, variadic: bool) -> String {
     }
 }
 
-fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize) -> fmt::Result {
+fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize, cap: usize) -> fmt::Result {
     if depth > PRINT_DEPTH_LIMIT {
         return out.write_str("...");
+    }
+    // Data that shares parts (a list holding the same sublist twice, 40 levels deep) can print
+    // to far more text than it holds: stop at `cap` bytes.
+    if out.len() > cap {
+        out.push_str("...");
+        return Err(fmt::Error);
     }
     match v {
         Value::Nil => out.write_str("nil"),
@@ -633,7 +650,7 @@ fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize) -> fmt::
                 if i > 0 {
                     out.push(' ');
                 }
-                write_value(out, &x, quoted, depth + 1)?;
+                write_value(out, &x, quoted, depth + 1, cap)?;
             }
             out.write_str(")")
         }
@@ -643,9 +660,9 @@ fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize) -> fmt::
                 if i > 0 {
                     out.push(' ');
                 }
-                write_value(out, &k.0, true, depth + 1)?;
+                write_value(out, &k.0, true, depth + 1, cap)?;
                 out.push(' ');
-                write_value(out, val, quoted, depth + 1)?;
+                write_value(out, val, quoted, depth + 1, cap)?;
             }
             out.write_str("}")
         }
@@ -669,12 +686,12 @@ fn write_value(out: &mut String, v: &Value, quoted: bool, depth: usize) -> fmt::
             write!(out, "#<{}", o.class.name)?;
             for (name, v) in o.class.slots.iter().zip(o.slots.borrow().iter()) {
                 write!(out, " {name}=")?;
-                write_value(out, v, true, depth + 1)?;
+                write_value(out, v, true, depth + 1, cap)?;
             }
             out.write_str(">")
         }
         Value::Error(e) => write!(out, "#<error {}: {}>", e.etype, e.message),
-        Value::Cell(c) => write_value(out, &c.borrow(), quoted, depth + 1),
+        Value::Cell(c) => write_value(out, &c.borrow(), quoted, depth + 1, cap),
     }
 }
 

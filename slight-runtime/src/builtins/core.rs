@@ -392,14 +392,40 @@ pub fn join_print(a: &[Value]) -> String {
     s
 }
 
+/// [`join_print`] for output builtins: the text stops growing at the `output` or `string_len`
+/// limit (whichever is smaller) and that limit is raised, before data that unfolds to more
+/// (a list sharing its sublists) is all printed.
+pub(crate) fn join_print_within(h: &dyn Host, a: &[Value]) -> Result<String, ErrorValue> {
+    let limits = h.limits();
+    let output = limits.output.map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let string = limits.string_len.unwrap_or(usize::MAX);
+    let cap = output.min(string).min(super::MAX_STRING_BYTES);
+    let mut s = String::new();
+    for (i, v) in a.iter().enumerate() {
+        if i > 0 {
+            s.push(' ');
+        }
+        if !v.write_print_within(&mut s, cap) {
+            return Err(if cap == output {
+                ErrorValue::limit("output", format!("{output} bytes"))
+            } else if cap == string {
+                ErrorValue::limit("string_len", format!("{string} bytes"))
+            } else {
+                ErrorValue::user(format!("the text would be longer than {} bytes", super::MAX_STRING_BYTES))
+            });
+        }
+    }
+    Ok(s)
+}
+
 fn b_print(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let mut s = join_print(a);
+    let mut s = join_print_within(h, a)?;
     s.push('\n');
     h.write_out(&s)?;
     Ok(Value::Nil)
 }
 fn b_warn(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let mut s = join_print(a);
+    let mut s = join_print_within(h, a)?;
     s.push('\n');
     h.write_err(&s)?;
     Ok(Value::Nil)
@@ -522,11 +548,17 @@ fn b_concat(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
     let len = a.iter().try_fold(0usize, |n, v| n.checked_add(ops::print_len(v)));
     super::check_string(h, "string/concat", len)?;
     let mut s = String::with_capacity(len.unwrap_or(0));
+    let cap = h.limits().string_len.unwrap_or(usize::MAX).min(super::MAX_STRING_BYTES);
     for v in a {
-        ops::push_print(&mut s, v);
-    }
-    if !a.iter().all(|v| matches!(v, Value::Str(_) | Value::Int(_))) {
-        super::check_string(h, "string/concat", Some(s.len()))?;
+        match v {
+            Value::Str(_) | Value::Int(_) => ops::push_print(&mut s, v),
+            // Printed within the limit: data that unfolds to more stops before it is all built.
+            other => {
+                if !other.write_print_within(&mut s, cap) {
+                    super::check_string(h, "string/concat", Some(usize::MAX))?;
+                }
+            }
+        }
     }
     Ok(Value::str(s))
 }

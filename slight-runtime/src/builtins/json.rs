@@ -82,7 +82,7 @@ fn from_json(j: Json) -> Value {
 }
 
 fn b_stringify(h: &mut dyn Host, a: &[Value]) -> Result<Value, ErrorValue> {
-    let json = to_json(&a[0], 0)?;
+    let json = to_json(&a[0], 0, &mut MAX_JSON_NODES.clone())?;
     let pretty = a.get(1).is_some_and(Value::is_truthy);
     let text = if pretty { serde_json::to_string_pretty(&json) } else { serde_json::to_string(&json) };
     let text = text.map_err(|e| ErrorValue::user(format!("json/stringify: {e}")))?;
@@ -94,7 +94,15 @@ fn unsupported(what: &str) -> ErrorValue {
     ErrorValue::type_error(format!("json/stringify: cannot represent {what} in JSON"))
 }
 
-fn to_json(v: &Value, depth: usize) -> Result<Json, ErrorValue> {
+/// Most JSON values `json/stringify` builds: data that shares parts (the same list held twice
+/// at each of 40 levels) would otherwise unfold into gigabytes.
+const MAX_JSON_NODES: usize = 10_000_000;
+
+fn to_json(v: &Value, depth: usize, budget: &mut usize) -> Result<Json, ErrorValue> {
+    if *budget == 0 {
+        return Err(ErrorValue::user(format!("json/stringify: more than {MAX_JSON_NODES} values")));
+    }
+    *budget -= 1;
     Ok(match v {
         Value::Nil => Json::Null,
         Value::Bool(b) => Json::Bool(*b),
@@ -107,7 +115,7 @@ fn to_json(v: &Value, depth: usize) -> Result<Json, ErrorValue> {
         Value::Sym(s) | Value::Keyword(s) => Json::String(s.to_string()),
         Value::List(_) => {
             check_depth(depth)?;
-            Json::Array(v.list_iter().map(|x| to_json(&x, depth + 1)).collect::<Result<_, _>>()?)
+            Json::Array(v.list_iter().map(|x| to_json(&x, depth + 1, budget)).collect::<Result<_, _>>()?)
         }
         Value::Map(m) => {
             check_depth(depth)?;
@@ -121,11 +129,11 @@ fn to_json(v: &Value, depth: usize) -> Result<Json, ErrorValue> {
                         Value::str(key).repr()
                     )));
                 }
-                out.insert(key, to_json(x, depth + 1)?);
+                out.insert(key, to_json(x, depth + 1, budget)?);
             }
             Json::Object(out)
         }
-        Value::Cell(c) => to_json(&c.borrow(), depth)?,
+        Value::Cell(c) => to_json(&c.borrow(), depth, budget)?,
         Value::Func(_) | Value::Builtin(_) | Value::Native(_) | Value::Compiled(_) => {
             return Err(unsupported("a function"))
         }
@@ -168,7 +176,7 @@ mod tests {
     use super::*;
 
     fn stringify(v: &Value) -> Result<String, String> {
-        to_json(v, 0).map(|j| j.to_string()).map_err(|e| e.message.clone())
+        to_json(v, 0, &mut MAX_JSON_NODES.clone()).map(|j| j.to_string()).map_err(|e| e.message.clone())
     }
 
     #[test]

@@ -5,7 +5,7 @@
 //! least the minimum level (default `:info`, so `log/debug` is silent until
 //! `(log/enable :debug)`). The settings belong to the VM.
 
-use super::{def, join_print, BuiltinDef, Host};
+use super::{def, BuiltinDef, Host};
 use crate::error::ErrorValue;
 use crate::value::Value;
 
@@ -76,7 +76,7 @@ fn log(h: &mut dyn Host, level: u8, a: &[Value]) -> Result<Value, ErrorValue> {
     let mut line = format!("[{}]", LEVELS[level as usize]);
     if !a.is_empty() {
         line.push(' ');
-        line.push_str(&join_print(a));
+        line.push_str(&super::core::join_print_within(h, a)?);
     }
     line.push('\n');
     h.write_out(&line)?;
