@@ -28,7 +28,8 @@ pub use slight_macros::{include_slight, slight};
 #[cfg(feature = "gpu")]
 pub use slight_runtime::gpu;
 pub use slight_runtime::{
-    Capabilities, Error, ErrorValue, FromValue, InterruptHandle, IntoValue, Limits, Output, Progress, Value, Vm,
+    Capabilities, CountingAllocator, Error, ErrorValue, FromValue, InterruptHandle, IntoValue, Limits, Output,
+    Progress, Value, Vm,
 };
 
 /// Evaluates Slight source on a fresh VM and returns the value of the last form.

@@ -342,12 +342,26 @@ impl crate::Vm {
     pub(crate) fn slice_end(&mut self) -> Result<(), ErrorValue> {
         self.budget = self.guard.complete_slice();
         let memory = self.memory_in_use();
+        self.check_memory(0)?;
         self.guard.check(memory)
     }
 
-    /// The accounted memory in use (bytes).
-    pub(crate) fn memory_in_use(&self) -> usize {
-        0
+    /// The accounted memory in use (bytes): what this thread allocated since the VM was made
+    /// and has not freed, when a [`CountingAllocator`](crate::CountingAllocator) is installed;
+    /// 0 otherwise.
+    pub fn memory_in_use(&self) -> usize {
+        (crate::memory::thread_live() - self.memory_baseline).max(0) as usize
+    }
+
+    /// A `LimitError` if `more` bytes on top of what is in use would pass the `memory` limit
+    /// (never without a counting allocator: nothing is known then).
+    pub(crate) fn check_memory(&self, more: usize) -> Result<(), ErrorValue> {
+        match self.guard.limits.memory {
+            Some(max) if crate::memory::counting() && self.memory_in_use().saturating_add(more) > max => {
+                Err(ErrorValue::limit("memory", format!("{max} bytes")))
+            }
+            _ => Ok(()),
+        }
     }
 
     /// Starts an embedder's entry (`eval`, `call`, `run`, timers): the outermost one starts the

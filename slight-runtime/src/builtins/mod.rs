@@ -63,7 +63,7 @@ pub(crate) fn check_string(h: &dyn Host, name: &str, len: Option<usize>) -> Resu
     if len > MAX_STRING_BYTES {
         return Err(ErrorValue::user(format!("{name}: the result would be longer than {MAX_STRING_BYTES} bytes")));
     }
-    Ok(())
+    h.check_memory(len)
 }
 
 /// Checks a list or map of `len` elements (`None`: more than `usize` holds) that builtin
@@ -78,7 +78,8 @@ pub(crate) fn check_collection(h: &dyn Host, name: &str, len: Option<usize>) -> 
     if len > MAX_COLLECTION {
         return Err(ErrorValue::user(format!("{name}: too many elements ({len}; at most {MAX_COLLECTION})")));
     }
-    Ok(())
+    // Each element takes a value and, in a list, a cell: about 48 bytes.
+    h.check_memory(len.saturating_mul(48))
 }
 
 /// What a builtin may ask of whoever runs it (the VM, or compiled code's runtime).
@@ -96,6 +97,8 @@ pub trait Host {
     fn limits(&self) -> &crate::Limits;
     /// Records `sys/exit`'s status: every process stops (see `Vm::exit_requested`).
     fn request_exit(&mut self, code: i32);
+    /// A `LimitError` if `bytes` more would pass the `memory` limit (see `memory.rs`).
+    fn check_memory(&self, bytes: usize) -> Result<(), ErrorValue>;
     /// Where the builtin was called from, if known (for errors raised later, e.g. by timers).
     fn call_site(&self) -> Option<slight_core::Span> {
         None

@@ -43,6 +43,10 @@ impl Host for Vm {
         self.guard.exit = Some(code);
     }
 
+    fn check_memory(&self, bytes: usize) -> Result<(), ErrorValue> {
+        Vm::check_memory(self, bytes)
+    }
+
     fn wait(&mut self) -> Result<(), ErrorValue> {
         if self.on_own_stack() {
             return self.wait_on_own_stack();

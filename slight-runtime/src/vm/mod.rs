@@ -135,6 +135,8 @@ pub struct Vm {
     pub(crate) guard: crate::limits::Guard,
     /// Deepest call nesting: [`MAX_FRAMES`], or the `call_depth` limit when lower.
     pub(crate) max_frames: usize,
+    /// This thread's live bytes before the VM was made (`memory.rs`): what is above counts.
+    pub(crate) memory_baseline: isize,
 }
 
 /// Source of [`Vm`] ids.
@@ -193,6 +195,7 @@ impl Vm {
             pause_marker: Rc::new(crate::process::pause()),
             guard: crate::limits::Guard::new(),
             max_frames: MAX_FRAMES,
+            memory_baseline: crate::memory::thread_live(),
         };
         for (id, b) in BUILTINS.iter().enumerate() {
             vm.define_global(b.name, Value::Builtin(id as u32));
