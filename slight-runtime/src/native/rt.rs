@@ -1165,6 +1165,8 @@ pub fn run_forms(
 ) {
     let i = m.state_index(vm);
     vm.compiled_modules[i].1.initialized = true;
+    // A host entry, as `Vm::eval_each` is: the limits count from here.
+    vm.host_enter();
     for form in forms {
         // A top-level form counts as a frame, like the VM's script frame (the frame limit
         // then stops the same recursion on both paths).
@@ -1180,6 +1182,7 @@ pub fn run_forms(
             break;
         }
     }
+    vm.host_leave();
     vm.flush();
 }
 
@@ -1209,7 +1212,10 @@ pub fn call_static(
         run_program(vm, m, forms)?;
     }
     let f = Rc::new(CompiledFn { info, env: Box::new([]) });
-    enter(vm, &f, args).map_err(|e| vm.to_error(&Rc::new(e)))
+    vm.host_enter();
+    let r = enter(vm, &f, args);
+    vm.host_leave();
+    r.map_err(|e| vm.to_error(&Rc::new(e)))
 }
 
 /// The thread's VM for `slight!` expressions used outside any explicit VM.

@@ -24,7 +24,8 @@ impl Vm {
         result
     }
 
-    fn call_entered(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
+    /// [`Vm::call_value`] inside a running evaluation (builtin callbacks): no new host entry.
+    pub(crate) fn call_entered(&mut self, f: &Value, args: &[Value]) -> Result<Value, Rc<ErrorValue>> {
         let result = match f {
             Value::Func(_) => {
                 // Place the call just above the live registers of the current frame (the
@@ -89,7 +90,7 @@ impl Vm {
                     None => (n.func)(args),
                 }
             }
-            Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
+            Value::Func(_) => self.call_entered(f, args).map_err(Rc::unwrap_or_clone),
             Value::Compiled(c) => crate::native::rt::enter(self, c, args),
             // (obj :method args...) → (method obj args...)
             Value::Object(_) => {

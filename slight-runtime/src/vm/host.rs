@@ -26,7 +26,7 @@ impl Host for Vm {
 
     fn call(&mut self, f: &Value, args: &[Value]) -> Result<Value, ErrorValue> {
         match f {
-            Value::Func(_) => self.call_value(f, args).map_err(Rc::unwrap_or_clone),
+            Value::Func(_) => self.call_entered(f, args).map_err(Rc::unwrap_or_clone),
             _ => self.call_non_closure(f, args),
         }
     }
