@@ -399,3 +399,39 @@ fn run_with_include_path() {
     assert!(with.status.success(), "{}", String::from_utf8_lossy(&with.stderr));
     assert_eq!(String::from_utf8_lossy(&with.stdout), "hello, ada\n");
 }
+
+/// Ctrl-C in the REPL, in a real terminal (tmux): it stops a running evaluation with an
+/// `Interrupted` error, and the session keeps its definitions. Skipped without tmux.
+#[test]
+fn ctrl_c_in_the_repl_stops_the_evaluation_and_keeps_the_session() {
+    if Command::new("tmux").arg("-V").output().is_err() {
+        eprintln!("SKIPPED: tmux is not installed");
+        return;
+    }
+    let session = format!("slight-ctrl-c-{}", std::process::id());
+    let tmux = |args: &[&str]| Command::new("tmux").args(args).output().expect("tmux");
+    let pause = |ms| std::thread::sleep(std::time::Duration::from_millis(ms));
+    tmux(&["new-session", "-d", "-s", &session, "-x", "120", "-y", "40", env!("CARGO_BIN_EXE_slight")]);
+    let screen = || String::from_utf8_lossy(&tmux(&["capture-pane", "-t", &session, "-p"]).stdout).into_owned();
+    let wait_for = |text: &str| {
+        for _ in 0..100 {
+            if screen().contains(text) {
+                return true;
+            }
+            pause(100);
+        }
+        false
+    };
+    let ok = wait_for("slight>");
+    tmux(&["send-keys", "-t", &session, "(def x 41)", "Enter"]);
+    let ok = ok && wait_for("=> true");
+    tmux(&["send-keys", "-t", &session, "(loop () (recur))", "Enter"]);
+    pause(500);
+    tmux(&["send-keys", "-t", &session, "C-c"]);
+    let interrupted = wait_for("error[Interrupted]: interrupted");
+    tmux(&["send-keys", "-t", &session, "(+ x 1)", "Enter"]);
+    let kept = wait_for("=> 42");
+    let shown = screen();
+    tmux(&["kill-session", "-t", &session]);
+    assert!(ok && interrupted && kept, "REPL screen:\n{shown}");
+}
