@@ -221,3 +221,15 @@ fn a_deadline_stops_processes_run_by_the_host() {
     assert!(t.elapsed() < Duration::from_secs(5));
     assert_eq!(vm.process_count(), 1, "both spinners ended; the main process remains");
 }
+
+#[test]
+fn the_interrupt_handle_is_send_sync_and_clone() {
+    fn shareable<T: Send + Sync + Clone + 'static>(_: &T) {}
+    let vm = Vm::new();
+    let handle = vm.interrupt_handle();
+    shareable(&handle);
+    // Interrupting an idle VM does nothing to the next evaluation.
+    handle.interrupt();
+    let mut vm = vm;
+    assert_eq!(vm.eval("(+ 1 2)").unwrap(), slight::Value::Int(3));
+}
