@@ -20,6 +20,7 @@ fuzz_target!(|data: &[u8]| {
     let _out = vm.capture_output();
     let _ = vm.eval(text);
     let _ = vm.run_slices(50);
-    // Whatever happened, the VM still evaluates.
-    assert_eq!(vm.eval("(+ 1 2)").ok(), Some(Value::Int(3)), "the VM is unusable after: {text:?}");
+    // Whatever happened, the VM still evaluates (a literal: the script may have redefined any
+    // global, `+` included).
+    assert_eq!(vm.eval("3").ok(), Some(Value::Int(3)), "the VM is unusable after: {text:?}");
 });
