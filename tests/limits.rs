@@ -37,6 +37,9 @@ fn assert_stops(vm: &mut Vm, src: &str, kind: &str, message: &str) {
     let e = vm.eval(src).expect_err(src);
     assert_eq!(e.kind, kind, "{src}: {}", e.rendered);
     assert!(e.message.contains(message), "{src}: {}", e.message);
+    // Every stop is positioned: in the script, or in this file for `slight!` code.
+    let at = e.location.clone().unwrap_or_default();
+    assert!(at.starts_with("<eval>:") || at.contains("limits.rs:"), "{src}: no position: {}", e.rendered);
     assert_eq!(vm.eval("(+ kept 1)").expect("usable afterwards"), slight::Value::Int(43), "after {src}");
 }
 
@@ -73,7 +76,9 @@ fn the_instruction_count_is_exact_for_vm_loops() {
     let mut vm = vm_with(Limits { instructions: Some(1_000), ..Limits::default() });
     // A loop round is one tick (its backward jump): 1,000 rounds pass, 1,001 do not.
     vm.eval("(loop ((i 0)) (if (< i 1000) (recur (+ i 1)) i))").expect("1,000 rounds");
-    assert!(vm.eval("(loop ((i 0)) (if (< i 1001) (recur (+ i 1)) i))").is_err());
+    let e = vm.eval("(loop ((i 0)) (if (< i 1001) (recur (+ i 1)) i))").unwrap_err();
+    assert_eq!(e.message, "instructions limit (1000) exceeded");
+    assert_eq!(e.location.as_deref(), Some("<eval>:1:30"), "at the recur: {}", e.rendered);
 }
 
 #[test]

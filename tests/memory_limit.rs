@@ -29,6 +29,7 @@ fn growth_of_every_kind_stops_at_the_memory_limit() {
                 let e = vm.eval(src).expect_err(src);
                 assert_eq!(e.kind, "LimitError", "{src}: {}", e.rendered);
                 assert!(e.message.contains("memory limit"), "{src}: {}", e.message);
+                assert!(e.location.as_deref().is_some_and(|l| l.starts_with("<eval>:1:")), "{src}: {}", e.rendered);
                 assert_eq!(vm.eval("(+ 1 2)").unwrap(), Value::Int(3), "usable after {src}");
                 // What the script held is freed once the error has unwound it.
                 vm.eval("(def m nil)").unwrap();

@@ -4,12 +4,14 @@
 #![no_main]
 use libfuzzer_sys::fuzz_target;
 use slight_core::Reader;
-use slight_runtime::{Limits, Vm};
+use slight_runtime::Vm;
+
+mod common;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let mut vm = Vm::sandboxed();
-    vm.set_limits(slight_fuzz_limits());
+    vm.set_limits(common::fuzz_limits());
     let _out = vm.capture_output();
     let mut reader = Reader::new(text, 0);
     while let Some(form) = reader.next_form() {
@@ -21,15 +23,3 @@ fuzz_target!(|data: &[u8]| {
         }
     }
 });
-
-fn slight_fuzz_limits() -> Limits {
-    Limits {
-        instructions: Some(200_000),
-        call_depth: Some(300),
-        string_len: Some(1 << 16),
-        collection_len: Some(10_000),
-        output: Some(1 << 16),
-        deadline: Some(std::time::Duration::from_secs(2)),
-        ..Limits::sandboxed()
-    }
-}

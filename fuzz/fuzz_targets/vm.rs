@@ -2,20 +2,14 @@
 //! included): the host only ever sees `Ok` or a Slight error, and the VM stays usable.
 #![no_main]
 use libfuzzer_sys::fuzz_target;
-use slight_runtime::{Limits, Value, Vm};
+use slight_runtime::{Value, Vm};
+
+mod common;
 
 fuzz_target!(|data: &[u8]| {
     let Ok(text) = std::str::from_utf8(data) else { return };
     let mut vm = Vm::sandboxed();
-    vm.set_limits(Limits {
-        instructions: Some(200_000),
-        call_depth: Some(300),
-        string_len: Some(1 << 16),
-        collection_len: Some(10_000),
-        output: Some(1 << 16),
-        deadline: Some(std::time::Duration::from_secs(2)),
-        ..Limits::sandboxed()
-    });
+    vm.set_limits(common::fuzz_limits());
     vm.use_virtual_clock();
     let _out = vm.capture_output();
     let _ = vm.eval(text);

@@ -55,31 +55,38 @@ pub const MAX_COLLECTION: usize = 100_000_000;
 /// about to make, before it allocates it.
 pub(crate) fn check_string(h: &dyn Host, name: &str, len: Option<usize>) -> Result<(), ErrorValue> {
     let len = len.unwrap_or(usize::MAX);
-    if let Some(max) = h.limits().string_len {
-        if len > max {
-            return Err(ErrorValue::limit("string_len", format!("{max} bytes")));
-        }
-    }
-    if len > MAX_STRING_BYTES {
-        return Err(ErrorValue::user(format!("{name}: the result would be longer than {MAX_STRING_BYTES} bytes")));
-    }
-    h.check_memory(len)
+    check_size(h, len, h.limits().string_len, ("string_len", "bytes"), MAX_STRING_BYTES, 1, || {
+        format!("{name}: the result would be longer than {MAX_STRING_BYTES} bytes")
+    })
 }
 
 /// Checks a list or map of `len` elements (`None`: more than `usize` holds) that builtin
-/// `name` is about to make.
+/// `name` is about to make. Each element takes a value and, in a list, a cell: about 48 bytes.
 pub(crate) fn check_collection(h: &dyn Host, name: &str, len: Option<usize>) -> Result<(), ErrorValue> {
     let len = len.unwrap_or(usize::MAX);
-    if let Some(max) = h.limits().collection_len {
-        if len > max {
-            return Err(ErrorValue::limit("collection_len", format!("{max} elements")));
-        }
+    check_size(h, len, h.limits().collection_len, ("collection_len", "elements"), MAX_COLLECTION, 48, || {
+        format!("{name}: too many elements ({len}; at most {MAX_COLLECTION})")
+    })
+}
+
+/// The shared size check: the embedder's `limit` (a `LimitError` naming it), the hard cap (a
+/// catchable `Error`), then the memory the result would take.
+fn check_size(
+    h: &dyn Host,
+    len: usize,
+    limit: Option<usize>,
+    (limit_name, unit): (&str, &str),
+    hard_max: usize,
+    bytes_each: usize,
+    too_big: impl FnOnce() -> String,
+) -> Result<(), ErrorValue> {
+    if let Some(max) = limit.filter(|&max| len > max) {
+        return Err(ErrorValue::limit(limit_name, format!("{max} {unit}")));
     }
-    if len > MAX_COLLECTION {
-        return Err(ErrorValue::user(format!("{name}: too many elements ({len}; at most {MAX_COLLECTION})")));
+    if len > hard_max {
+        return Err(ErrorValue::user(too_big()));
     }
-    // Each element takes a value and, in a list, a cell: about 48 bytes.
-    h.check_memory(len.saturating_mul(48))
+    h.check_memory(len.saturating_mul(bytes_each))
 }
 
 /// What a builtin may ask of whoever runs it (the VM, or compiled code's runtime).
